@@ -36,6 +36,6 @@ class Secret:
     def __bool__(self) -> bool:
         return bool(self._value)
 
-    def __reduce__(self) -> object:
+    def __reduce__(self) -> str | tuple[object, ...]:
         # Pickling would write the key somewhere; refuse loudly instead.
         raise TypeError("Secret cannot be pickled")

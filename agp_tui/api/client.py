@@ -1,0 +1,280 @@
+"""The async AGP v2 client: typed calls over one injected backend.
+
+One client per base URL. It never logs, never prints and never formats its headers, so
+the key cannot leak through it; it only ever travels as `Authorization: Bearer`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import json
+import time
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from agp_tui import __version__
+from agp_tui.api.backend import AiohttpBackend, Backend, HttpxBackend, Params, RawResponse
+from agp_tui.api.errors import AgpError, BadResponse, InsecureTransport, error_for_status
+from agp_tui.api.ids import normalize_session_id
+from agp_tui.api.models import Changes, Page, Quota, Session, SessionStatus, SessionSummary
+from agp_tui.api.retry import RetryPolicy, parse_retry_after
+from agp_tui.api.secret import Secret
+
+MAX_PAGE_SIZE = 100  # GET /sessions rejects size > 100 with 422
+LONG_POLL_CAP = 25  # seconds; the documented server cap for wait_for_seconds
+
+
+def is_loopback_host(host: str) -> bool:
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _iso(value: datetime | str) -> str:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _decode(resp: RawResponse) -> Any:
+    try:
+        return json.loads(resp.body)
+    except (ValueError, UnicodeDecodeError):
+        snippet = resp.body[:40].decode("utf-8", "replace")
+        raise BadResponse(
+            f"HTTP {resp.status} body is not JSON: {snippet!r}", status=resp.status
+        ) from None
+
+
+class AgpClient:
+    """Typed calls of the AGP v2 session API.
+
+    `backend` (or an `httpx.AsyncClient` as `http`) is injected; by default a fast aiohttp
+    backend is made. `retry` applies to idempotent GETs only.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: Secret | str | None = None,
+        *,
+        backend: Backend | None = None,
+        http: httpx.AsyncClient | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float = 15.0,
+        allow_insecure_http: bool = False,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        parts = urlsplit(self.base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise AgpError(f"base URL {self.base_url!r} is not an http(s) URL")
+        key = Secret(api_key) if isinstance(api_key, str) else api_key
+        if (key and parts.scheme == "http" and not allow_insecure_http
+                and not is_loopback_host(parts.hostname)):
+            raise InsecureTransport(
+                f"refusing to send the API key over plain http to {parts.hostname}; "
+                "use https, or pass --allow-insecure-http if you really mean it"
+            )
+        if backend is None:
+            backend = HttpxBackend(http) if http is not None else AiohttpBackend()
+        self._backend = backend
+        self._retry = retry if retry is not None else RetryPolicy()
+        self._timeout = timeout
+        self._headers: dict[str, str] = {
+            "Accept": "application/json",
+            "User-Agent": f"agp-tui/{__version__}",
+        }
+        if key:
+            self._headers["Authorization"] = f"Bearer {key.reveal()}"
+
+    def __repr__(self) -> str:
+        return f"AgpClient({self.base_url!r})"
+
+    async def __aenter__(self) -> AgpClient:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._backend.aclose()
+
+    # -- transport ------------------------------------------------------------------
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params = (),
+        json_body: object | None = None,
+        timeout: float | None = None,
+    ) -> RawResponse:
+        policy = self._retry
+        may_retry = policy.enabled and method == "GET"
+        deadline = time.monotonic() + policy.max_total
+        attempt = 0
+        while True:
+            retry_after: float | None = None
+            try:
+                resp = await self._backend.request(
+                    method, self.base_url + path, params=params, headers=self._headers,
+                    json_body=json_body, timeout=timeout or self._timeout,
+                )
+            except AgpError as exc:  # Unreachable from the backend
+                err: AgpError = exc
+            else:
+                if resp.status < 400:
+                    return resp
+                retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+                body: object = None
+                with contextlib.suppress(ValueError, UnicodeDecodeError):
+                    body = json.loads(resp.body) if resp.body else None
+                err = error_for_status(resp.status, body, retry_after)
+            attempt += 1
+            if not (may_retry and err.retryable and attempt < policy.attempts):
+                raise err
+            delay = policy.delay(attempt - 1, retry_after)
+            if time.monotonic() + delay > deadline:
+                raise err
+            await asyncio.sleep(delay)
+
+    async def _get_json(self, path: str, params: Params = ()) -> Any:
+        return _decode(await self._request("GET", path, params=params))
+
+    @staticmethod
+    def _session_path(session_id: str, suffix: str = "") -> str:
+        return f"/sessions/{normalize_session_id(session_id)}{suffix}"
+
+    # -- reads ----------------------------------------------------------------------
+
+    async def get_status(self, session_id: str) -> SessionStatus:
+        """`GET /sessions/{id}/status`: the cheap call to poll."""
+        return SessionStatus.from_json(await self._get_json(self._session_path(session_id, "/status")))
+
+    async def get_session(self, session_id: str) -> Session:
+        return Session.from_json(await self._get_json(self._session_path(session_id)))
+
+    async def get_quota(self) -> Quota:
+        return Quota.from_json(await self._get_json("/sessions/quota"))
+
+    async def list_sessions(
+        self,
+        *,
+        status: Sequence[str] = (),
+        agent: Sequence[str] = (),
+        group_id: str | None = None,
+        parent_session_id: str | None = None,
+        search: str | None = None,
+        owner: str | None = None,
+        schedule_id: str | None = None,
+        created_after: datetime | str | None = None,
+        created_before: datetime | str | None = None,
+        finished_after: datetime | str | None = None,
+        finished_before: datetime | str | None = None,
+        sort: str | None = None,
+        page: int = 1,
+        size: int = 10,
+    ) -> Page[SessionSummary]:
+        """One page of `GET /sessions`; `size` is clamped to the server's cap of 100."""
+        size = max(1, min(size, MAX_PAGE_SIZE))
+        params: list[tuple[str, str]] = [("page", str(max(page, 1))), ("size", str(size))]
+        params += [("status", s) for s in status]
+        params += [("agent", a) for a in agent]
+        for key, value in (
+            ("group_id", group_id), ("parent_session_id", parent_session_id),
+            ("search", search), ("owner", owner), ("schedule_id", schedule_id), ("sort", sort),
+            ("created_after", created_after), ("created_before", created_before),
+            ("finished_after", finished_after), ("finished_before", finished_before),
+        ):
+            if value is not None:
+                params.append((key, _iso(value)))
+        data = await self._get_json("/sessions", params)
+        if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+            raise BadResponse("GET /sessions: expected an object with an items list")
+        items = tuple(SessionSummary.from_json(i) for i in data["items"])
+        total = data.get("total")
+        return Page(
+            items=items,
+            page=data["page"] if isinstance(data.get("page"), int) else page,
+            total=total if isinstance(total, int) else len(items),
+            size=size,
+        )
+
+    async def iter_sessions(
+        self, *, limit: int | None = None, size: int = MAX_PAGE_SIZE, **filters: Any
+    ) -> AsyncIterator[SessionSummary]:
+        """Every session matching `filters`, page after page, up to `limit` items."""
+        page, seen = 1, 0
+        while True:
+            result = await self.list_sessions(page=page, size=size, **filters)
+            for item in result.items:
+                if limit is not None and seen >= limit:
+                    return
+                seen += 1
+                yield item
+            if not result.items or not result.has_more:
+                return
+            page += 1
+
+    async def list_children(self, parent_session_id: str) -> list[SessionSummary]:
+        """The labelled roster of a manager's subagent sessions (all pages)."""
+        parent = normalize_session_id(parent_session_id)
+        return [s async for s in self.iter_sessions(parent_session_id=parent)]
+
+    async def get_changes(
+        self,
+        session_id: str,
+        from_index: int = 0,
+        *,
+        wait_for_seconds: int = 0,
+        include_events: bool = True,
+        limit: int | None = None,
+    ) -> Changes | None:
+        """`/changes` past the cursor; None means 204, nothing new (normal, even when terminal)."""
+        wait = max(0, min(wait_for_seconds, LONG_POLL_CAP))
+        params: list[tuple[str, str]] = [
+            ("from_index", str(max(from_index, 0))),
+            ("wait_for_seconds", str(wait)),
+            ("include_events", "true" if include_events else "false"),
+        ]
+        if limit is not None:
+            params.append(("limit", str(limit)))
+        resp = await self._request(
+            "GET", self._session_path(session_id, "/changes"), params=params,
+            timeout=self._timeout + wait,
+        )
+        if resp.status == 204 or not resp.body:
+            return None
+        return Changes.from_json(_decode(resp), max(from_index, 0))
+
+    # -- actions (never retried: they are not idempotent GETs) ------------------------
+
+    async def pause(self, session_id: str) -> None:
+        await self._request("POST", self._session_path(session_id, "/pause"))
+
+    async def resume(self, session_id: str) -> None:
+        await self._request("POST", self._session_path(session_id, "/resume"))
+
+    async def force_answer(self, session_id: str) -> None:
+        await self._request("POST", self._session_path(session_id, "/force_answer"))
+
+    async def cancel(self, session_id: str) -> None:
+        """`DELETE /sessions/{id}`: the session becomes `interrupted`, children too."""
+        await self._request("DELETE", self._session_path(session_id))
+
+    async def send_message(self, session_id: str, message: str) -> None:
+        body = {"type": "user_message", "message": message}
+        await self._request("POST", self._session_path(session_id, "/messages"), json_body=body)

@@ -1,0 +1,50 @@
+"""Session ids are UUIDs; checking them before they reach a URL path keeps paths honest."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from agp_tui.api.errors import AgpError
+
+
+class InvalidSessionId(AgpError, ValueError):
+    title = "Invalid session id"
+
+
+_SPLIT = re.compile(r"[\s,;]+")
+
+
+def normalize_session_id(raw: str) -> str:
+    """The canonical lower-case hyphenated form, or `InvalidSessionId` saying why."""
+    text = raw.strip()
+    try:
+        return str(uuid.UUID(text))
+    except (ValueError, AttributeError, TypeError):
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        raise InvalidSessionId(
+            f"{shown!r} is not a session id (expected a UUID such as "
+            "6f1c2a9e-3b7d-4e21-9c55-0a8d7e4b1f20)"
+        ) from None
+
+
+def parse_session_ids(text: str) -> tuple[list[str], list[str]]:
+    """Split pasted text (spaces, commas, newlines) into (valid ids, rejected tokens).
+
+    Agent View URLs are accepted too: the id is their last path segment.
+    Duplicates are dropped, order kept.
+    """
+    ids: list[str] = []
+    bad: list[str] = []
+    for token in _SPLIT.split(text):
+        if not token:
+            continue
+        candidate = token.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0]
+        try:
+            sid = normalize_session_id(candidate)
+        except InvalidSessionId:
+            bad.append(token)
+            continue
+        if sid not in ids:
+            ids.append(sid)
+    return ids, bad
