@@ -1,0 +1,113 @@
+"""One shared request budget for every poll task: an in-flight cap plus a rate limit.
+
+Waiters are served by priority (on-screen and selected sessions first), then in arrival
+order, so a thousand watched sessions share at most `max_rps` requests per second and
+what the user looks at is never starved by what they don't.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+# Priorities: lower is served first.
+URGENT = 0  # sweeps, refresh-now
+FOCUS = 1  # selected or visible rows, open trees
+NORMAL = 2
+BACKGROUND = 3
+
+
+class RequestBudget:
+    def __init__(
+        self,
+        max_in_flight: int = 8,
+        max_rps: float = 20.0,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if max_in_flight < 1 or max_rps <= 0:
+            raise ValueError("max_in_flight must be >= 1 and max_rps > 0")
+        self.max_in_flight = max_in_flight
+        self.max_rps = max_rps
+        self._clock = clock
+        self._in_flight = 0
+        self._capacity = max(1.0, max_rps)  # a burst of at most one second's worth
+        self._tokens = self._capacity
+        self._stamp = clock()
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._seq = itertools.count()
+        self._timer: asyncio.TimerHandle | None = None
+        self.granted = 0  # requests let through, for stats and benchmarks
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    @property
+    def waiting(self) -> int:
+        return sum(1 for *_, f in self._waiters if not f.done())
+
+    def _refill(self) -> None:
+        now = self._clock()
+        self._tokens = min(self._capacity, self._tokens + (now - self._stamp) * self.max_rps)
+        self._stamp = now
+
+    def _can_grant(self) -> bool:
+        return self._in_flight < self.max_in_flight and self._tokens >= 1.0
+
+    def _grant(self) -> None:
+        self._in_flight += 1
+        self._tokens -= 1.0
+        self.granted += 1
+
+    async def acquire(self, priority: int = NORMAL) -> None:
+        self._refill()
+        if not self._waiters and self._can_grant():
+            self._grant()
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (priority, next(self._seq), fut))
+        self._dispatch()
+        try:
+            await fut
+        except asyncio.CancelledError:
+            if fut.done() and not fut.cancelled():
+                self.release()  # granted just as we were cancelled: give the slot back
+            raise
+
+    def release(self) -> None:
+        self._in_flight -= 1
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        self._refill()
+        while self._waiters:
+            fut = self._waiters[0][2]
+            if fut.done():  # cancelled while waiting
+                heapq.heappop(self._waiters)
+                continue
+            if not self._can_grant():
+                break
+            heapq.heappop(self._waiters)
+            self._grant()
+            fut.set_result(None)
+        if self._waiters and self._in_flight < self.max_in_flight and self._timer is None:
+            # Out of tokens, not of slots: wake when the next token is due.
+            wait = max((1.0 - self._tokens) / self.max_rps, 0.001)
+            self._timer = asyncio.get_running_loop().call_later(wait, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._dispatch()
+
+    @asynccontextmanager
+    async def slot(self, priority: int = NORMAL) -> AsyncIterator[None]:
+        await self.acquire(priority)
+        try:
+            yield
+        finally:
+            self.release()

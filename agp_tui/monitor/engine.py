@@ -1,0 +1,687 @@
+"""The monitor engine: one poll task per session under a shared budget, plus list sweeps.
+
+Shared by the dashboard and the headless commands. Workers only talk to the API and
+update `Tracked` records on the event loop; subscribers are told what changed through
+typed events and read state with `view()`, `history()` and `rollup()`.
+
+Two ways of learning about a session, combined to poll far less than a naive loop:
+- per-session `/status` polls, at a cadence set by the session's state (`Cadence`);
+- list *sweeps*: `GET /sessions?status=<every non-terminal>` pages cover many sessions
+  per request, so a status change of an off-screen session is noticed within one sweep
+  interval and its own poll is pulled forward; such sessions poll their counters at a
+  slower background cadence. A session the sweeps keep missing falls back to its own
+  cadence, so sweeps only ever add detection speed, never lose it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from agp_tui.api.client import AgpClient
+from agp_tui.api.errors import AgpError, AuthError, NotFound, RateLimited, ServerError, Unreachable
+from agp_tui.api.ids import normalize_session_id
+from agp_tui.api.models import Quota, SessionStatus
+from agp_tui.api.status import KNOWN, RUNNING, TERMINAL
+from agp_tui.monitor import budget as prio
+from agp_tui.monitor.budget import RequestBudget
+from agp_tui.monitor.cadence import Cadence
+from agp_tui.monitor.events import (
+    ChildrenFound,
+    Connection,
+    ConnectionChanged,
+    EngineEvent,
+    InfoLoaded,
+    QuotaUpdated,
+    SessionError,
+    SessionRecovered,
+    Stale,
+    StatusChanged,
+    UsageChanged,
+    WatchlistChanged,
+)
+from agp_tui.monitor.history import TokenHistory
+from agp_tui.monitor.rollup import rollup, walk_tree
+from agp_tui.monitor.tracked import Tracked
+from agp_tui.monitor.view import Rollup, SessionView
+from agp_tui.monitor.watchlist import Watchlist
+
+log = logging.getLogger(__name__)
+
+NON_TERMINAL = tuple(sorted(KNOWN - TERMINAL))
+Listener = Callable[[EngineEvent], None]
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSettings:
+    cadence: Cadence = field(default_factory=Cadence)
+    max_in_flight: int = 8
+    max_rps: float = 20.0
+    history_buckets: int = 60
+    bucket_seconds: float = 10.0
+    sweep: bool = True
+    sweep_interval: float = 3.0
+    sweep_min_sessions: int = 4  # below this, per-session polls are as cheap
+    stale_after: float = 30.0  # a failing session is stale this long after its last good poll
+    offline_after: int = 3  # consecutive transport failures before the link is offline
+    quota_interval: float = 30.0
+    auth_probe_interval: float = 30.0
+    watchlist_sync_interval: float = 2.0
+    housekeeping_interval: float = 1.0
+    follow_children: bool = False
+    seed: int | None = None  # jitter randomness, fixed in tests
+
+
+class Engine:
+    def __init__(
+        self,
+        client: AgpClient,
+        watchlist: Watchlist | None = None,
+        settings: EngineSettings | None = None,
+        *,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        self._client = client
+        self._watchlist = watchlist
+        self.settings = settings or EngineSettings()
+        self._wall = wall
+        self._rng = random.Random(self.settings.seed)
+        self._budget = RequestBudget(self.settings.max_in_flight, self.settings.max_rps)
+        self._tracked: dict[str, Tracked] = {}
+        self._order: list[str] = []  # watched ids in watchlist order
+        self._listeners: list[Listener] = []
+        self._tree_roots: dict[str, int] = {}  # open tree roots, reference-counted
+        self._tree_active: set[str] = set()
+        self._focus: set[str] = set()
+        self._selected: str | None = None
+        self._auth_ok = asyncio.Event()
+        self._auth_ok.set()
+        self._auth_probe: asyncio.Task[None] | None = None
+        self._services: list[asyncio.Task[None]] = []
+        self._sweep_active = False
+        self._sweep_backoff = 0
+        self._last_success: float | None = None
+        self._transport_failures = 0
+        self._failing_since: float | None = None
+        self.connection = Connection.CONNECTING
+        self.connection_detail: str | None = None
+        self.quota: Quota | None = None
+        self.follow_children = self.settings.follow_children
+        self.polls = 0  # requests made for per-session polls
+        self.sweeps = 0  # list pages fetched by sweeps
+        self.started = False
+
+    # -- lifecycle --------------------------------------------------------------------
+
+    async def start(self, ids: Iterable[str] = ()) -> None:
+        """Begin polling the watchlist (if any) and `ids` (watched in memory only)."""
+        if self.started:
+            return
+        self.started = True
+        if self._watchlist is not None:
+            for entry in self._watchlist.load():
+                t = self._track(entry.id, watched=True)
+                t.label, t.pinned, t.added_at = entry.label, entry.pinned, entry.added_at
+        for sid in ids:
+            self._track(normalize_session_id(sid), watched=True).added_at = self._wall()
+        # First polls start in priority order: what is on screen is fetched first.
+        for t in sorted(self._tracked.values(), key=self._priority):
+            self._ensure_task(t)
+        for coro in (self._housekeeping(), self._sweep_loop()):
+            self._services.append(asyncio.create_task(coro))
+
+    async def stop(self) -> None:
+        tasks = [*self._services, *(t.task for t in self._tracked.values() if t.task)]
+        if self._auth_probe:
+            tasks.append(self._auth_probe)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._services.clear()
+        for t in self._tracked.values():
+            t.task = None
+        self.started = False
+
+    async def aclose(self) -> None:
+        """Stop polling and close the client (the app calls this on its way out)."""
+        await self.stop()
+        await self._client.aclose()
+
+    @property
+    def client(self) -> AgpClient:
+        return self._client
+
+    # -- subscriptions ----------------------------------------------------------------
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call `listener` with every event, on the engine's loop; returns an unsubscribe."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    async def events(self, maxsize: int = 10_000) -> AsyncIterator[EngineEvent]:
+        """The same events as an async iterator (headless commands read them this way)."""
+        queue: asyncio.Queue[EngineEvent] = asyncio.Queue(maxsize)
+
+        def put(ev: EngineEvent) -> None:
+            with contextlib.suppress(asyncio.QueueFull):
+                queue.put_nowait(ev)
+
+        unsubscribe = self.subscribe(put)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            unsubscribe()
+
+    def _emit(self, event: EngineEvent) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:  # a broken subscriber must never stop the polling
+                log.exception("engine listener failed on %r", event)
+
+    # -- reading ----------------------------------------------------------------------
+
+    def watched_ids(self) -> list[str]:
+        return list(self._order)
+
+    def view(self, session_id: str) -> SessionView | None:
+        t = self._tracked.get(session_id)
+        return t.view() if t else None
+
+    def history(self, session_id: str) -> TokenHistory | None:
+        t = self._tracked.get(session_id)
+        return t.history if t else None
+
+    def children_of(self, session_id: str) -> tuple[str, ...]:
+        t = self._tracked.get(session_id)
+        return t.status.subagent_session_ids if t and t.status else ()
+
+    def rollup(self, root_id: str) -> Rollup:
+        return rollup(root_id, self._status_of)
+
+    def _status_of(self, session_id: str) -> SessionStatus | None:
+        t = self._tracked.get(session_id)
+        return t.status if t else None
+
+    @property
+    def requests_granted(self) -> int:
+        return self._budget.granted
+
+    # -- commands ---------------------------------------------------------------------
+
+    def add(self, ids: Iterable[str], *, label: str | None = None) -> list[str]:
+        """Watch these ids (persisted when there is a watchlist); returns the new ones."""
+        wanted = [normalize_session_id(s) for s in ids]
+        if self._watchlist is not None:
+            added = self._watchlist.add(wanted, label=label)
+        else:
+            added = list(dict.fromkeys(s for s in wanted if s not in self._order))
+        for sid in added:
+            t = self._track(sid, watched=True)
+            t.label, t.added_at = label, self._wall()
+            t.urgent = True
+            if self.started:
+                self._ensure_task(t)
+        if added:
+            self._emit(WatchlistChanged(added=tuple(added)))
+        return added
+
+    def remove(self, ids: Iterable[str]) -> list[str]:
+        wanted = [normalize_session_id(s) for s in ids]
+        removed = self._watchlist.remove(wanted) if self._watchlist is not None else [
+            s for s in wanted if s in self._order
+        ]
+        for sid in removed:
+            self._untrack(sid)
+        if removed:
+            self._emit(WatchlistChanged(removed=tuple(removed)))
+        return removed
+
+    def refresh(self, ids: Iterable[str] | None = None) -> None:
+        """Poll now (never twice at once: this only wakes each session's own task)."""
+        targets = self._tracked.values() if ids is None else (
+            self._tracked[s] for s in ids if s in self._tracked
+        )
+        for t in targets:
+            if self._is_active(t):
+                t.urgent = True
+                t.wake.set()
+                self._ensure_task(t)
+        if not self._auth_ok.is_set() and self._auth_probe is not None:
+            self._auth_probe.cancel()  # probe again right now
+            self._auth_probe = asyncio.create_task(self._probe_auth(delay=0.0))
+
+    def set_focus(self, visible: Iterable[str], selected: str | None = None) -> None:
+        """What is on screen polls at full cadence and first; newly shown rows refresh."""
+        new = set(visible)
+        if selected:
+            new.add(selected)
+        now = self._wall()
+        for sid in new - self._focus:
+            t = self._tracked.get(sid)
+            if t is None or not t.polling:
+                continue
+            due = self.settings.cadence.base_interval(t.status.status if t.status else None, 0)
+            if t.last_ok_at is None or now - t.last_ok_at > due:
+                t.wake.set()
+        self._focus, self._selected = new, selected
+
+    def open_tree(self, root_id: str) -> None:
+        """Discover and poll every descendant of `root_id` until `close_tree`."""
+        self._tree_roots[root_id] = self._tree_roots.get(root_id, 0) + 1
+        self._update_tree_active()
+        t = self._tracked.get(root_id)
+        if t is not None and t.status and t.status.subagent_session_ids:
+            self._spawn(self._list_children(t))
+
+    def close_tree(self, root_id: str) -> None:
+        count = self._tree_roots.get(root_id, 0) - 1
+        if count > 0:
+            self._tree_roots[root_id] = count
+        else:
+            self._tree_roots.pop(root_id, None)
+        self._update_tree_active()
+
+    def set_follow_children(self, on: bool) -> None:
+        self.follow_children = on
+        self._update_tree_active()
+
+    # -- tracking ---------------------------------------------------------------------
+
+    def _track(self, sid: str, *, watched: bool, parent: str | None = None) -> Tracked:
+        t = self._tracked.get(sid)
+        if t is None:
+            hist = TokenHistory(self.settings.history_buckets, self.settings.bucket_seconds)
+            t = self._tracked[sid] = Tracked(sid, hist, watched=watched)
+        if parent and not t.parent_id:
+            t.parent_id = parent
+        if watched and not t.watched:
+            t.watched = True
+        if watched and sid not in self._order:
+            self._order.append(sid)
+        return t
+
+    def _untrack(self, sid: str) -> None:
+        t = self._tracked.get(sid)
+        if sid in self._order:
+            self._order.remove(sid)
+        if t is None:
+            return
+        t.watched = False
+        self._update_tree_active()
+        if not self._is_active(t) and t.parent_id is None:
+            if t.task:
+                t.task.cancel()
+            del self._tracked[sid]
+
+    def _is_active(self, t: Tracked) -> bool:
+        return t.watched or t.id in self._tree_active
+
+    def _ensure_task(self, t: Tracked) -> None:
+        if self.started and t.task is None and self._is_active(t):
+            t.task = asyncio.create_task(self._poll_loop(t), name=f"poll {t.id[:8]}")
+
+    def _update_tree_active(self) -> None:
+        roots = set(self._tree_roots)
+        if self.follow_children:
+            roots.update(self._order)
+        active: set[str] = set()
+        for root in roots:
+            active.update(walk_tree(root, self.children_of))
+        self._tree_active = active
+        for sid in active:
+            t = self._tracked.get(sid)
+            if t is not None:
+                self._ensure_task(t)
+            # Children not tracked yet are created when their parent's status names them.
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coro)
+        self._services.append(task)
+        task.add_done_callback(lambda t: self._services.remove(t) if t in self._services else None)
+
+    # -- polling ----------------------------------------------------------------------
+
+    def _is_background(self, t: Tracked) -> bool:
+        return (
+            self._sweep_active and t.sweepable and t.id not in self._focus
+            and t.id not in self._tree_active
+        )
+
+    def _next_delay(self, t: Tracked) -> float | None:
+        if t.not_found:
+            return None
+        cadence = self.settings.cadence
+        if t.failures:
+            return cadence.error_delay(t.failures, t.retry_after, self._rng)
+        status = t.status.status if t.status else None
+        if t.status is not None and t.status.terminal:
+            return cadence.final_fetch if t.final_left else None
+        loop_now = asyncio.get_running_loop().time()
+        running_for = loop_now - t.running_since if t.running_since is not None else 0.0
+        return cadence.interval(status, running_for, background=self._is_background(t), rng=self._rng)
+
+    def _priority(self, t: Tracked) -> int:
+        if t.urgent or t.id == self._selected:
+            return prio.URGENT
+        if t.id in self._focus or t.id in self._tree_active:
+            return prio.FOCUS
+        return prio.BACKGROUND if self._is_background(t) else prio.NORMAL
+
+    async def _poll_loop(self, t: Tracked) -> None:
+        loop = asyncio.get_running_loop()
+        first = True
+        try:
+            while True:
+                if not first and not t.wake.is_set():
+                    delay = self._next_delay(t)
+                    # call_later + Event is much cheaper than wait_for on the hot path.
+                    handle = loop.call_later(delay, t.wake.set) if delay is not None else None
+                    await t.wake.wait()
+                    if handle is not None:
+                        handle.cancel()
+                first = False
+                t.wake.clear()
+                if not self._is_active(t):
+                    return
+                if not self._auth_ok.is_set():
+                    await self._auth_ok.wait()
+                await self._poll_once(t)
+        finally:
+            t.task = None
+
+    async def _poll_once(self, t: Tracked) -> None:
+        priority = self._priority(t)
+        t.urgent = False
+        load_info = not t.info_loaded
+        try:
+            async with self._budget.slot(priority):
+                self.polls += 1
+                if load_info:  # first sight: the full Session carries status *and* labels
+                    session = await self._client.get_session(t.id)
+                    status = session.status
+                else:
+                    status = await self._client.get_status(t.id)
+        except AgpError as exc:
+            self._on_poll_error(t, exc)
+            return
+        if load_info:
+            t.apply_session(session)
+            self._emit(InfoLoaded(t.id))
+        self._apply_status(t, status)
+
+    def _apply_status(self, t: Tracked, st: SessionStatus) -> None:
+        now = self._wall()
+        self._note_success(now)
+        old = t.status
+        if t.failures or t.not_found or t.stale:
+            t.failures, t.retry_after, t.not_found, t.stale = 0, None, False, False
+            t.error_kind = t.error_message = None
+            self._emit(SessionRecovered(t.id))
+        t.last_ok_at = now
+        t.status = st
+        if old is None or old.status != st.status:
+            if st.status == RUNNING:
+                t.running_since = asyncio.get_running_loop().time()
+            if st.terminal:
+                # One more fetch shortly after the first terminal sight catches final usage.
+                t.final_left = 1 if old is not None and not old.terminal else 0
+            t.last_change_at = now
+            self._emit(StatusChanged(t.id, old.status if old else None, st.status, now))
+        elif st.terminal and t.final_left:
+            t.final_left -= 1
+        moved = t.history.observe(now, st.usage_per_model)
+        if moved or (old is not None and old.steps != st.steps):
+            t.last_change_at = now
+            total = sum(u.total_tokens for u in st.usage_per_model)
+            self._emit(UsageChanged(t.id, st.steps, total))
+        if st.subagent_session_ids and (old is None or old.subagent_session_ids != st.subagent_session_ids):
+            self._on_children(t, st.subagent_session_ids)
+
+    def _on_children(self, parent: Tracked, child_ids: tuple[str, ...]) -> None:
+        new = tuple(c for c in child_ids if c not in self._tracked or self._tracked[c].parent_id is None)
+        for cid in child_ids:
+            self._track(cid, watched=False, parent=parent.id)
+        self._update_tree_active()
+        if new:
+            self._emit(ChildrenFound(parent.id, new))
+        if parent.id in self._tree_active and set(child_ids) - parent.children_listed:
+            self._spawn(self._list_children(parent))
+
+    async def _list_children(self, parent: Tracked) -> None:
+        """Agent names for children come from the list endpoint, one call per parent."""
+        wanted = frozenset(parent.status.subagent_session_ids if parent.status else ())
+        if not wanted or wanted <= parent.children_listed:
+            return
+        parent.children_listed = wanted
+        try:
+            async with self._budget.slot(prio.FOCUS):
+                self.polls += 1
+                page = await self._client.list_sessions(parent_session_id=parent.id, size=100)
+            items = list(page.items)
+            page_no = 1
+            while page.has_more:
+                page_no += 1
+                async with self._budget.slot(prio.FOCUS):
+                    self.polls += 1
+                    page = await self._client.list_sessions(
+                        parent_session_id=parent.id, size=100, page=page_no
+                    )
+                items.extend(page.items)
+        except AgpError as exc:
+            parent.children_listed = frozenset()  # try again on the next change
+            log.debug("listing children of %s failed: %s", parent.id, exc)
+            return
+        for summary in items:
+            child = self._track(summary.id, watched=False, parent=parent.id)
+            child.apply_summary(summary)
+            self._emit(InfoLoaded(child.id))
+
+    def _on_poll_error(self, t: Tracked, exc: AgpError) -> None:
+        if isinstance(exc, AuthError) and exc.status == 401:
+            self._enter_auth_error(exc)
+            t.urgent = True  # poll again as soon as the key works
+            t.wake.set()
+            return
+        kind = type(exc).__name__
+        if isinstance(exc, NotFound):
+            t.not_found = True
+        else:
+            t.failures += 1
+            t.retry_after = exc.retry_after if isinstance(exc, RateLimited | ServerError) else None
+        self._note_failure(exc)
+        changed = (t.error_kind, t.error_message) != (kind, exc.message)
+        t.error_kind, t.error_message = kind, exc.message
+        if changed:
+            self._emit(SessionError(t.id, kind, exc.message))
+
+    # -- connection state -------------------------------------------------------------
+
+    def _set_connection(self, state: Connection, detail: str | None = None) -> None:
+        if (state, detail) != (self.connection, self.connection_detail):
+            self.connection, self.connection_detail = state, detail
+            self._emit(ConnectionChanged(state, detail))
+
+    def _note_success(self, now: float) -> None:
+        self._last_success = now
+        self._transport_failures = 0
+        self._failing_since = None
+        if self.connection is not Connection.LIVE and self._auth_ok.is_set():
+            self._set_connection(Connection.LIVE)
+
+    def _note_failure(self, exc: AgpError) -> None:
+        if isinstance(exc, NotFound):
+            return  # the server answered: the link is fine
+        if self._failing_since is None:
+            self._failing_since = self._wall()
+        if isinstance(exc, Unreachable):
+            self._transport_failures += 1
+            if self._transport_failures >= self.settings.offline_after:
+                self._set_connection(Connection.OFFLINE, exc.message)
+
+    def _enter_auth_error(self, exc: AgpError) -> None:
+        if self._auth_ok.is_set():
+            self._auth_ok.clear()
+            self._set_connection(Connection.AUTH_ERROR, exc.message)
+            self._auth_probe = asyncio.create_task(self._probe_auth())
+
+    async def _probe_auth(self, delay: float | None = None) -> None:
+        """While the key is refused, one request at a time checks whether it works again."""
+        wait = self.settings.auth_probe_interval if delay is None else delay
+        while not self._auth_ok.is_set():
+            await asyncio.sleep(wait)
+            wait = self.settings.auth_probe_interval
+            try:
+                async with self._budget.slot(prio.URGENT):
+                    self.quota = await self._client.get_quota()
+            except AuthError:
+                continue
+            except AgpError:
+                continue
+            self._auth_ok.set()
+            self._set_connection(Connection.LIVE)
+            self._emit(QuotaUpdated())
+
+    # -- background services ----------------------------------------------------------
+
+    async def _housekeeping(self) -> None:
+        s = self.settings
+        next_quota = next_sync = 0.0
+        loop = asyncio.get_running_loop()
+        while True:
+            now_loop = loop.time()
+            if now_loop >= next_quota and self._auth_ok.is_set():
+                next_quota = now_loop + s.quota_interval
+                self._spawn(self._refresh_quota())
+            if self._watchlist is not None and now_loop >= next_sync:
+                next_sync = now_loop + s.watchlist_sync_interval
+                self._sync_watchlist()
+            self._check_stale()
+            await asyncio.sleep(s.housekeeping_interval)
+
+    async def _refresh_quota(self) -> None:
+        try:
+            async with self._budget.slot(prio.BACKGROUND):
+                quota = await self._client.get_quota()
+        except AgpError as exc:
+            if isinstance(exc, AuthError) and exc.status == 401:
+                self._enter_auth_error(exc)
+            return
+        self._note_success(self._wall())
+        if quota != self.quota:
+            self.quota = quota
+            self._emit(QuotaUpdated())
+
+    def _check_stale(self) -> None:
+        now = self._wall()
+        s = self.settings
+        for t in self._tracked.values():
+            if not self._is_active(t) or not t.polling or t.stale or not t.failures:
+                continue
+            since = t.last_ok_at if t.last_ok_at is not None else t.added_at
+            if since and now - since >= s.stale_after:
+                t.stale = True
+                self._emit(Stale(t.id, now - since))
+        since_ok = self._last_success if self._last_success is not None else self._failing_since
+        if (
+            self._auth_ok.is_set() and self._failing_since is not None and since_ok is not None
+            and self.connection is not Connection.OFFLINE and now - since_ok >= s.stale_after
+        ):
+            self._set_connection(Connection.STALE, f"no good answer for {now - since_ok:.0f}s")
+
+    def _sync_watchlist(self) -> None:
+        """Another instance edited the watchlist file: follow its additions and removals."""
+        assert self._watchlist is not None
+        try:
+            changed = self._watchlist.reload_if_changed()
+        except Exception as exc:  # a bad file on disk must not stop the polling
+            log.warning("watchlist reload failed: %s", exc)
+            return
+        if not changed:
+            return
+        on_disk = self._watchlist.ids()
+        added = [sid for sid in on_disk if sid not in self._order]
+        removed = [sid for sid in self._order if sid not in set(on_disk)]
+        for sid in added:
+            t = self._track(sid, watched=True)
+            t.added_at = self._wall()
+            self._ensure_task(t)
+        for sid in removed:
+            self._untrack(sid)
+        self._order.sort(key=on_disk.index)
+        if added or removed:
+            self._emit(WatchlistChanged(tuple(added), tuple(removed)))
+
+    async def _sweep_loop(self) -> None:
+        s = self.settings
+        while s.sweep:
+            await asyncio.sleep(s.sweep_interval * (0.9 + 0.2 * self._rng.random()))
+            if self._sweep_backoff:
+                self._sweep_backoff -= 1
+                self._sweep_active = False
+                continue
+            if self._auth_ok.is_set():
+                await self._sweep_once()
+
+    async def _sweep_once(self) -> None:
+        cands = [
+            t for t in self._tracked.values()
+            if self._is_active(t) and t.sweepable and t.created_at is not None
+            and t.status is not None and not t.status.terminal and not t.not_found
+        ]
+        if len(cands) < self.settings.sweep_min_sessions:
+            self._sweep_active = False
+            return
+        oldest = min(t.created_at for t in cands if t.created_at is not None)
+        # A sweep must cost far fewer requests than polling each candidate would.
+        max_pages = max(1, len(cands) // 4)
+        seen: dict[str, str] = {}
+        page_no = 1
+        try:
+            while True:
+                async with self._budget.slot(prio.URGENT):
+                    self.sweeps += 1
+                    page = await self._client.list_sessions(
+                        status=NON_TERMINAL, created_after=oldest - timedelta(seconds=1),
+                        sort="created_at", page=page_no, size=100,
+                    )
+                seen.update((item.id, item.status) for item in page.items)
+                if not page.has_more or not page.items:
+                    break
+                if page_no >= max_pages:
+                    self._sweep_active = False
+                    self._sweep_backoff = 10  # the org is too busy for sweeps to pay off
+                    return
+                page_no += 1
+        except AgpError as exc:
+            self._sweep_active = False
+            if isinstance(exc, AuthError) and exc.status == 401:
+                self._enter_auth_error(exc)
+            return
+        self._note_success(self._wall())
+        self._sweep_active = True
+        for t in cands:
+            listed = seen.get(t.id)
+            assert t.status is not None
+            if listed is None:
+                # Gone from the non-terminal list: most likely it just finished.
+                t.sweep_missed += 1
+                if t.sweep_missed >= 3:
+                    t.sweepable = False  # listed for someone else, say; own cadence from now on
+                t.urgent = True
+                t.wake.set()
+            else:
+                t.sweep_missed = 0
+                if listed != t.status.status:
+                    t.urgent = True
+                    t.wake.set()

@@ -1,0 +1,60 @@
+"""Totals over a subagent tree, each session counted once even if an id repeats."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from agp_tui.api.models import ModelUsage, SessionStatus
+from agp_tui.monitor.view import Rollup
+
+
+def walk_tree(root: str, children: Callable[[str], tuple[str, ...]]) -> Iterator[str]:
+    """Every id reachable from `root` (itself included), once, depth-first, cycle-safe."""
+    seen: set[str] = set()
+    stack = [root]
+    while stack:
+        sid = stack.pop()
+        if sid in seen:
+            continue
+        seen.add(sid)
+        yield sid
+        stack.extend(reversed(children(sid)))
+
+
+def rollup(root: str, status_of: Callable[[str], SessionStatus | None]) -> Rollup:
+    """Sum steps and tokens per model over the tree under `root`."""
+
+    def kids(sid: str) -> tuple[str, ...]:
+        st = status_of(sid)
+        return st.subagent_session_ids if st else ()
+
+    sessions = steps = 0
+    unknown = 0
+    statuses: dict[str, int] = {}
+    models: dict[str, list[int]] = {}
+    for sid in walk_tree(root, kids):
+        sessions += 1
+        st = status_of(sid)
+        if st is None:
+            unknown += 1
+            continue
+        steps += st.steps
+        statuses[st.status] = statuses.get(st.status, 0) + 1
+        for u in st.usage_per_model:
+            acc = models.setdefault(u.name, [0, 0, 0])
+            acc[0] += u.input_tokens
+            acc[1] += u.output_tokens
+            acc[2] += u.reasoning_tokens
+    per_model = tuple(
+        ModelUsage(name, i, o, r) for name, (i, o, r) in sorted(models.items())
+    )
+    return Rollup(
+        sessions=sessions,
+        steps=steps,
+        input_tokens=sum(m.input_tokens for m in per_model),
+        output_tokens=sum(m.output_tokens for m in per_model),
+        reasoning_tokens=sum(m.reasoning_tokens for m in per_model),
+        per_model=per_model,
+        statuses=statuses,
+        unknown=unknown,
+    )

@@ -1,0 +1,92 @@
+"""The engine's private, mutable record of one session it polls."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+from agp_tui.api.models import Session, SessionStatus, SessionSummary, UserMessage
+from agp_tui.monitor.history import TokenHistory
+from agp_tui.monitor.view import SessionView
+
+
+class Tracked:
+    """Everything known about one session; only the engine mutates it, on its own loop."""
+
+    __slots__ = (
+        "added_at", "agent", "agent_view_url", "children_listed", "created_at", "error_kind",
+        "error_message", "failures", "final_left", "finished_at", "first_message", "history",
+        "id", "info_loaded", "label", "last_change_at", "last_ok_at", "not_found", "parent_id",
+        "pinned", "retry_after", "running_since", "stale", "started_at", "status",
+        "sweep_missed", "sweepable", "task", "urgent", "wake", "watched",
+    )
+
+    def __init__(self, session_id: str, history: TokenHistory, *, watched: bool) -> None:
+        self.id = session_id
+        self.watched = watched
+        self.label: str | None = None
+        self.pinned = False
+        self.added_at = 0.0
+        self.parent_id: str | None = None
+        self.status: SessionStatus | None = None
+        self.agent: str | None = None
+        self.first_message: UserMessage | None = None
+        self.agent_view_url: str | None = None
+        self.created_at: datetime | None = None
+        self.started_at: datetime | None = None
+        self.finished_at: datetime | None = None
+        self.info_loaded = False
+        self.children_listed: frozenset[str] = frozenset()  # child ids whose labels we fetched
+        self.history = history
+        self.last_ok_at: float | None = None
+        self.last_change_at: float | None = None
+        self.running_since: float | None = None  # loop time the status became running
+        self.error_kind: str | None = None
+        self.error_message: str | None = None
+        self.failures = 0
+        self.retry_after: float | None = None
+        self.not_found = False
+        self.stale = False
+        self.final_left = 0  # polls still owed after the first terminal status
+        self.sweepable = True  # False once list sweeps keep missing it (another owner, say)
+        self.sweep_missed = 0
+        self.urgent = False  # next poll jumps the queue (refresh-now, sweep saw a change)
+        self.wake = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+
+    @property
+    def polling(self) -> bool:
+        if self.not_found:
+            return False
+        return not (self.status is not None and self.status.terminal and self.final_left == 0)
+
+    def apply_session(self, s: Session) -> None:
+        self.agent = s.agent
+        self.first_message = s.first_message
+        self.agent_view_url = s.agent_view_url
+        self.created_at = s.created_at
+        self.started_at = s.started_at
+        self.finished_at = s.finished_at
+        if s.parent_session_id and not self.parent_id:
+            self.parent_id = s.parent_session_id
+        self.info_loaded = True
+
+    def apply_summary(self, s: SessionSummary) -> None:
+        self.agent = s.agent
+        self.first_message = s.first_message
+        self.agent_view_url = s.agent_view_url
+        self.created_at = s.created_at
+        self.started_at = s.started_at
+        self.finished_at = s.finished_at
+        self.info_loaded = True
+
+    def view(self) -> SessionView:
+        return SessionView(
+            id=self.id, label=self.label, pinned=self.pinned, watched=self.watched,
+            parent_id=self.parent_id, status=self.status, agent=self.agent,
+            first_message=self.first_message, agent_view_url=self.agent_view_url,
+            created_at=self.created_at, started_at=self.started_at, finished_at=self.finished_at,
+            added_at=self.added_at, last_ok_at=self.last_ok_at, last_change_at=self.last_change_at,
+            error_kind=self.error_kind, error_message=self.error_message,
+            not_found=self.not_found, stale=self.stale, polling=self.polling,
+        )

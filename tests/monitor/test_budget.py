@@ -1,0 +1,70 @@
+"""The shared request budget: in-flight cap, rate limit, priority order, cancellation."""
+
+import asyncio
+
+import pytest
+
+from agp_tui.monitor.budget import BACKGROUND, FOCUS, URGENT, RequestBudget
+
+
+async def test_in_flight_cap_is_never_exceeded() -> None:
+    budget = RequestBudget(max_in_flight=3, max_rps=1000)
+    peak = 0
+
+    async def job() -> None:
+        nonlocal peak
+        async with budget.slot():
+            peak = max(peak, budget.in_flight)
+            await asyncio.sleep(0.01)
+
+    await asyncio.gather(*(job() for _ in range(20)))
+    assert peak == 3
+    assert budget.in_flight == 0
+    assert budget.granted == 20
+
+
+async def test_rate_limit_spreads_requests() -> None:
+    budget = RequestBudget(max_in_flight=100, max_rps=50)
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    for _ in range(75):  # 50 from the initial burst, 25 more at 50/s
+        async with budget.slot():
+            pass
+    assert loop.time() - start >= 0.45
+
+
+async def test_priority_order_when_saturated() -> None:
+    budget = RequestBudget(max_in_flight=1, max_rps=1000)
+    order: list[str] = []
+    await budget.acquire()  # hold the only slot
+
+    async def job(name: str, priority: int) -> None:
+        async with budget.slot(priority):
+            order.append(name)
+
+    tasks = [asyncio.create_task(job(n, p)) for n, p in
+             [("bg", BACKGROUND), ("focus", FOCUS), ("urgent", URGENT), ("bg2", BACKGROUND)]]
+    await asyncio.sleep(0.01)
+    budget.release()
+    await asyncio.gather(*tasks)
+    assert order == ["urgent", "focus", "bg", "bg2"]
+
+
+async def test_cancelled_waiter_gives_back_nothing_and_blocks_nobody() -> None:
+    budget = RequestBudget(max_in_flight=1, max_rps=1000)
+    await budget.acquire()
+    waiter = asyncio.create_task(budget.acquire())
+    await asyncio.sleep(0.01)
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    budget.release()
+    await asyncio.wait_for(budget.acquire(), 1.0)
+    assert budget.in_flight == 1
+
+
+def test_invalid_settings_rejected() -> None:
+    with pytest.raises(ValueError):
+        RequestBudget(max_in_flight=0)
+    with pytest.raises(ValueError):
+        RequestBudget(max_rps=0)

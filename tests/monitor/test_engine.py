@@ -1,0 +1,321 @@
+"""The engine against a scripted AGP: cadence, errors, auth, 404, children, sweeps."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from agp_tui.monitor.cadence import Cadence
+from agp_tui.monitor.engine import Engine, EngineSettings
+from agp_tui.monitor.events import (
+    ChildrenFound,
+    Connection,
+    ConnectionChanged,
+    EngineEvent,
+    SessionError,
+    SessionRecovered,
+    Stale,
+    StatusChanged,
+    UsageChanged,
+    WatchlistChanged,
+)
+from agp_tui.monitor.watchlist import Watchlist
+
+from .fake_agp import FakeAgp
+
+FAST = Cadence(pending=0.02, running=0.02, waiting=0.05, final_fetch=0.02, jitter=0.0,
+               error_base=0.05, error_max=0.2)
+
+
+def settings(**kw: object) -> EngineSettings:
+    base: dict[str, object] = dict(cadence=FAST, max_rps=1000.0, sweep=False, seed=1,
+                                   quota_interval=3600.0, housekeeping_interval=0.02)
+    base.update(kw)
+    return EngineSettings(**base)  # type: ignore[arg-type]
+
+
+async def until(pred: Callable[[], bool], timeout: float = 3.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not pred():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.005)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeAgp]:
+    yield FakeAgp()
+
+
+async def run_engine(fake: FakeAgp, ids: list[str], **kw: object) -> tuple[Engine, list[EngineEvent]]:
+    engine = Engine(fake.client(), None, settings(**kw))
+    events: list[EngineEvent] = []
+    engine.subscribe(events.append)
+    await engine.start(ids)
+    return engine, events
+
+
+async def test_first_poll_loads_info_then_status_polls(fake: FakeAgp) -> None:
+    s = fake.add(steps=3, tokens=1000)
+    engine, events = await run_engine(fake, [s.id])
+    try:
+        await until(lambda: fake.calls["status"] >= 3)
+        assert fake.calls["session"] == 1  # the full Session once, for agent and labels
+        view = engine.view(s.id)
+        assert view is not None and view.agent == "h/web-surfer-flash" and view.steps == 3
+        assert view.first_message is not None and view.first_message.message == "hello"
+        assert StatusChanged(s.id, None, "running", view.last_change_at or 0) in events
+        s.steps, s.tokens = 4, 2000
+        await until(lambda: any(isinstance(e, UsageChanged) and e.steps == 4 for e in events))
+        hist = engine.history(s.id)
+        assert hist is not None and hist.models() == ["holo3-1-35b-a3b"]
+    finally:
+        await engine.aclose()
+
+
+async def test_status_change_emitted_once_per_transition(fake: FakeAgp) -> None:
+    s = fake.add()
+    engine, events = await run_engine(fake, [s.id])
+    try:
+        await until(lambda: fake.calls["status"] >= 2)
+        s.status = "paused"
+        await until(lambda: engine.view(s.id).status_text == "paused")  # type: ignore[union-attr]
+        await asyncio.sleep(0.15)
+        changes = [(e.old, e.new) for e in events if isinstance(e, StatusChanged)]
+        assert changes == [(None, "running"), ("running", "paused")]
+    finally:
+        await engine.aclose()
+
+
+async def test_terminal_gets_one_final_fetch_then_stops(fake: FakeAgp) -> None:
+    s = fake.add()
+    engine, _ = await run_engine(fake, [s.id])
+    try:
+        await until(lambda: fake.per_session[s.id] >= 2)
+        s.status = "completed"
+        await until(lambda: engine.view(s.id).status_text == "completed")  # type: ignore[union-attr]
+        await asyncio.sleep(0.2)
+        polls = fake.per_session[s.id]
+        await asyncio.sleep(0.2)
+        assert fake.per_session[s.id] == polls  # stopped
+        view = engine.view(s.id)
+        assert view is not None and not view.polling
+        engine.refresh([s.id])  # refresh-now still works on a finished session
+        await until(lambda: fake.per_session[s.id] == polls + 1)
+    finally:
+        await engine.aclose()
+
+
+async def test_never_two_polls_of_one_session_at_once() -> None:
+    fake = FakeAgp(delay=0.05)
+    s = fake.add()
+    engine, _ = await run_engine(fake, [s.id])
+    try:
+        for _ in range(20):
+            engine.refresh()
+            await asyncio.sleep(0.005)
+        await until(lambda: fake.per_session[s.id] >= 4)
+        assert fake.max_overlap == 1
+    finally:
+        await engine.aclose()
+
+
+async def test_404_marks_not_found_keeps_it_and_stops(fake: FakeAgp, tmp_path: Path) -> None:
+    wl = Watchlist(tmp_path / "wl.json")
+    missing = "6f1c2a9e-3b7d-4e21-9c55-0a8d7e4b1f20"
+    wl.add([missing])
+    engine = Engine(fake.client(), wl, settings())
+    events: list[EngineEvent] = []
+    engine.subscribe(events.append)
+    await engine.start()
+    try:
+        await until(lambda: any(isinstance(e, SessionError) for e in events))
+        await asyncio.sleep(0.1)
+        assert fake.per_session[missing] == 1
+        view = engine.view(missing)
+        assert view is not None and view.not_found and not view.polling
+        assert engine.watched_ids() == [missing] and wl.ids() == [missing]
+        assert [e.kind for e in events if isinstance(e, SessionError)] == ["NotFound"]
+    finally:
+        await engine.aclose()
+
+
+async def test_one_401_pauses_all_polling_in_a_single_auth_state(fake: FakeAgp) -> None:
+    ids = [fake.add().id for _ in range(10)]
+    engine, events = await run_engine(fake, ids, auth_probe_interval=0.1)
+    try:
+        await until(lambda: fake.calls["status"] >= 10)
+        fake.auth_ok = False
+        await until(lambda: engine.connection is Connection.AUTH_ERROR)
+        await asyncio.sleep(0.05)
+        before = sum(fake.calls.values())
+        await asyncio.sleep(0.25)
+        # Only the single probe runs while the key is refused (about one per 0.1 s).
+        assert sum(fake.calls.values()) - before <= 4
+        auth_events = [e for e in events if isinstance(e, ConnectionChanged)
+                       and e.state is Connection.AUTH_ERROR]
+        assert len(auth_events) == 1
+        assert not [e for e in events if isinstance(e, SessionError)]  # never N errors
+        fake.auth_ok = True
+        await until(lambda: engine.connection is Connection.LIVE)
+        before = fake.calls["status"]
+        await until(lambda: fake.calls["status"] >= before + 10)
+    finally:
+        await engine.aclose()
+
+
+async def test_errors_back_off_honouring_retry_after(fake: FakeAgp) -> None:
+    s = fake.add()
+    fake.force[s.id] = (429, {"Retry-After": "0.3"})
+    engine, events = await run_engine(fake, [s.id])
+    try:
+        await until(lambda: fake.per_session[s.id] >= 1)
+        await asyncio.sleep(0.2)
+        assert fake.per_session[s.id] == 1  # waiting out Retry-After, not polling at 20 ms
+        await until(lambda: fake.per_session[s.id] >= 2, timeout=1.0)
+        view = engine.view(s.id)
+        assert view is not None and view.error_kind == "RateLimited"
+        del fake.force[s.id]
+        await until(lambda: any(isinstance(e, SessionRecovered) for e in events), timeout=2.0)
+        assert engine.view(s.id).error_kind is None  # type: ignore[union-attr]
+    finally:
+        await engine.aclose()
+
+
+async def test_server_errors_back_off_exponentially_then_go_stale(fake: FakeAgp) -> None:
+    s = fake.add()
+    engine, events = await run_engine(fake, [s.id], stale_after=0.3)
+    try:
+        await until(lambda: fake.per_session[s.id] >= 1)
+        fake.force[s.id] = (503, {})
+        await until(lambda: any(isinstance(e, Stale) for e in events), timeout=3.0)
+        polls_in_window = fake.per_session[s.id]
+        assert polls_in_window < 12  # 50, 100, 200, 200 ms... not every 20 ms
+        assert engine.connection is Connection.STALE
+        view = engine.view(s.id)
+        assert view is not None and view.stale and view.status_text == "running"  # last good data kept
+    finally:
+        await engine.aclose()
+
+
+async def test_unreachable_server_goes_offline() -> None:
+    fake = FakeAgp()
+    s = fake.add()
+
+    async def refuse(request: object) -> object:
+        import httpx
+        raise httpx.ConnectError("refused")
+
+    fake.handle = refuse  # type: ignore[method-assign,assignment]
+    engine, _ = await run_engine(fake, [s.id])
+    try:
+        await until(lambda: engine.connection is Connection.OFFLINE, timeout=3.0)
+    finally:
+        await engine.aclose()
+
+
+async def test_budget_caps_request_rate_for_many_sessions(fake: FakeAgp) -> None:
+    ids = [fake.add().id for _ in range(300)]
+    engine, _ = await run_engine(fake, ids, max_rps=100.0, max_in_flight=4)
+    try:
+        await asyncio.sleep(1.0)
+        total = sum(fake.calls.values())
+        assert 60 <= total <= 215  # burst of 100 plus ~100/s, never 300 × 50/s
+    finally:
+        await engine.aclose()
+
+
+async def test_focus_sessions_are_served_first(fake: FakeAgp) -> None:
+    ids = [fake.add().id for _ in range(100)]
+    engine = Engine(fake.client(), None, settings(max_rps=20.0, max_in_flight=1))
+    engine.set_focus(ids[-3:], ids[-1])
+    await engine.start(ids)
+    try:
+        await until(lambda: sum(fake.per_session.values()) >= 10)
+        assert all(fake.per_session[i] >= 1 for i in ids[-3:])
+    finally:
+        await engine.aclose()
+
+
+async def test_children_found_and_polled_only_while_tree_open(fake: FakeAgp) -> None:
+    root = fake.add(agent="acme/manager")
+    kids = [fake.add(parent=root.id, agent=f"worker-{i}") for i in range(3)]
+    grandchild = fake.add(parent=kids[0].id, agent="deep")
+    engine, events = await run_engine(fake, [root.id])
+    try:
+        await until(lambda: any(isinstance(e, ChildrenFound) for e in events))
+        await asyncio.sleep(0.1)
+        assert all(fake.per_session[k.id] == 0 for k in kids)  # not polled until viewed
+        engine.open_tree(root.id)
+        await until(lambda: fake.per_session[grandchild.id] >= 1)
+        assert engine.view(kids[1].id).agent == "worker-1"  # type: ignore[union-attr]
+        assert fake.calls["list"] >= 1
+        rollup = engine.rollup(root.id)
+        assert rollup.sessions == 5
+        engine.close_tree(root.id)
+        await asyncio.sleep(0.1)
+        polls = fake.per_session[grandchild.id]
+        await asyncio.sleep(0.2)
+        assert fake.per_session[grandchild.id] == polls
+        assert engine.watched_ids() == [root.id]
+    finally:
+        await engine.aclose()
+
+
+async def test_add_remove_persist_and_follow_other_instance(fake: FakeAgp, tmp_path: Path) -> None:
+    a, b = fake.add(), fake.add()
+    path = tmp_path / "wl.json"
+    engine = Engine(fake.client(), Watchlist(path), settings(watchlist_sync_interval=0.05))
+    events: list[EngineEvent] = []
+    engine.subscribe(events.append)
+    await engine.start()
+    try:
+        assert engine.add([a.id.upper()]) == [a.id]
+        assert Watchlist(path).load()[0].id == a.id
+        other = Watchlist(path)
+        other.load()
+        other.add([b.id])  # a second agp-tui adds a session
+        await until(lambda: b.id in engine.watched_ids())
+        await until(lambda: fake.per_session[b.id] >= 1)
+        assert engine.remove([a.id]) == [a.id]
+        assert Watchlist(path).load()[0].id == b.id
+        assert WatchlistChanged(removed=(a.id,)) in events
+    finally:
+        await engine.aclose()
+
+
+async def test_sweep_detects_change_and_slows_background_polls(fake: FakeAgp) -> None:
+    slow = Cadence(pending=0.2, running=0.2, waiting=0.5, final_fetch=0.02, jitter=0.0,
+                   background_factor=10.0, background_max=5.0)
+    ids = [fake.add().id for _ in range(8)]
+    engine, events = await run_engine(fake, ids, cadence=slow, sweep=True, sweep_interval=0.05)
+    try:
+        await until(lambda: engine.sweeps >= 3)
+        before = fake.per_session[ids[0]]
+        await asyncio.sleep(0.6)
+        assert fake.per_session[ids[0]] - before <= 1  # background: 2 s, not every 0.2 s
+        fake.sessions[ids[0]].status = "failed"
+        t0 = time.monotonic()
+        await until(lambda: any(isinstance(e, StatusChanged) and e.new == "failed" for e in events))
+        assert time.monotonic() - t0 < 0.5  # found by a sweep, well before its own 2 s poll
+    finally:
+        await engine.aclose()
+
+
+async def test_listener_errors_never_stop_polling(fake: FakeAgp) -> None:
+    s = fake.add()
+    engine, _ = await run_engine(fake, [s.id])
+
+    def broken(event: EngineEvent) -> None:
+        raise RuntimeError("boom")
+
+    engine.subscribe(broken)
+    try:
+        before = fake.per_session[s.id]
+        await until(lambda: fake.per_session[s.id] >= before + 3)
+    finally:
+        await engine.aclose()
