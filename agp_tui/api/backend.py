@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
-
-import aiohttp
-import httpx
+from typing import TYPE_CHECKING, Protocol
 
 from agp_tui.api.errors import Unreachable
+
+if TYPE_CHECKING:  # imported lazily: each costs 70-170 ms, and headless startup counts
+    import aiohttp
+    import httpx
 
 Params = Sequence[tuple[str, str]]
 
@@ -51,6 +52,8 @@ class HttpxBackend:
     """Backend over an `httpx.AsyncClient`; closes it only if it created it."""
 
     def __init__(self, client: httpx.AsyncClient | None = None) -> None:
+        import httpx
+
         self._owned = client is None
         self._client = client if client is not None else httpx.AsyncClient()
 
@@ -64,6 +67,8 @@ class HttpxBackend:
         json_body: object | None,
         timeout: float,
     ) -> RawResponse:
+        import httpx
+
         try:
             resp = await self._client.request(
                 method, url, params=list(params), headers=dict(headers),
@@ -87,6 +92,8 @@ class AiohttpBackend:
         self._limit = limit
 
     def _get_session(self) -> aiohttp.ClientSession:
+        import aiohttp
+
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._limit),
@@ -105,6 +112,8 @@ class AiohttpBackend:
         json_body: object | None,
         timeout: float,
     ) -> RawResponse:
+        import aiohttp
+
         session = self._get_session()
         try:
             async with session.request(

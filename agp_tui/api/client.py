@@ -14,10 +14,8 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import httpx
 
 from agp_tui import __version__
 from agp_tui.api.backend import AiohttpBackend, Backend, HttpxBackend, Params, RawResponse
@@ -26,6 +24,9 @@ from agp_tui.api.ids import normalize_session_id
 from agp_tui.api.models import Changes, Page, Quota, Session, SessionStatus, SessionSummary
 from agp_tui.api.retry import RetryPolicy, parse_retry_after
 from agp_tui.api.secret import Secret
+
+if TYPE_CHECKING:
+    import httpx
 
 MAX_PAGE_SIZE = 100  # GET /sessions rejects size > 100 with 422
 LONG_POLL_CAP = 25  # seconds; the documented server cap for wait_for_seconds
@@ -95,6 +96,7 @@ class AgpClient:
         }
         if key:
             self._headers["Authorization"] = f"Bearer {key.reveal()}"
+        self._key_bytes = key.reveal().encode() if key else b""
 
     def __repr__(self) -> str:
         return f"AgpClient({self.base_url!r})"
@@ -136,6 +138,10 @@ class AgpClient:
             except AgpError as exc:  # Unreachable from the backend
                 err: AgpError = exc
             else:
+                if self._key_bytes and self._key_bytes in resp.body:
+                    # A server or proxy quoting the key back must not carry it into errors or views.
+                    resp = RawResponse(resp.status, resp.headers,
+                                       resp.body.replace(self._key_bytes, b"[redacted]"))
                 if resp.status < 400:
                     return resp
                 retry_after = parse_retry_after(resp.headers.get("Retry-After"))
@@ -218,13 +224,13 @@ class AgpClient:
     ) -> AsyncIterator[SessionSummary]:
         """Every session matching `filters`, page after page, up to `limit` items."""
         page, seen = 1, 0
-        while True:
+        while limit is None or seen < limit:  # never fetch a page that will not be used
             result = await self.list_sessions(page=page, size=size, **filters)
             for item in result.items:
+                yield item
+                seen += 1
                 if limit is not None and seen >= limit:
                     return
-                seen += 1
-                yield item
             if not result.items or not result.has_more:
                 return
             page += 1

@@ -13,12 +13,16 @@ class InvalidSessionId(AgpError, ValueError):
 
 
 _SPLIT = re.compile(r"[\s,;]+")
+# uuid.UUID() alone also takes "+" and "_" (silently yielding another id) and hyphens anywhere.
+_UUID = re.compile(r"\{?[0-9a-f]{8}(-?)[0-9a-f]{4}\1[0-9a-f]{4}\1[0-9a-f]{4}\1[0-9a-f]{12}\}?", re.IGNORECASE)
 
 
 def normalize_session_id(raw: str) -> str:
     """The canonical lower-case hyphenated form, or `InvalidSessionId` saying why."""
     text = raw.strip()
     try:
+        if not _UUID.fullmatch(text):
+            raise ValueError(text)
         return str(uuid.UUID(text))
     except (ValueError, AttributeError, TypeError):
         shown = text if len(text) <= 60 else text[:57] + "..."
