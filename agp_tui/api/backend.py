@@ -74,7 +74,7 @@ class HttpxBackend:
                 method, url, params=list(params), headers=dict(headers),
                 json=json_body, timeout=timeout,
             )
-        except (httpx.TransportError, httpx.TimeoutException) as exc:
+        except httpx.HTTPError as exc:  # transport, timeout, decoding, redirects: all 'unreachable'
             raise Unreachable(_describe(exc)) from None
         return RawResponse(resp.status_code, resp.headers, resp.content)
 

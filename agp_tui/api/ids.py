@@ -43,7 +43,8 @@ def parse_session_ids(text: str) -> tuple[list[str], list[str]]:
     for token in _SPLIT.split(text):
         if not token:
             continue
-        candidate = token.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0]
+        # Agent View URLs: drop ?query and #fragment, then take the last path segment.
+        candidate = re.split(r"[?#]", token, maxsplit=1)[0].rstrip("/").rsplit("/", 1)[-1]
         try:
             sid = normalize_session_id(candidate)
         except InvalidSessionId:
