@@ -1,0 +1,445 @@
+"""The watchlist: an ordered set of session ids, persisted per profile as one JSON file.
+
+A dashboard and a scripted `agp-tui add` may run at the same time against the same file,
+so no change is ever made to a stale in-memory copy: every mutation takes an exclusive
+`flock` on a sibling `<name>.lock`, re-reads the file, applies just that one operation to
+what is on disk, writes atomically and releases. The cache then holds the merged result.
+
+Reads take no lock: writers only ever `os.replace` a complete file into place, so a reader
+sees either the old or the new version, never a torn one.
+
+A file we cannot parse is moved aside to `<name>.corrupt-<UTC timestamp>` (under the lock,
+after re-checking it is still corrupt) and a warning is recorded; it is never emptied or
+overwritten in place, so a hand edit gone wrong loses nothing.
+
+File format::
+
+    {"version": 1, "sessions": [{"id": "...", "label": null, "pinned": false, "added_at": 0.0}]}
+
+Unknown keys are ignored; entries whose id is not a session id are dropped with a warning.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import math
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from agp_tui.api.ids import InvalidSessionId, normalize_session_id
+
+FORMAT_VERSION = 1
+
+# (st_ino, st_mtime_ns, st_size): the inode catches a same-size rewrite within one mtime
+# tick, because every write is a rename of a fresh file.
+_Signature = tuple[int, int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class WatchEntry:
+    id: str
+    label: str | None = None
+    pinned: bool = False
+    added_at: float = 0.0  # epoch seconds
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "label": self.label, "pinned": self.pinned, "added_at": self.added_at}
+
+
+class WatchlistError(Exception):
+    """The watchlist file could not be read or written; `str()` is one line naming the path."""
+
+
+class _Corrupt(Exception):
+    """The file exists but is not a watchlist; `reason` says why, for the warning."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _TooNew(Exception):
+    def __init__(self, version: int) -> None:
+        super().__init__(version)
+        self.version = version
+
+
+def _why(err: OSError) -> str:
+    return err.strerror or type(err).__name__
+
+
+def _clean_label(label: str | None) -> str | None:
+    # A blank label would render as an empty cell; treat it as "no label".
+    if label is None:
+        return None
+    text = label.strip()
+    return text or None
+
+
+def _normalize_all(ids: Iterable[str]) -> list[str]:
+    # A bare string is one id, not an iterable of one-character ids.
+    items: Iterable[str] = [ids] if isinstance(ids, str) else ids
+    out: list[str] = []
+    seen: set[str] = set()
+    for raw in items:
+        sid = normalize_session_id(raw)
+        if sid not in seen:
+            seen.add(sid)
+            out.append(sid)
+    return out
+
+
+def _parse(raw: bytes) -> tuple[dict[str, WatchEntry], list[str]]:
+    """Entries keyed by id in file order, and a description of each dropped entry."""
+    if not raw.strip():
+        # Nothing to lose, so no reason to quarantine (e.g. a user `touch`ed the file).
+        return {}, []
+    try:
+        doc = json.loads(raw)
+    except (ValueError, RecursionError) as err:  # JSONDecodeError and UnicodeDecodeError
+        first_line = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise _Corrupt(f"not valid JSON: {first_line}") from None
+    if not isinstance(doc, dict):
+        raise _Corrupt(f"expected a JSON object, got {type(doc).__name__}")
+    version = doc.get("version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise _Corrupt("missing or non-integer 'version'")
+    if version > FORMAT_VERSION:
+        raise _TooNew(version)
+    if version < 1:
+        raise _Corrupt(f"unknown version {version}")
+    sessions = doc.get("sessions")
+    if not isinstance(sessions, list):
+        raise _Corrupt("'sessions' is not a list")
+
+    entries: dict[str, WatchEntry] = {}
+    dropped: list[str] = []
+    for item in sessions:
+        if not isinstance(item, dict):
+            dropped.append(f"{item!r:.40} (not an object)")
+            continue
+        raw_id = item.get("id")
+        if not isinstance(raw_id, str):
+            dropped.append(f"{raw_id!r:.40} (id is not a string)")
+            continue
+        try:
+            sid = normalize_session_id(raw_id)
+        except InvalidSessionId:
+            dropped.append(f"{raw_id!r:.40} (not a session id)")
+            continue
+        if sid in entries:
+            continue  # a hand-edited duplicate: the first one wins, nothing is lost
+        label = item.get("label")
+        added_at = item.get("added_at")
+        entries[sid] = WatchEntry(
+            id=sid,
+            label=_clean_label(label) if isinstance(label, str) else None,
+            pinned=item.get("pinned") is True,
+            added_at=(
+                float(added_at)
+                if isinstance(added_at, (int, float))
+                and not isinstance(added_at, bool)
+                and math.isfinite(added_at)
+                else 0.0
+            ),
+        )
+    return entries, dropped
+
+
+class Watchlist:
+    """The watchlist of one profile, stored at `path` (the caller picks it).
+
+    Accessors (`entries`, `ids`, `in`, `len`) read the in-memory cache, which is filled by
+    `load()` and refreshed by every mutation and by `reload_if_changed()`; they never touch
+    the disk. Mutations raise `WatchlistError` when the file cannot be written, and
+    `InvalidSessionId` (before any I/O) when given a malformed id.
+    """
+
+    def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
+        self._path = Path(path)
+        self._lock_path = self._path.with_name(self._path.name + ".lock")
+        self._clock = clock
+        self._entries: dict[str, WatchEntry] = {}
+        self._sig: _Signature | None = None
+        self._warnings: list[str] = []
+        self._warned: set[str] = set()
+        # flock serialises processes (and separate fds); this serialises threads sharing us.
+        self._mutex = threading.Lock()
+
+    # ----------------------------------------------------------------- accessors
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    @property
+    def warnings(self) -> list[str]:
+        """Problems met while reading (corrupt file moved aside, entries dropped); a copy."""
+        return list(self._warnings)
+
+    def take_warnings(self) -> list[str]:
+        """The pending warnings, cleared so the caller shows each one once."""
+        taken, self._warnings = self._warnings, []
+        return taken
+
+    def entries(self) -> list[WatchEntry]:
+        """Pinned entries first, then the rest; each group in insertion order."""
+        values = list(self._entries.values())
+        return [e for e in values if e.pinned] + [e for e in values if not e.pinned]
+
+    def ids(self) -> list[str]:
+        return [e.id for e in self.entries()]
+
+    def __contains__(self, session_id: object) -> bool:
+        if not isinstance(session_id, str):
+            return False
+        try:
+            return normalize_session_id(session_id) in self._entries
+        except InvalidSessionId:
+            return False
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def export_json(self) -> str:
+        """A JSON array of {"id", "label", "pinned", "added_at"}, in `entries()` order."""
+        return json.dumps([e.to_json() for e in self.entries()], indent=2, ensure_ascii=False)
+
+    # ------------------------------------------------------------------ reading
+
+    def load(self) -> list[WatchEntry]:
+        """Read the file (missing means empty) into the cache and return `entries()`."""
+        with self._mutex:
+            self._refresh()
+        return self.entries()
+
+    def reload_if_changed(self) -> bool:
+        """Re-read if the file changed on disk (one `stat`); True if any entry differs.
+
+        "Differs" covers ids, order, labels and pins: anything the table would show.
+        """
+        with self._mutex:
+            try:
+                st = os.stat(self._path)
+                sig: _Signature | None = (st.st_ino, st.st_mtime_ns, st.st_size)
+            except FileNotFoundError:
+                sig = None
+            except OSError as err:
+                raise WatchlistError(f"cannot read watchlist {self._path}: {_why(err)}") from None
+            if sig == self._sig:
+                return False
+            before = list(self._entries.values())
+            self._refresh()
+            return list(self._entries.values()) != before
+
+    # ---------------------------------------------------------------- mutations
+
+    def add(self, ids: Iterable[str], *, label: str | None = None) -> list[str]:
+        """Add ids not yet present (at the end, unpinned); returns those actually added."""
+        wanted = _normalize_all(ids)  # raises InvalidSessionId before anything is written
+        clean = _clean_label(label)
+        added: list[str] = []
+
+        def op(entries: dict[str, WatchEntry]) -> bool:
+            now = self._clock()
+            for sid in wanted:
+                if sid not in entries:
+                    entries[sid] = WatchEntry(id=sid, label=clean, pinned=False, added_at=now)
+                    added.append(sid)
+            return bool(added)
+
+        if wanted:
+            self._mutate(op)
+        return added
+
+    def remove(self, ids: Iterable[str]) -> list[str]:
+        """Remove the given ids; returns those that were present (in the order given)."""
+        doomed = _normalize_all(ids)
+        removed: list[str] = []
+
+        def op(entries: dict[str, WatchEntry]) -> bool:
+            for sid in doomed:
+                if entries.pop(sid, None) is not None:
+                    removed.append(sid)
+            return bool(removed)
+
+        if doomed:
+            self._mutate(op)
+        return removed
+
+    def set_label(self, session_id: str, label: str | None) -> None:
+        """Set or clear (None or blank) a label; `WatchlistError` if the id is not listed."""
+        sid = normalize_session_id(session_id)
+        clean = _clean_label(label)
+        self._mutate(lambda entries: self._update(entries, sid, label=clean))
+
+    def set_pinned(self, session_id: str, pinned: bool) -> None:
+        """Pin (sort first) or unpin; `WatchlistError` if the id is not listed."""
+        sid = normalize_session_id(session_id)
+        self._mutate(lambda entries: self._update(entries, sid, pinned=pinned))
+
+    # ----------------------------------------------------------------- internals
+
+    def _update(self, entries: dict[str, WatchEntry], sid: str, **changes: Any) -> bool:
+        current = entries.get(sid)
+        if current is None:
+            # Checked against the disk, so this also covers another instance removing it.
+            raise WatchlistError(f"{sid} is not on the watchlist {self._path}")
+        updated = replace(current, **changes)
+        if updated == current:
+            return False
+        entries[sid] = updated  # same key: keeps its insertion position
+        return True
+
+    def _warn(self, message: str) -> None:
+        # The same dropped entry is seen again on every re-read until a write drops it.
+        if message not in self._warned:
+            self._warned.add(message)
+            self._warnings.append(message)
+
+    def _note_dropped(self, dropped: list[str]) -> None:
+        if dropped:
+            self._warn(
+                f"watchlist file {self._path}: ignored {len(dropped)} invalid "
+                f"entr{'y' if len(dropped) == 1 else 'ies'}: {', '.join(dropped)}"
+            )
+
+    def _read_disk(self) -> tuple[dict[str, WatchEntry], list[str], _Signature | None]:
+        try:
+            f = open(self._path, "rb")  # noqa: SIM115 - closed just below; we need fstat
+        except FileNotFoundError:
+            return {}, [], None
+        except OSError as err:
+            raise WatchlistError(f"cannot read watchlist {self._path}: {_why(err)}") from None
+        with f:
+            try:
+                # fstat on the open fd: the signature describes exactly the bytes we read.
+                st = os.fstat(f.fileno())
+                raw = f.read()
+            except OSError as err:
+                raise WatchlistError(f"cannot read watchlist {self._path}: {_why(err)}") from None
+        try:
+            entries, dropped = _parse(raw)
+        except _TooNew as err:
+            raise WatchlistError(
+                f"watchlist {self._path} was written by a newer agp-tui "
+                f"(format version {err.version}); leaving it untouched"
+            ) from None
+        return entries, dropped, (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def _read_or_quarantine(self) -> tuple[dict[str, WatchEntry], list[str], _Signature | None]:
+        """`_read_disk`, moving a corrupt file aside. Call with the file lock held."""
+        try:
+            return self._read_disk()
+        except _Corrupt as err:
+            self._quarantine(err.reason)
+            return {}, [], None
+
+    def _refresh(self) -> None:
+        try:
+            entries, dropped, sig = self._read_disk()
+        except _Corrupt:
+            # Re-check under the lock: another instance may be fixing or moving it right now,
+            # and we must never move aside a good file it has just written.
+            with self._locked():
+                entries, dropped, sig = self._read_or_quarantine()
+        self._note_dropped(dropped)
+        self._entries, self._sig = entries, sig
+
+    def _quarantine(self, reason: str) -> None:
+        stamp = datetime.fromtimestamp(self._clock(), UTC).strftime("%Y%m%dT%H%M%S")
+        target = self._path.with_name(f"{self._path.name}.corrupt-{stamp}")
+        n = 1
+        while target.exists():  # two corruptions within one second: keep both
+            target = self._path.with_name(f"{self._path.name}.corrupt-{stamp}-{n}")
+            n += 1
+        try:
+            os.rename(self._path, target)
+        except OSError as err:
+            raise WatchlistError(
+                f"watchlist {self._path} is corrupt ({reason}) and could not be moved aside: {_why(err)}"
+            ) from None
+        self._fsync_dir()
+        self._warn(
+            f"watchlist file {self._path} was corrupt ({reason}); moved aside to {target}; starting empty"
+        )
+
+    def _ensure_dir(self) -> None:
+        try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise WatchlistError(
+                f"cannot create the directory for watchlist {self._path}: {_why(err)}"
+            ) from None
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        self._ensure_dir()
+        try:
+            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError as err:
+            raise WatchlistError(f"cannot lock watchlist {self._path}: {_why(err)}") from None
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except OSError as err:
+                raise WatchlistError(f"cannot lock watchlist {self._path}: {_why(err)}") from None
+            yield
+        finally:
+            os.close(fd)  # closing the only fd on this open file releases the flock
+
+    def _mutate(self, op: Callable[[dict[str, WatchEntry]], bool]) -> None:
+        """Read-modify-write under the file lock; `op` edits the dict, True if it changed."""
+        with self._mutex, self._locked():
+            entries, dropped, sig = self._read_or_quarantine()
+            self._note_dropped(dropped)
+            # Cache what is on disk first, so a failing op or write still leaves us current.
+            self._entries, self._sig = dict(entries), sig
+            if op(entries):
+                self._sig = self._write(entries)
+                self._entries = entries
+
+    def _write(self, entries: dict[str, WatchEntry]) -> _Signature:
+        doc = {"version": FORMAT_VERSION, "sessions": [e.to_json() for e in entries.values()]}
+        data = (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+        parent = self._path.parent
+        try:
+            # mkstemp creates the file 0600: a watchlist is private to its user.
+            fd, tmp_name = tempfile.mkstemp(dir=parent, prefix=f".{self._path.name}.", suffix=".tmp")
+        except OSError as err:
+            raise WatchlistError(f"cannot save watchlist {self._path}: {_why(err)}") from None
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+                st = os.fstat(f.fileno())  # rename keeps inode, mtime and size
+            os.replace(tmp_name, self._path)
+        except BaseException as err:
+            # Whatever went wrong (disk full, Ctrl-C), the old file is intact; leave no debris.
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name)
+            if isinstance(err, OSError):
+                raise WatchlistError(f"cannot save watchlist {self._path}: {_why(err)}") from None
+            raise
+        self._fsync_dir()
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def _fsync_dir(self) -> None:
+        # Makes the rename itself durable; some filesystems refuse fsync on a directory,
+        # and by then the data is already safely in place, so that is not an error.
+        with contextlib.suppress(OSError):
+            dfd = os.open(self._path.parent, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
