@@ -1,0 +1,150 @@
+"""`python -m agp_tui.bench sim [--quick] [--json]`: how many `/status` polls per second the
+simulator serves, measured from a separate process like a real client would see it.
+
+The simulator runs in its own process (`python -m agp_tui.sim --port 0`), so client and
+server do not share a GIL; a bare aiohttp loop at fixed concurrency polls ~200 session ids
+for a fixed duration. It reports against the budget and never fails the run: a MISS is a
+number to look at, not a crash.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+BUDGET_PER_S = 500.0
+SESSIONS = 200
+CONCURRENCY = 16
+LISTENING = re.compile(r"listening on (http://\S+)")
+
+
+def _start_simulator(seed: int) -> tuple[subprocess.Popen[str], str, str]:
+    root = str(Path(__file__).resolve().parents[2])  # the checkout: agp_tui may not be installed
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "agp_tui.sim", "--port", "0", "--seed", str(seed), "--sessions", "300"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert proc.stdout is not None
+    base_url = key = ""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not (base_url and key):
+        line = proc.stdout.readline()
+        if not line:
+            break
+        if m := LISTENING.search(line):
+            base_url = m.group(1)
+        if line.startswith("API key: "):
+            key = line.split(": ", 1)[1].strip()
+    if not (base_url and key):
+        proc.kill()
+        err = proc.stderr.read() if proc.stderr else ""
+        raise RuntimeError(f"simulator did not start: {err.strip()[-300:]}")
+    return proc, base_url, key
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    proc.terminate()  # SIGTERM: the simulator shuts down cleanly
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+async def _drive(base_url: str, key: str, duration: float) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {key}"}
+    connector = aiohttp.TCPConnector(limit=CONCURRENCY)
+    async with aiohttp.ClientSession(headers=headers, connector=connector) as http:
+        ids: list[str] = []
+        for page in (1, 2):
+            async with http.get(f"{base_url}/sessions", params={"size": "100", "page": str(page)}) as r:
+                ids += [item["id"] for item in (await r.json())["items"]]
+        ids = ids[:SESSIONS]
+        latencies: list[float] = []
+        errors = 0
+        stop_at = time.perf_counter() + duration
+
+        async def worker(offset: int) -> None:
+            nonlocal errors
+            i = offset
+            while time.perf_counter() < stop_at:
+                sid = ids[i % len(ids)]
+                i += CONCURRENCY
+                started = time.perf_counter()
+                try:
+                    async with http.get(f"{base_url}/sessions/{sid}/status") as r:
+                        await r.read()
+                        if r.status != 200:
+                            errors += 1
+                except aiohttp.ClientError:
+                    errors += 1
+                latencies.append(time.perf_counter() - started)
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker(k) for k in range(CONCURRENCY)))
+        elapsed = time.perf_counter() - began
+    latencies.sort()
+    count = len(latencies)
+
+    def pct(p: float) -> float:
+        return round(latencies[min(count - 1, int(p * count))] * 1000, 2) if count else 0.0
+
+    rate = round((count - errors) / elapsed, 1)
+    return {
+        "benchmark": "sim",
+        "status_polls_per_s": rate,
+        "budget_per_s": BUDGET_PER_S,
+        "result": "PASS" if rate >= BUDGET_PER_S and errors == 0 else "MISS",
+        "requests": count,
+        "errors": errors,
+        "p50_ms": pct(0.50),
+        "p95_ms": pct(0.95),
+        "concurrency": CONCURRENCY,
+        "sessions": len(ids),
+        "duration_s": round(elapsed, 2),
+    }
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m agp_tui.bench sim", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="2 s instead of 10 s")
+    parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    parser.add_argument("--duration", type=float, default=None, help="seconds to poll (overrides --quick)")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    duration = args.duration if args.duration is not None else (2.0 if args.quick else 10.0)
+    proc, base_url, key = _start_simulator(args.seed)
+    try:
+        report = asyncio.run(_drive(base_url, key, duration))
+    finally:
+        _stop(proc)
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(
+            f"sim /status polls: {report['status_polls_per_s']:.0f}/s "
+            f"(budget >= {BUDGET_PER_S:.0f}/s) {report['result']}"
+        )
+        print(
+            f"  requests {report['requests']}, errors {report['errors']}, "
+            f"p50 {report['p50_ms']} ms, p95 {report['p95_ms']} ms"
+        )
+        print(
+            f"  concurrency {CONCURRENCY}, {report['sessions']} sessions, {report['duration_s']} s, "
+            "simulator in a separate process"
+        )
+    return 0

@@ -1,0 +1,160 @@
+"""`agp-tui`: argument parsing, config resolution, and the choice of dashboard or headless.
+
+Textual is imported only on the dashboard path, so headless commands start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from agp_tui import __version__
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from agp_tui.config import CliOverrides, Settings
+
+Handler = Callable[[argparse.Namespace, "Settings"], int]
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def _global_options(parser: argparse.ArgumentParser, *, suppress: bool = False) -> None:
+    """Global options, accepted before or after the subcommand."""
+    default = argparse.SUPPRESS if suppress else None
+    parser.add_argument("--base-url", metavar="URL", default=default,
+                        help="API base URL, host alone or with /api/v2 (env AGP_BASE_URL)")
+    parser.add_argument("--api-key", metavar="KEY", default=default,
+                        help="API key (else H_API_KEY, HAI_API_KEY, profile, `hai login`)")
+    parser.add_argument("--profile", metavar="NAME", default=default,
+                        help="config profile (env AGP_PROFILE)")
+    parser.add_argument("--config", metavar="PATH", default=default, help="config file to read")
+    parser.add_argument("--allow-insecure-http", action="store_true",
+                        default=argparse.SUPPRESS if suppress else False,
+                        help="allow sending the key over plain http to a non-loopback host")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="agp-tui",
+        description="Watch AI-agent sessions on H Company's Agent Platform from a terminal.",
+        epilog="With no command, opens the dashboard. `agp-tui COMMAND --help` for each command.",
+    )
+    parser.add_argument("--version", action="version", version=f"agp-tui {__version__}")
+    _global_options(parser)
+    parser.add_argument("--demo", action="store_true",
+                        help="run against a built-in simulator of the AGP API (no account needed)")
+    parser.add_argument("--read-only", action="store_true", default=None,
+                        help="disable every action that changes a session")
+    parser.add_argument("ids", nargs="*", metavar="ID", help=argparse.SUPPRESS)
+    common = argparse.ArgumentParser(add_help=False)
+    _global_options(common, suppress=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    cfg = sub.add_parser("config", parents=[common], help="show config paths and effective settings")
+    cfg.set_defaults(handler=_cmd_config)
+    sub.add_parser("sim", help="run the AGP simulator in the foreground (see `agp-tui sim --help`)",
+                   add_help=False)
+    from agp_tui.headless import register
+
+    register(sub, common)
+    return parser
+
+
+def _overrides(args: argparse.Namespace) -> CliOverrides:
+    from agp_tui.config import CliOverrides
+
+    return CliOverrides(
+        config_path=_path(getattr(args, "config", None)),
+        profile=getattr(args, "profile", None),
+        base_url=getattr(args, "base_url", None),
+        api_key=getattr(args, "api_key", None),
+        allow_insecure_http=True if getattr(args, "allow_insecure_http", False) else None,
+    )
+
+
+def _path(value: str | None) -> Path | None:
+    from pathlib import Path
+
+    return Path(value).expanduser() if value else None
+
+
+def _cmd_config(args: argparse.Namespace, settings: Settings) -> int:
+    from agp_tui.config import describe
+
+    print(describe(settings))
+    return 0
+
+
+def _run_dashboard(args: argparse.Namespace, settings: Settings) -> int:
+    from agp_tui.api.ids import parse_session_ids
+    from agp_tui.runtime import make_engine, region_label
+
+    ids, bad = parse_session_ids(" ".join(args.ids or ()))
+    if bad:
+        print(f"agp-tui: not a session id: {bad[0]!r}", file=sys.stderr)
+        return EXIT_USAGE
+    read_only = settings.read_only if args.read_only is None else args.read_only
+    engine = make_engine(settings)
+    engine.add(ids)
+    from agp_tui.ui.app import make_app
+
+    app = make_app(engine, profile=settings.profile, region=region_label(settings.base_url),
+                   read_only=read_only, theme=settings.theme)
+    app.run()
+    return app.return_code or 0
+
+
+def _run_demo(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve the simulator on a free loopback port and open the dashboard on it."""
+    from dataclasses import replace
+
+    from agp_tui.api.secret import Secret
+    from agp_tui.runtime import make_engine
+    from agp_tui.sim.server import start_in_thread
+
+    sim = start_in_thread()
+    try:
+        demo = replace(settings, base_url=sim.base_url, api_key=Secret(sim.api_key),
+                       profile="demo", allow_insecure_http=False)
+        engine = make_engine(demo, persist=False)
+        read_only = settings.read_only if args.read_only is None else args.read_only
+        from agp_tui.ui.app import make_app
+
+        app = make_app(engine, profile="demo", region="simulator", read_only=read_only,
+                       theme=settings.theme, initial_ids=sim.demo_session_ids())
+        app.run()
+        return app.return_code or 0
+    finally:
+        sim.stop()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["sim"]:
+        from agp_tui.sim.cli import sim_main
+
+        return sim_main(args_list[1:])
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    from agp_tui.api.errors import AgpError
+    from agp_tui.config import ConfigError, load_settings
+    from agp_tui.runtime import NoApiKey
+
+    try:
+        settings = load_settings(_overrides(args), os.environ)
+        handler: Handler | None = getattr(args, "handler", None)
+        if handler is not None:
+            return int(handler(args, settings))
+        if args.demo:
+            return _run_demo(args, settings)
+        return _run_dashboard(args, settings)
+    except (ConfigError, NoApiKey, AgpError) as exc:
+        print(f"agp-tui: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED

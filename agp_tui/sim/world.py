@@ -1,0 +1,364 @@
+"""World: every simulated session, the virtual clock, arrivals, quota, and queries.
+
+The world is deterministic from its seed: each session draws from its own
+`random.Random` (seeded from the world seed, or from its parent's stream), and state is
+a pure function of the script applied up to `clock.now()`. With a `ManualClock`, the
+same seed and the same sequence of actions give byte-identical answers.
+
+Threading: a World belongs to the event loop that serves it. Other threads must go
+through `SimHandle.call` (see server.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import math
+import random
+import time
+import uuid
+from dataclasses import dataclass, replace
+from typing import Any
+
+from agp_tui.sim import catalog, plans
+from agp_tui.sim.catalog import AgentSpec
+from agp_tui.sim.clock import Clock, ManualClock, RealClock
+from agp_tui.sim.script import MAX_DEPTH, Profile
+from agp_tui.sim.session import SimSession
+from agp_tui.sim.ticks import ChildSpec, Tick
+
+HISTORY_S = 6 * 3600.0  # initial sessions were created over the last six hours
+
+
+class QuotaExceeded(Exception):
+    def __init__(self, active: int, limit: int) -> None:
+        super().__init__(f"Concurrent trajectory limit reached ({active}/{limit})")
+        self.active, self.limit = active, limit
+
+
+@dataclass(frozen=True, slots=True)
+class ListQuery:
+    statuses: frozenset[str] = frozenset()
+    agents: frozenset[str] = frozenset()
+    group_id: str | None = None
+    parent_session_id: str | None = None
+    schedule_id: str | None = None
+    search: str | None = None
+    created_after: float | None = None  # epochs; bounds are strict, as documented
+    created_before: float | None = None
+    finished_after: float | None = None
+    finished_before: float | None = None
+    newest_first: bool = True
+    page: int = 1
+    size: int = 10
+
+
+def make_id(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def user_message(text: str) -> dict[str, Any]:
+    return {"type": "user_message", "message": text, "images": [], "caller_id": "user"}
+
+
+class World:
+    """A simulated AGP organisation.
+
+    seed: everything random derives from it. sessions: top-level sessions alive or past at
+    start (their subagents come on top). speed: world seconds per real second, for the
+    default `RealClock`. clock: pass a `ManualClock` to drive time by hand (`advance`).
+    start_epoch: wall-clock epoch of world time 0 (default: now), only used to render
+    timestamps. quota_limit: concurrent-session limit for `/sessions/quota` and creation.
+    arrival_interval_s: mean world seconds between new top-level sessions (0 = none).
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        sessions: int = 200,
+        speed: float = 1.0,
+        clock: Clock | None = None,
+        start_epoch: float | None = None,
+        quota_limit: int = 500,
+        arrival_interval_s: float = 20.0,
+    ) -> None:
+        self.seed = seed
+        self.clock: Clock = RealClock(speed) if clock is None else clock
+        self.epoch = float(int(time.time())) if start_epoch is None else start_epoch
+        self.quota_limit = quota_limit
+        self.arrival_interval_s = arrival_interval_s
+        self._by_id: dict[str, SimSession] = {}
+        self._ordered: list[SimSession] = []  # ascending (created_at, seq)
+        self._open: dict[str, SimSession] = {}  # sessions with ticks still to apply
+        self._queue: list[SimSession] = []  # created at the quota limit with queue=true
+        self._queue_checked = 0.0  # frees before this were already handed to queued sessions
+        self._seq = 0
+        self._api_count = 0
+        self._arrivals = random.Random(f"{seed}:arrivals")
+        self._next_arrival = self._arrival_gap()
+        self._changed: asyncio.Event | None = None
+        self._populate(sessions)
+        self.sync()
+        self.initial_live_ids: tuple[str, ...] = tuple(
+            s.id for s in reversed(self._ordered) if s.parent_id is None and not s.terminal
+        )
+
+    # -- construction -------------------------------------------------------------------------
+    def _populate(self, n: int) -> None:
+        master = random.Random(self.seed)
+        # A slice of sessions started in the last few minutes, so a fresh world (the demo)
+        # opens with live work on screen; the rest is history spread over six hours.
+        recent = min(max(n // 6, 4), 60) if n else 0
+        starts = [-master.uniform(3, 150) for _ in range(recent)]
+        starts += [-master.uniform(150, HISTORY_S) for _ in range(n - recent)]
+        seeds = [master.getrandbits(64) for _ in range(n)]
+        managers = [a for a in catalog.TOP_LEVEL_AGENTS if a.role == "manager"]
+        # The two newest are managers, so a fresh demo always has a tree to drill into.
+        order = sorted(range(n), key=lambda i: starts[i])
+        forced = {i: managers[k % len(managers)] for k, i in enumerate(order[::-1][:2])}
+        for i in order:
+            self._new_top_level(round(starts[i], 3), random.Random(seeds[i]), forced.get(i))
+
+    def _arrival_gap(self) -> float:
+        if self.arrival_interval_s <= 0:
+            return math.inf
+        return round(self._arrivals.expovariate(1 / self.arrival_interval_s), 3)
+
+    def _new_top_level(self, t: float, rng: random.Random, agent: AgentSpec | None) -> None:
+        profile = plans.top_level_profile(rng, agent)
+        if rng.random() < 0.3:
+            profile = replace(profile, max_steps=rng.choice((40, 60, 100)))
+        group = rng.choice(catalog.GROUPS) if rng.random() < 0.12 else None
+        request: dict[str, Any] = {
+            "agent": profile.agent.name,
+            "messages": [user_message(rng.choice(catalog.TASKS))],
+            "max_steps": profile.max_steps,
+            "max_time_s": None,
+            "idle_timeout_s": profile.idle_timeout_s,
+            "group_id": group,
+            "parent_session_id": None,
+            "overrides": {},
+        }
+        status, script = plans.first_run(rng, profile, t, may_queue=True)
+        self._register(make_id(rng), t, profile, rng, request, status, script)
+
+    def spawn(self, parent: SimSession, spec: ChildSpec, t: float) -> str:
+        """Called by a parent's Spawn tick: the child scripts itself from the spec's seed."""
+        rng = random.Random(spec.seed)
+        profile = plans.child_profile(rng, spec)
+        request: dict[str, Any] = {
+            "agent": spec.agent,
+            "messages": [user_message(spec.task)],
+            "max_steps": None,
+            "max_time_s": None,
+            "idle_timeout_s": None,
+            "group_id": parent.group_id,
+            "parent_session_id": parent.id,
+            "overrides": {},
+        }
+        sid = make_id(rng)
+        status, script = plans.first_run(rng, profile, t, may_queue=False)
+        self._register(sid, t, profile, rng, request, status, script)
+        return sid
+
+    def _register(
+        self,
+        sid: str,
+        t: float,
+        profile: Profile,
+        rng: random.Random,
+        request: dict[str, Any],
+        status: str,
+        script: list[Tick],
+    ) -> SimSession:
+        s = SimSession(
+            id=sid,
+            seq=self._seq,
+            created_at=t,
+            profile=profile,
+            rng=rng,
+            request=request,
+            status=status,
+            script=script,
+        )
+        self._seq += 1
+        self._by_id[s.id] = s
+        bisect.insort(self._ordered, s, key=lambda x: (x.created_at, x.seq))
+        if s.script:
+            self._open[s.id] = s
+        return s
+
+    # -- time ---------------------------------------------------------------------------------
+    def now(self) -> float:
+        return self.clock.now()
+
+    def advance(self, seconds: float) -> None:
+        """Move a manual clock forward and wake long-pollers (tests drive time with this)."""
+        if not isinstance(self.clock, ManualClock):
+            raise TypeError("advance() needs a World built with clock=ManualClock()")
+        self.clock.advance(seconds)
+        self.notify()
+
+    def sync(self) -> float:
+        """Bring every session (and arrivals, and the queue) up to now. Returns now."""
+        now = self.now()
+        while self._next_arrival <= now:
+            t = self._next_arrival
+            self._new_top_level(t, random.Random(self._arrivals.getrandbits(64)), None)
+            self._next_arrival = round(t + self._arrival_gap(), 3)
+        while due := [s for s in self._open.values() if s.next_t() <= now]:
+            for s in due:  # spawns made here are due too: the loop picks them up
+                s.advance(now, self.spawn)
+        for sid in [sid for sid, s in self._open.items() if not s.script]:
+            del self._open[sid]
+        self._dequeue(now)
+        return now
+
+    def _dequeue(self, now: float) -> None:
+        """Queued sessions start oldest-first as slots free.
+
+        A slot is freed when a session finishes, so a queued session starts at that finish
+        time, not whenever someone happened to look: the answer stays independent of reads.
+        """
+        if self._queue:
+            freed = sorted(
+                s.finished_at
+                for s in self._by_id.values()
+                if s.finished_at is not None and self._queue_checked < s.finished_at <= now
+            )
+            for i in range(min(len(self._queue), self.quota_limit - self.active_count())):
+                s = self._queue.pop(0)
+                start = max(s.created_at, freed[i]) if i < len(freed) else now
+                _, script = plans.first_run(s.rng, s.profile, start, may_queue=False)
+                s.status = "pending"  # holds its slot from now; dispatch follows in the script
+                s.replace_future(script)
+                s.advance(now, self.spawn)
+                self.edited(s)
+        self._queue_checked = now
+
+    def get(self, sid: str) -> SimSession | None:
+        """One session, brought up to now: the cheap path behind `/status`."""
+        s = self._by_id.get(sid)
+        if s is None:
+            return None
+        if self._queue:
+            self.sync()  # a freed slot elsewhere may start a queued session
+        else:
+            s.advance(self.now(), self.spawn)
+        return s
+
+    def edited(self, s: SimSession) -> None:
+        """Record a steering edit: reschedule the session and wake long-pollers."""
+        s.touch()
+        if s.script:
+            self._open[s.id] = s
+        if s in self._queue and s.status != "queued":
+            self._queue.remove(s)
+        self.notify()
+
+    def notify(self) -> None:
+        if self._changed is not None:
+            self._changed.set()
+            self._changed = None
+
+    def changed(self) -> asyncio.Event:
+        """An event set on the next steering action or manual clock move."""
+        if self._changed is None:
+            self._changed = asyncio.Event()
+        return self._changed
+
+    def real_delay_until(self, t: float) -> float:
+        return self.clock.real_delay(t - self.now())
+
+    # -- queries ------------------------------------------------------------------------------
+    def active_count(self) -> int:
+        """Sessions holding a concurrency slot: non-terminal and not waiting in the queue.
+
+        (Whether queued sessions count is undocumented; they wait "unprovisioned", so no.)
+        """
+        return sum(1 for s in self._by_id.values() if s.status != "queued" and not s.terminal)
+
+    def query(self, q: ListQuery) -> tuple[list[SimSession], int]:
+        self.sync()
+        source = reversed(self._ordered) if q.newest_first else iter(self._ordered)
+        needle = q.search.lower() if q.search else None
+        hits = [s for s in source if _matches(s, q, needle, self.epoch)]
+        start = (q.page - 1) * q.size
+        return hits[start : start + q.size], len(hits)
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def all_sessions(self) -> list[SimSession]:
+        return list(self._ordered)
+
+    def demo_session_ids(self, limit: int = 12) -> list[str]:
+        """Top-level sessions alive when the world started, newest first: what `--demo` watches."""
+        return list(self.initial_live_ids[:limit])
+
+    # -- creation (POST /sessions) ------------------------------------------------------------
+    def create(self, request: dict[str, Any], *, queue: bool) -> SimSession:
+        now = self.sync()
+        active = self.active_count()
+        if active >= self.quota_limit and not queue:
+            raise QuotaExceeded(active, self.quota_limit)
+        rng = random.Random(f"{self.seed}:api:{self._api_count}")
+        self._api_count += 1
+        parent = self._by_id.get(request.get("parent_session_id") or "")
+        depth = parent.profile.depth + 1 if parent else 0
+        agent = request["agent"]
+        spec = catalog.KNOWN_AGENTS.get(agent) if isinstance(agent, str) else None
+        if spec is None:
+            name = agent if isinstance(agent, str) else str(agent.get("name") or "inline-agent")
+            role: catalog.Role = "manager" if isinstance(agent, dict) and agent.get("subagents") else "worker"
+            spec = AgentSpec(name, role, ("holo3-122b-a10b", "holo3-1-35b-a3b"), 0)
+        profile = Profile(
+            agent=spec,
+            depth=min(depth, MAX_DEPTH),
+            step_s=rng.uniform(2.5, 8.0),
+            idle_timeout_s=request.get("idle_timeout_s"),
+            max_steps=request.get("max_steps"),
+            max_time_s=request.get("max_time_s"),
+            episodes=False,  # a caller's own session only pauses when the caller says so
+        )
+        script: list[Tick]
+        if active >= self.quota_limit:
+            status, script = "queued", []
+        else:
+            status, script = plans.first_run(rng, profile, now, may_queue=False)
+        s = self._register(make_id(rng), now, profile, rng, request, status, script)
+        if status == "queued":
+            self._queue.append(s)
+        if parent is not None:
+            parent.children.append(s.id)
+            parent.touch()
+        self.notify()
+        return s
+
+
+def _matches(s: SimSession, q: ListQuery, needle: str | None, epoch: float) -> bool:
+    if q.statuses and s.status not in q.statuses:
+        return False
+    if q.agents and s.agent not in q.agents:
+        return False
+    if q.group_id is not None and s.group_id != q.group_id:
+        return False
+    if q.parent_session_id is not None and s.parent_id != q.parent_session_id:
+        return False
+    if q.schedule_id is not None:
+        return False  # the simulator has no schedules, so nothing was created by one
+    created = epoch + s.created_at
+    if q.created_after is not None and not created > q.created_after:
+        return False
+    if q.created_before is not None and not created < q.created_before:
+        return False
+    if q.finished_after is not None or q.finished_before is not None:
+        if s.finished_at is None:
+            return False
+        finished = epoch + s.finished_at
+        if q.finished_after is not None and not finished > q.finished_after:
+            return False
+        if q.finished_before is not None and not finished < q.finished_before:
+            return False
+    return needle is None or s.matches(needle)
