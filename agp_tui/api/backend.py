@@ -90,6 +90,15 @@ class AiohttpBackend:
         self._owned = session is None
         self._session = session
         self._limit = limit
+        self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
+
+    def _timeout(self, seconds: float) -> aiohttp.ClientTimeout:
+        import aiohttp
+
+        cached = self._timeouts.get(seconds)
+        if cached is None:
+            cached = self._timeouts[seconds] = aiohttp.ClientTimeout(total=seconds)
+        return cached
 
     def _get_session(self) -> aiohttp.ClientSession:
         import aiohttp
@@ -118,7 +127,7 @@ class AiohttpBackend:
         try:
             async with session.request(
                 method, url, params=list(params) or None, headers=headers, json=json_body,
-                timeout=aiohttp.ClientTimeout(total=timeout), allow_redirects=False,
+                timeout=self._timeout(timeout), allow_redirects=False,
             ) as resp:
                 body = await resp.read()
                 return RawResponse(resp.status, resp.headers, body)

@@ -17,8 +17,13 @@ _SPLIT = re.compile(r"[\s,;]+")
 _UUID = re.compile(r"\{?[0-9a-f]{8}(-?)[0-9a-f]{4}\1[0-9a-f]{4}\1[0-9a-f]{4}\1[0-9a-f]{12}\}?", re.IGNORECASE)
 
 
+_CANONICAL = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def normalize_session_id(raw: str) -> str:
     """The canonical lower-case hyphenated form, or `InvalidSessionId` saying why."""
+    if _CANONICAL.fullmatch(raw):  # the hot path: every poll builds a URL from an id
+        return raw
     text = raw.strip()
     try:
         if not _UUID.fullmatch(text):

@@ -16,7 +16,7 @@ def _available() -> list[str]:
 def main(argv: list[str]) -> int:
     names = _available()
     if not argv or argv[0] in {"-h", "--help"}:
-        print("usage: python -m agp_tui.bench {%s} [options]" % ",".join(names))
+        print(f"usage: python -m agp_tui.bench {{{','.join(names)}}} [options]")
         return 0 if argv else 2
     name, rest = argv[0], argv[1:]
     if name not in names:

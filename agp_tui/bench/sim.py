@@ -12,57 +12,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import re
-import subprocess
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 
+from agp_tui.bench._simproc import simulator
+
 BUDGET_PER_S = 500.0
 SESSIONS = 200
 CONCURRENCY = 16
-LISTENING = re.compile(r"listening on (http://\S+)")
-
-
-def _start_simulator(seed: int) -> tuple[subprocess.Popen[str], str, str]:
-    root = str(Path(__file__).resolve().parents[2])  # the checkout: agp_tui may not be installed
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "agp_tui.sim", "--port", "0", "--seed", str(seed), "--sessions", "300"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    assert proc.stdout is not None
-    base_url = key = ""
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not (base_url and key):
-        line = proc.stdout.readline()
-        if not line:
-            break
-        if m := LISTENING.search(line):
-            base_url = m.group(1)
-        if line.startswith("API key: "):
-            key = line.split(": ", 1)[1].strip()
-    if not (base_url and key):
-        proc.kill()
-        err = proc.stderr.read() if proc.stderr else ""
-        raise RuntimeError(f"simulator did not start: {err.strip()[-300:]}")
-    return proc, base_url, key
-
-
-def _stop(proc: subprocess.Popen[str]) -> None:
-    proc.terminate()  # SIGTERM: the simulator shuts down cleanly
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 async def _drive(base_url: str, key: str, duration: float) -> dict[str, Any]:
@@ -127,11 +86,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     duration = args.duration if args.duration is not None else (2.0 if args.quick else 10.0)
-    proc, base_url, key = _start_simulator(args.seed)
-    try:
-        report = asyncio.run(_drive(base_url, key, duration))
-    finally:
-        _stop(proc)
+    with simulator("--seed", str(args.seed), "--sessions", "300") as sim:
+        report = asyncio.run(_drive(sim.base_url, sim.api_key, duration))
     if args.json:
         print(json.dumps(report))
     else:

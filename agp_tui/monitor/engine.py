@@ -29,7 +29,7 @@ from agp_tui.api.client import AgpClient
 from agp_tui.api.errors import AgpError, AuthError, NotFound, RateLimited, ServerError, Unreachable
 from agp_tui.api.ids import normalize_session_id
 from agp_tui.api.models import Quota, SessionStatus
-from agp_tui.api.status import KNOWN, RUNNING, TERMINAL
+from agp_tui.api.status import KNOWN, PENDING, QUEUED, RUNNING, TERMINAL
 from agp_tui.monitor import budget as prio
 from agp_tui.monitor.budget import RequestBudget
 from agp_tui.monitor.cadence import Cadence
@@ -212,6 +212,15 @@ class Engine:
     def _status_of(self, session_id: str) -> SessionStatus | None:
         t = self._tracked.get(session_id)
         return t.status if t else None
+
+    def now(self) -> float:
+        """The engine's wall clock (frozen in tests), for ages shown beside its data."""
+        return self._wall()
+
+    @property
+    def last_success_at(self) -> float | None:
+        """Wall time of the last good answer from the API, whatever the request."""
+        return self._last_success
 
     @property
     def requests_granted(self) -> int:
@@ -436,6 +445,9 @@ class Engine:
             if st.terminal:
                 # One more fetch shortly after the first terminal sight catches final usage.
                 t.final_left = 1 if old is not None and not old.terminal else 0
+            if old is not None and (st.terminal or old.status in (PENDING, QUEUED)):
+                # started_at / finished_at only come with the full Session: fetch it next.
+                t.info_loaded = False
             t.last_change_at = now
             self._emit(StatusChanged(t.id, old.status if old else None, st.status, now))
         elif st.terminal and t.final_left:

@@ -45,6 +45,11 @@ class RealClock:
     def now(self) -> float:
         return (self._real() - self._origin) * self.speed
 
+    @property
+    def origin(self) -> float:
+        """The real (monotonic) time of world time 0."""
+        return self._origin
+
     def real_delay(self, world_seconds: float) -> float:
         return max(0.0, world_seconds) / self.speed
 

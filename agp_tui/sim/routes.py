@@ -60,7 +60,25 @@ class Api:
             web.post(f"{s}/{{id}}/force_answer", self.force_answer),
             web.post(f"{s}/{{id}}/share", self.share),
             web.delete(f"{s}/{{id}}/share", self.unshare),
+            web.get("/_sim/truth", self.truth),
         ]
+
+    async def truth(self, request: web.Request) -> web.Response:
+        """Not AGP: the simulator's ground truth (status transitions in world time, and how
+        world time maps to this machine's monotonic clock), for benchmarks to score against."""
+        world = self.world
+        now = world.sync()
+        clock = world.clock
+        body = {
+            "now": now,
+            "speed": getattr(clock, "speed", None),
+            "origin_monotonic": getattr(clock, "origin", None),
+            "sessions": {
+                sess.id: {"parent": sess.parent_id, "log": sess.status_log}
+                for sess in world.all_sessions()
+            },
+        }
+        return web.json_response(body)
 
     def is_shared(self, raw_id: str) -> bool:
         try:

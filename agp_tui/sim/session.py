@@ -80,6 +80,8 @@ class SimSession:
         self.script = script
         self.cursor = 0
         self.status = status
+        # (world time, status) of every scripted transition: ground truth for benchmarks.
+        self.status_log: list[tuple[float, str]] = [(created_at, status)]
         self.steps = 0
         # Flat [name, input, output, reasoning, name, ...] in first-use order: a metrics
         # snapshot per step is then one tuple() call, which matters for 100k+ steps.
@@ -135,6 +137,12 @@ class SimSession:
         self.events.append(Event(t, type_, data))
 
     def apply(self, tick: Tick, spawn: Spawner) -> None:
+        before = self.status
+        self._apply(tick, spawn)
+        if self.status != before:
+            self.status_log.append((tick.t, self.status))
+
+    def _apply(self, tick: Tick, spawn: Spawner) -> None:
         self._status_json = None
         t = tick.t
         match tick:

@@ -1,0 +1,129 @@
+"""Small formatters shared by the table, the detail pane and the tree: numbers, ages, statuses."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from agp_tui.api import status as st
+from agp_tui.ui.text import safe_text
+
+# Every status has a symbol as well as a colour: colour is never the only signal.
+STATUS_SYMBOL: dict[str, str] = {
+    st.RUNNING: "●",
+    st.PENDING: "◌",
+    st.QUEUED: "◌",
+    st.PAUSED: "❚❚",
+    st.IDLE: "◔",
+    st.AWAITING_TOOL_RESULTS: "◔",
+    st.COMPLETED: "✔",
+    st.FAILED: "✘",
+    st.TIMED_OUT: "⌛",
+    st.INTERRUPTED: "■",
+}
+UNKNOWN_SYMBOL = "?"
+
+# Status -> the style family it is drawn in (component classes `status--<kind>` in app.tcss).
+STATUS_KIND: dict[str, str] = {
+    st.RUNNING: "running",
+    st.PENDING: "pending",
+    st.QUEUED: "pending",
+    st.PAUSED: "paused",
+    st.IDLE: "waiting",
+    st.AWAITING_TOOL_RESULTS: "waiting",
+    st.COMPLETED: "completed",
+    st.FAILED: "failed",
+    st.TIMED_OUT: "failed",
+    st.INTERRUPTED: "interrupted",
+}
+STATUS_KINDS = ("running", "pending", "paused", "waiting", "completed", "failed", "interrupted", "unknown")
+
+
+def status_symbol(status: str | None) -> str:
+    return STATUS_SYMBOL.get(status or "", UNKNOWN_SYMBOL)
+
+
+def status_kind(status: str | None) -> str:
+    return STATUS_KIND.get(status or "", "unknown")
+
+
+def status_label(status: str | None) -> str:
+    """`● running`; an unknown status is shown literally after a `?`."""
+    if status is None:
+        return f"{UNKNOWN_SYMBOL} unknown"
+    return f"{status_symbol(status)} {safe_text(status, 40)}"
+
+
+def human_count(n: int | float) -> str:
+    """At most five characters: 999, 12.4k, 124k, 1.2M, 12M, 3.4G."""
+    n = float(n)
+    if abs(n) < 1000:
+        return f"{n:.0f}"
+    for unit, scale in (("k", 1e3), ("M", 1e6), ("G", 1e9), ("T", 1e12)):
+        value = n / scale
+        if abs(value) < 9.95:
+            return f"{value:.1f}{unit}"
+        if abs(value) < 999.5:
+            return f"{value:.0f}{unit}"
+    return f"{n / 1e15:.0f}P"
+
+
+def human_rate(per_second: float) -> str:
+    return f"{human_count(per_second)}/s"
+
+
+def duration(seconds: float | None) -> str:
+    """Compact age: 5s, 3m, 2h, 4d (empty when unknown)."""
+    if seconds is None:
+        return ""
+    s = max(0, int(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m"
+    if s < 86400:
+        return f"{s // 3600}h"
+    return f"{s // 86400}d"
+
+
+def long_duration(seconds: float | None) -> str:
+    """Detail-pane age: 45s, 3m 05s, 2h 04m, 3d 02h."""
+    if seconds is None:
+        return "—"
+    s = max(0, int(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m {s % 60:02d}s"
+    if s < 86400:
+        return f"{s // 3600}h {s % 3600 // 60:02d}m"
+    return f"{s // 86400}d {s % 86400 // 3600:02d}h"
+
+
+def since(when: datetime | float | None, now: float) -> float | None:
+    if when is None:
+        return None
+    ts = when.timestamp() if isinstance(when, datetime) else when
+    return now - ts
+
+
+def timestamp(when: datetime | None) -> str:
+    return when.strftime("%Y-%m-%d %H:%M:%S %Z").strip() if when else "—"
+
+
+def short_id(session_id: str) -> str:
+    return safe_text(session_id, None)[:8]
+
+
+_SIZE = re.compile(r"^\d+(?:\.\d+)?[bmkt]$", re.IGNORECASE)
+
+
+def short_model(name: str, width: int = 5) -> str:
+    """A short model label for sparklines: `holo3-122b-a10b` -> `122b`, else a prefix."""
+    clean = safe_text(name)
+    parts = [p for p in re.split(r"[-_/:\s]+", clean) if p]
+    for part in parts:
+        if _SIZE.match(part):
+            return part[:width]
+    tail = parts[-1] if parts else clean or "?"
+    return tail[:width]

@@ -1,0 +1,68 @@
+"""The `?` help screen: every key, grouped, plus the filter language."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+# (section, key, what it does): the single source the help screen and the tests read.
+KEY_HELP: tuple[tuple[str, str, str], ...] = (
+    ("Sessions", "a", "add session ids or Agent View URLs (paste several at once)"),
+    ("Sessions", "d", "remove the marked sessions, else the highlighted one (asks first)"),
+    ("Sessions", "space", "mark / unmark the highlighted session"),
+    ("Sessions", "r", "refresh the marked or highlighted sessions now"),
+    ("Sessions", "R", "refresh every session now"),
+    ("Sessions", "enter", "open the subagent tree of the highlighted session"),
+    ("View", "/", "filter: words, status:x agent:x error:x id:x label:x, -term negates"),
+    ("View", "esc", "close the filter and clear it / clear marks / go back"),
+    ("View", "!", "problems only: failed, timed out, waiting on you, stale, not found, erroring"),
+    ("View", "s", "sort by the next column"),
+    ("View", "S", "reverse the sort"),
+    ("View", "i", "show / hide the detail pane"),
+    ("View", "↑↓ PgUp PgDn", "move (home/end too); the mouse works as well"),
+    ("Tree", "enter / click", "expand or collapse a node"),
+    ("Tree", "z", "fold every finished branch"),
+    ("Tree", "e", "expand every branch"),
+    ("Tree", "esc", "back to the table"),
+    ("App", "ctrl+p", "command palette: jump to a session by id or agent"),
+    ("App", "?", "this help"),
+    ("App", "q", "quit"),
+)
+
+STATUS_HELP = (
+    "● running   ◌ pending/queued   ❚❚ paused   ◔ idle / awaiting tool results (waiting on you)\n"
+    "✔ completed   ✘ failed   ⌛ timed out   ■ interrupted   ? unknown (shown literally)\n"
+    "upd column: time since the last good poll; !12s = stale (polls failing)"
+)
+
+
+def help_table() -> Table:
+    table = Table(box=None, show_header=False, padding=(0, 2, 0, 1), expand=True)
+    table.add_column("key", style="bold", no_wrap=True, width=14)
+    table.add_column("action", ratio=1)
+    last = ""
+    for section, key, what in KEY_HELP:
+        if section != last:
+            table.add_row(Text(section, style="bold underline"), "")
+            last = section
+        table.add_row(key, what)
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,q,question_mark", "close", "Close")]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-dialog", classes="dialog"):
+            yield Static(Text("agp-tui keys", style="bold"), classes="dialog-title")
+            yield Static(help_table(), id="help-keys")
+            yield Static(Text(STATUS_HELP), id="help-status")
+            yield Static(Text("esc / ? / q closes this help", style="italic"), classes="dialog-help")
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,292 @@
+"""The main screen: header, filter line, session table, detail pane, footer."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Static
+
+from agp_tui.api.ids import InvalidSessionId
+from agp_tui.monitor.events import Connection
+from agp_tui.ui.filtering import parse_filter
+from agp_tui.ui.modals import AddSessionsModal, ConfirmRemoveModal, describe_rejected
+from agp_tui.ui.text import safe_text
+from agp_tui.ui.updates import Batch
+from agp_tui.ui.widgets.columns import SORT_NAMES
+from agp_tui.ui.widgets.detail import DetailPane
+from agp_tui.ui.widgets.header import StatusHeader
+from agp_tui.ui.widgets.session_table import SessionTable
+
+if TYPE_CHECKING:
+    from agp_tui.ui.app import AgpApp
+
+# Below this many rows the detail pane starts hidden (`i` shows it); beside the table from
+# this width when the screen is too short to stack them.
+TALL_ENOUGH = 30
+SIDE_BY_SIDE = 150
+
+
+class MainScreen(Screen[None]):
+    # p f x m c C o l are reserved for session actions (pause, force answer, cancel, ...).
+    BINDINGS = [
+        Binding("a", "add", "Add"),
+        Binding("d", "remove", "Remove"),
+        Binding("slash", "filter", "Filter"),
+        Binding("s", "sort", "Sort"),
+        Binding("S", "reverse_sort", "Reverse sort", show=False),
+        Binding("enter", "tree", "Tree"),
+        Binding("escape", "escape", "Back/clear", show=False),
+        Binding("r", "refresh", "Refresh", show=False),
+        Binding("R", "refresh_all", "Refresh all", show=False),
+        Binding("space", "mark", "Mark", show=False),
+        Binding("exclamation_mark", "problems", "Problems"),
+        Binding("i", "toggle_detail", "Detail", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="main")
+        self.detail_wanted: bool | None = None  # None: decided by the terminal size
+        self._focus_key: tuple[tuple[str, ...], str | None] = ((), None)
+
+    @property
+    def agp(self) -> AgpApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        app = self.agp
+        yield StatusHeader(profile=app.profile, region=app.region, read_only=app.read_only, id="header")
+        yield Input(placeholder="filter: words, status:running, agent:x, error:x, -status:completed",
+                    id="filter")
+        with Container(id="body"):
+            yield SessionTable(app.engine, app.clock, id="sessions")
+            yield DetailPane(app.engine, app.clock, id="detail")
+        yield Static("", id="modeline")
+        yield Footer()
+
+    @property
+    def table(self) -> SessionTable:
+        return self.query_one(SessionTable)
+
+    @property
+    def detail(self) -> DetailPane:
+        return self.query_one(DetailPane)
+
+    def on_mount(self) -> None:
+        self.table.focus()
+        self._update_layout()
+        self.apply(None)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._update_layout()
+
+    def _update_layout(self) -> None:
+        w, h = self.size
+        side = h < TALL_ENOUGH and w >= SIDE_BY_SIDE
+        shown = self.detail_wanted if self.detail_wanted is not None else (h >= TALL_ENOUGH or side)
+        self.set_class(side, "-detail-side")
+        self.set_class(not shown, "-detail-hidden")
+
+    # -- rendering ---------------------------------------------------------------------
+
+    def apply(self, batch: Batch | None) -> None:
+        """Render a batch of engine changes (None: everything)."""
+        table = self.table
+        table.sync(batch)
+        self._header()
+        sel = table.selected_id
+        detail = self.detail
+        if not detail.display:
+            detail.session_id = None  # hidden: nothing to draw; `i` shows it fresh
+        elif detail.session_id != sel:
+            detail.show(sel)
+        elif batch is None or batch.clock or (sel is not None and sel in batch.sessions):
+            detail.refresh_view()
+        self._report_focus()
+
+    def _header(self) -> None:
+        engine = self.agp.engine
+        now = self.agp.clock()
+        stale_for = None
+        if engine.connection is Connection.STALE:
+            seen = [v.last_ok_at for s in engine.watched_ids() if (v := engine.view(s)) and v.last_ok_at]
+            stale_for = now - max(seen) if seen else None
+        self.query_one(StatusHeader).show(
+            engine.connection, stale_for=stale_for, detail=engine.connection_detail,
+            quota=engine.quota, watched=len(engine.watched_ids()), shown=self.table.row_count,
+        )
+        self._modeline()
+
+    def _modeline(self) -> None:
+        table = self.table
+        parts = []
+        if table.filter:
+            parts.append(f"filter: {safe_text(table.filter.text, 60)}")
+        if table.problems_only:
+            parts.append("problems only (!)")
+        if table.sort_key != "order":
+            name = SORT_NAMES.get(table.sort_key, table.sort_key)
+            parts.append(f"sort: {name} {'▼' if table.sort_reverse else '▲'}")
+        if table.marked:
+            parts.append(f"{len(table.marked)} marked")
+        line = self.query_one("#modeline", Static)
+        line.update(Text("  ·  ".join(parts)))
+        line.set_class(bool(parts), "-shown")
+
+    def on_screen_resume(self) -> None:
+        self._focus_key = ((), None)  # the tree screen had the engine's focus: take it back
+        self._report_focus()
+
+    def _report_focus(self) -> None:
+        if not self.is_current:
+            return
+        table = self.table
+        key = (tuple(table.visible_ids()), table.selected_id)
+        if key != self._focus_key:
+            self._focus_key = key
+            self.agp.engine.set_focus(key[0], key[1])
+
+    @on(DataTable.RowHighlighted)
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        sel = event.row_key.value if event.row_key is not None else None
+        if self.detail.display and self.detail.session_id != sel:
+            self.detail.show(sel)
+        self._report_focus()
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_tree()
+
+    # -- actions -----------------------------------------------------------------------
+
+    def action_add(self) -> None:
+        self.app.push_screen(AddSessionsModal(), self._added)
+
+    def _added(self, result: tuple[list[str], list[str]] | None) -> None:
+        if not result:
+            return
+        ids, bad = result
+        try:
+            added = self.agp.engine.add(ids)
+        except InvalidSessionId as exc:  # parse_session_ids already checked; kept for safety
+            self.notify(str(exc), title="Not added", severity="error", markup=False)
+            return
+        known = len(ids) - len(added)
+        msg = f"watching {len(added)} new session{'s' if len(added) != 1 else ''}"
+        if known:
+            msg += f" ({known} already watched)"
+        if bad:
+            self.notify(f"{msg}; {describe_rejected(bad)}", title="Some tokens skipped",
+                        severity="warning", markup=False, timeout=10)
+        else:
+            self.notify(msg, markup=False)
+        if added:
+            self.table.sync(None)
+            self.table.select(added[0])
+
+    def action_remove(self) -> None:
+        ids = self.table.targets()
+        if not ids:
+            self.notify("nothing to remove", severity="warning")
+            return
+        engine = self.agp.engine
+        views = [v for s in ids if (v := engine.view(s)) is not None]
+
+        def done(confirmed: bool | None) -> None:
+            if confirmed:
+                removed = engine.remove(ids)
+                self.table.forget(removed)
+                self.table.sync(None)
+                self.notify(f"stopped watching {len(removed)} session{'s' if len(removed) != 1 else ''}")
+
+        self.app.push_screen(ConfirmRemoveModal(views), done)
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.add_class("-shown")
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.table.set_filter(parse_filter(event.value))
+        self._header()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        box = self.query_one("#filter", Input)
+        if not box.value:
+            box.remove_class("-shown")
+        self.table.focus()
+
+    def action_escape(self) -> None:
+        box = self.query_one("#filter", Input)
+        table = self.table
+        if box.has_class("-shown") or table.filter:
+            box.value = ""
+            box.remove_class("-shown")
+            table.set_filter(parse_filter(""))
+            table.focus()
+        elif table.marked:
+            marked = set(table.marked)
+            table.marked.clear()
+            table.sync(Batch(sessions=marked))
+        elif table.problems_only:
+            table.set_problems_only(False)
+        self._header()
+
+    def action_sort(self) -> None:
+        self.table.cycle_sort()  # the column header arrow and the mode line say which
+        self._modeline()
+
+    def action_reverse_sort(self) -> None:
+        self.table.reverse_sort()
+        self._modeline()
+
+    def action_tree(self) -> None:
+        sel = self.table.selected_id
+        if sel is not None:
+            self.agp.open_tree(sel)
+
+    def action_refresh(self) -> None:
+        ids = self.table.targets()
+        if ids:
+            self.agp.engine.refresh(ids)
+            self.notify(f"refreshing {len(ids)} session{'s' if len(ids) != 1 else ''}", timeout=2)
+
+    def action_refresh_all(self) -> None:
+        self.agp.engine.refresh()
+        self.notify("refreshing every session", timeout=2)
+
+    def action_mark(self) -> None:
+        sel = self.table.selected_id
+        if sel is not None:
+            self.table.toggle_mark(sel)
+            self._modeline()
+
+    def action_problems(self) -> None:
+        table = self.table
+        table.set_problems_only(not table.problems_only)
+        self._header()
+        self.detail.show(table.selected_id)
+
+    def action_toggle_detail(self) -> None:
+        self.detail_wanted = self.has_class("-detail-hidden")
+        self._update_layout()
+        if self.detail_wanted:
+            self.detail.show(self.table.selected_id)
+
+    def select(self, sid: str) -> bool:
+        """Move the cursor to `sid`, clearing the filter if it hides that session."""
+        table = self.table
+        if table.select(sid):
+            return True
+        self.query_one("#filter", Input).value = ""
+        table.problems_only = False
+        table.set_filter(parse_filter(""))
+        self._header()
+        return table.select(sid)

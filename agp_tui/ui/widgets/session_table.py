@@ -1,0 +1,288 @@
+"""The session table: rows keyed by session id, diffed cell by cell, never rebuilt on refresh.
+
+`sync()` is the only way data reaches the table. It re-renders the rows a batch names,
+compares each cell with what is on screen and calls `update_cell` only for those that
+differ; rows are added and removed by key; the cursor stays on the same session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.coordinate import Coordinate
+from textual.widgets import DataTable
+
+from agp_tui.monitor.engine import Engine
+from agp_tui.monitor.view import SessionView
+from agp_tui.ui.filtering import Filter, is_problem
+from agp_tui.ui.format import STATUS_KINDS
+from agp_tui.ui.updates import Batch
+from agp_tui.ui.widgets.columns import (
+    SORT_KEYS,
+    TIME_COLUMNS,
+    Col,
+    IdCell,
+    header_label,
+    layout,
+    render_cell,
+    sort_value,
+)
+
+_CellKey = tuple[str, str, tuple[object, ...]]
+CLOCK_ROWS_PER_TICK = 200
+
+
+def _fingerprint(text: Text) -> _CellKey:
+    return (text.plain, str(text.style), tuple((s.start, s.end, str(s.style)) for s in text.spans))
+
+
+class SessionTable(DataTable[Text]):
+    """Watched sessions, one row each; see `columns.py` for what each cell shows."""
+
+    COMPONENT_CLASSES = DataTable.COMPONENT_CLASSES | {
+        *(f"status--{k}" for k in STATUS_KINDS),
+        "cell--dim", "cell--spark", "cell--stale", "cell--error", "cell--marked",
+    }
+
+    def __init__(self, engine: Engine, clock: Callable[[], float], *, id: str | None = None) -> None:
+        super().__init__(cursor_type="row", cell_padding=0, zebra_stripes=False, id=id)
+        self.engine = engine
+        self.clock = clock
+        self.filter = Filter()
+        self.problems_only = False
+        self.marked: set[str] = set()
+        self.sort_key = "order"
+        self.sort_reverse = False
+        self._cols: list[Col] = []
+        self._layout_width = 0
+        self._shown: dict[str, dict[str, _CellKey]] = {}  # row key -> column -> fingerprint
+        self._views: dict[str, SessionView] = {}
+        self._position: dict[str, int] = {}
+        self._styles: dict[str, Style] = {}
+        self.cells_updated = 0  # for tests: how many update_cell calls were made
+        self._clock_offset = 0
+
+    # -- layout -----------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self._relayout(max(self.size.width, 80))
+
+    def on_resize(self, event: events.Resize) -> None:
+        if event.size.width and event.size.width != self._layout_width:
+            self._relayout(event.size.width)
+
+    def _relayout(self, width: int) -> None:
+        """Columns depend on width; a resize is the one time rows are re-added."""
+        cols = layout(width)
+        self._layout_width = width
+        if [(c.key, c.width) for c in cols] == [(c.key, c.width) for c in self._cols]:
+            return
+        selected = self.selected_id
+        scroll = self.scroll_offset
+        self._cols = cols
+        self.clear(columns=True)
+        self._shown.clear()
+        for col in cols:
+            self.add_column(header_label(col, self.sort_key, self.sort_reverse), key=col.key,
+                            width=col.width + 1)
+        self.sync(None)
+        self._restore_cursor(selected)
+        self.scroll_to(scroll.x, scroll.y, animate=False)
+
+    @property
+    def column_keys(self) -> list[str]:
+        return [c.key for c in self._cols]
+
+    def style_of(self, name: str) -> Style:
+        style = self._styles.get(name)
+        if style is None:
+            style = self._styles[name] = self.get_component_rich_style(name, partial=True)
+        return style
+
+    def on_theme_changed(self) -> None:  # pragma: no cover - cosmetic
+        self._styles.clear()
+
+    # -- reading ----------------------------------------------------------------------
+
+    @property
+    def selected_id(self) -> str | None:
+        if not self.row_count or not self._cols:
+            return None
+        row = min(self.cursor_row, self.row_count - 1)
+        key = self.coordinate_to_cell_key(Coordinate(row, 0)).row_key.value
+        return key
+
+    def shown_ids(self) -> list[str]:
+        """Row keys in display order."""
+        return [row.key.value for row in self.ordered_rows if row.key.value is not None]
+
+    def visible_ids(self) -> list[str]:
+        """The rows inside the viewport now (what the engine should poll first)."""
+        top = int(self.scroll_y)
+        height = max(self.scrollable_content_region.height - 1, 1)
+        return self.shown_ids()[top: top + height]
+
+    def targets(self) -> list[str]:
+        """Marked rows that are shown, else the highlighted row."""
+        shown = self.shown_ids()
+        marked = [s for s in shown if s in self.marked]
+        if marked:
+            return marked
+        sel = self.selected_id
+        return [sel] if sel else []
+
+    # -- updating ---------------------------------------------------------------------
+
+    def passes(self, view: SessionView) -> bool:
+        if self.problems_only and not is_problem(view):
+            return False
+        return self.filter.matches(view) if self.filter else True
+
+    def sync(self, batch: Batch | None) -> None:
+        """Bring rows in line with the engine; `None` means look at every watched session."""
+        if not self._cols:
+            return
+        engine = self.engine
+        watched = engine.watched_ids()
+        self._position = {sid: i for i, sid in enumerate(watched)}
+        everything = batch is None or batch.membership
+        selected = self.selected_id
+        now = self.clock()
+        reorder = False
+        if everything:
+            todo: Iterable[str] = watched
+            for gone in [k for k in self._shown if k not in self._position]:
+                self._drop(gone)
+        else:
+            assert batch is not None
+            todo = [s for s in batch.sessions if s in self._position]
+        done: set[str] = set()
+        for sid in todo:
+            done.add(sid)
+            view = engine.view(sid)
+            if view is None or not self.passes(view):
+                self._drop(sid)
+                continue
+            reorder |= self._show(view, now, None)
+        if batch is not None and batch.clock and not everything:
+            for sid in self._clock_rows():
+                view = engine.view(sid) if sid not in done else None
+                if view is not None:
+                    reorder |= self._show(view, now, TIME_COLUMNS)
+        if reorder:
+            self._sort()
+        self._restore_cursor(selected)
+
+    def _show(self, view: SessionView, now: float, only: frozenset[str] | None) -> bool:
+        """Render one row; True if the table needs re-sorting."""
+        sid = view.id
+        old_view = self._views.get(sid)
+        self._views[sid] = view
+        history = self.engine.history(sid)
+        marked = sid in self.marked
+        current = self._shown.get(sid)
+        if current is None:
+            cells = [render_cell(c.key, c, view, history, now, marked, self.style_of) for c in self._cols]
+            self.add_row(*cells, key=sid)
+            self._shown[sid] = {c.key: _fingerprint(t) for c, t in zip(self._cols, cells, strict=True)}
+            return True
+        for col in self._cols:
+            if only is not None and col.key not in only:
+                continue
+            text = render_cell(col.key, col, view, history, now, marked, self.style_of)
+            fp = _fingerprint(text)
+            if current.get(col.key) != fp:
+                current[col.key] = fp
+                self.update_cell(sid, col.key, text)
+                self.cells_updated += 1
+        if self.sort_key == "order" or old_view is None:
+            return old_view is None
+        pos = self._position.get(sid, 0)
+        changed: bool = sort_value(self.sort_key, old_view, history, pos) != sort_value(
+            self.sort_key, view, history, pos
+        )
+        return changed
+
+    def _clock_rows(self) -> list[str]:
+        """Rows whose ages and sparklines move this tick: all on screen, plus a rolling slice.
+
+        With a thousand rows, re-rendering every one each second costs ~70 ms of the event
+        loop; the slice keeps off-screen rows (and sorting by age) at most a few seconds old.
+        """
+        shown = self.shown_ids()
+        if len(shown) <= CLOCK_ROWS_PER_TICK:
+            return shown
+        start = self._clock_offset % len(shown)
+        self._clock_offset = start + CLOCK_ROWS_PER_TICK
+        rolling = (shown + shown)[start: start + CLOCK_ROWS_PER_TICK]
+        return list(dict.fromkeys([*self.visible_ids(), *rolling]))
+
+    def _drop(self, sid: str) -> None:
+        if sid in self._shown:
+            del self._shown[sid]
+            self.remove_row(sid)
+        self._views.pop(sid, None)
+
+    def _sort(self) -> None:
+        def key(cell: Text) -> object:
+            sid = cell.session_id if isinstance(cell, IdCell) else ""
+            view = self._views.get(sid)
+            pos = self._position.get(sid, 0)
+            if view is None:
+                return (1, pos)
+            return (0, sort_value(self.sort_key, view, self.engine.history(sid), pos), pos)
+
+        self.sort("id", key=key, reverse=self.sort_reverse)
+
+    def _restore_cursor(self, selected: str | None) -> None:
+        if selected is None or selected not in self._shown:
+            return
+        index = self.get_row_index(selected)
+        if index != self.cursor_row:
+            self.move_cursor(row=index)
+
+    # -- user actions -----------------------------------------------------------------
+
+    def set_filter(self, flt: Filter) -> None:
+        self.filter = flt
+        self.sync(None)
+
+    def set_problems_only(self, on: bool) -> None:
+        self.problems_only = on
+        self.sync(None)
+
+    def cycle_sort(self) -> str:
+        i = SORT_KEYS.index(self.sort_key)
+        keys = [k for k in SORT_KEYS if k == "order" or k in self.column_keys]
+        later = [k for k in keys if SORT_KEYS.index(k) > i]
+        self.sort_key = later[0] if later else keys[0]
+        self._resort_and_label()
+        return self.sort_key
+
+    def reverse_sort(self) -> None:
+        self.sort_reverse = not self.sort_reverse
+        self._resort_and_label()
+
+    def _resort_and_label(self) -> None:
+        selected = self.selected_id
+        for col in self._cols:
+            self.columns[col.key].label = header_label(col, self.sort_key, self.sort_reverse)  # type: ignore[index]
+        self._sort()
+        self._restore_cursor(selected)
+        self.refresh()
+
+    def toggle_mark(self, sid: str) -> None:
+        self.marked.symmetric_difference_update({sid})
+        self.sync(Batch(sessions={sid}))
+
+    def forget(self, ids: Iterable[str]) -> None:
+        self.marked.difference_update(ids)
+
+    def select(self, sid: str) -> bool:
+        if sid not in self._shown:
+            return False
+        self.move_cursor(row=self.get_row_index(sid))
+        return True

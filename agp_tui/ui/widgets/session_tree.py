@@ -1,0 +1,226 @@
+"""The subagent tree: nodes keyed by session id, updated in place, populated lazily.
+
+A node's children are added when it is first expanded (or, for live branches, as soon as
+they are known); until the engine has a node's status it holds one "loading" placeholder.
+Labels are re-rendered only for sessions a batch names and their ancestors (whose rollups
+changed); nodes are never cleared, so expansion and the cursor survive every refresh.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from rich.style import Style
+from rich.text import Text
+from textual import on
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from agp_tui.monitor.engine import Engine
+from agp_tui.monitor.view import SessionView
+from agp_tui.ui.format import STATUS_KINDS, human_count, short_id, status_kind, status_symbol
+from agp_tui.ui.text import literal, safe_text
+
+Node = TreeNode[str | None]  # data: the session id, or None for a loading placeholder
+
+
+class SessionTree(Tree[str | None]):
+    COMPONENT_CLASSES = Tree.COMPONENT_CLASSES | {
+        *(f"status--{k}" for k in STATUS_KINDS), "node--dim", "node--loading",
+    }
+
+    def __init__(self, engine: Engine, root_id: str, *, id: str | None = None) -> None:
+        super().__init__(Text(short_id(root_id)), data=root_id, id=id)
+        self.engine = engine
+        self.root_id = root_id
+        self.nodes: dict[str, list[Node]] = {root_id: [self.root]}
+        self.auto_expand = True
+        self.guide_depth = 3
+        self._styles: dict[str, Style] = {}
+        self.relabels = 0  # for tests: labels actually re-rendered
+        # TreeNode ids of nodes whose first status was seen: live branches auto-expand once.
+        self._settled: set[int] = set()
+
+    def style_of(self, name: str) -> Style:
+        style = self._styles.get(name)
+        if style is None:
+            style = self._styles[name] = self.get_component_rich_style(name, partial=True)
+        return style
+
+    # -- labels ----------------------------------------------------------------------------
+
+    def label_for(self, sid: str) -> Text:
+        view = self.engine.view(sid)
+        if view is None or (view.status is None and not view.error_kind and not view.not_found):
+            text = Text(f"◌ loading… {short_id(sid)}", style=self.style_of("node--loading"))
+            return text
+        return self._session_label(view)
+
+    def _session_label(self, view: SessionView) -> Text:
+        st = view.status.status if view.status else None
+        kind = "failed" if view.not_found or (st is None and view.error_kind) else status_kind(st)
+        sym = "✘" if view.not_found else status_symbol(st)
+        out = Text(no_wrap=True, overflow="ellipsis")
+        out.append(f"{sym} ", self.style_of(f"status--{kind}"))
+        out.append_text(literal(view.label or view.agent or "?", 32))
+        out.append(f"  {short_id(view.id)}", self.style_of("node--dim"))
+        if view.not_found:
+            out.append("  not found", self.style_of("status--failed"))
+        elif st is not None and status_kind(st) == "unknown":
+            out.append(f"  {safe_text(st, 24)}")
+        steps = f"{view.steps} step{'' if view.steps == 1 else 's'}"
+        out.append(f"  {steps}  {human_count(sum(u.total_tokens for u in view.usage))} tok")
+        if view.child_ids:
+            r = self.engine.rollup(view.id)
+            live = sum(n for s, n in r.statuses.items() if status_kind(s) in ("running", "pending"))
+            waiting = sum(n for s, n in r.statuses.items() if status_kind(s) == "waiting")
+            extra = (f" · {live} live" if live else "") + (f" · {waiting} waiting" if waiting else "")
+            out.append(f"  ⟨{r.sessions} sessions · {r.steps} steps · {human_count(r.total_tokens)} tok"
+                       f"{extra}⟩", self.style_of("node--dim"))
+        return out
+
+    def _relabel(self, node: Node) -> None:
+        sid = node.data
+        if sid is None:
+            return
+        label = self.label_for(sid)
+        old = node.label
+        if not isinstance(old, Text) or old.plain != label.plain or old.spans != label.spans:
+            node.set_label(label)
+            self.relabels += 1
+
+    # -- structure ---------------------------------------------------------------------------
+
+    def _ancestors(self, node: Node) -> Iterator[Node]:
+        parent = node.parent
+        while parent is not None:
+            yield parent
+            parent = parent.parent
+
+    def populate(self, node: Node) -> None:
+        """Give `node` one child per known subagent (or a loading placeholder)."""
+        sid = node.data
+        if sid is None:
+            return
+        view = self.engine.view(sid)
+        loaded = view is not None and (view.status is not None or view.not_found)
+        kids = list(self.engine.children_of(sid)) if loaded else []
+        current = list(node.children)
+        if not loaded:
+            node.allow_expand = True
+            if not current:
+                node.add_leaf(Text("◌ loading…", style=self.style_of("node--loading")), data=None)
+            return
+        for child in current:
+            if child.data is None or child.data not in kids:
+                self._forget(child)
+                child.remove()
+        present = {c.data for c in node.children}
+        up = {a.data for a in self._ancestors(node)} | {sid}
+        for kid in kids:
+            if kid in present or kid in up:  # already there, or a cycle back up the tree
+                continue
+            child = node.add(self.label_for(kid), data=kid, expand=False,
+                             allow_expand=self._may_have_children(kid))
+            self.nodes.setdefault(kid, []).append(child)
+            kid_view = self.engine.view(kid)
+            if kid_view is not None and kid_view.status is not None:
+                self._settled.add(child.id)
+            if self._is_live(kid) and self.engine.children_of(kid):
+                child.expand()
+                self.populate(child)
+        node.allow_expand = bool(kids)
+
+    def _forget(self, node: Node) -> None:
+        for child in list(node.children):
+            self._forget(child)
+        if node.data is not None:
+            nodes = self.nodes.get(node.data, [])
+            if node in nodes:
+                nodes.remove(node)
+
+    def _may_have_children(self, sid: str) -> bool:
+        view = self.engine.view(sid)
+        return view is None or view.status is None or bool(view.child_ids)
+
+    def _is_live(self, sid: str) -> bool:
+        view = self.engine.view(sid)
+        return view is not None and view.status is not None and not view.status.terminal
+
+    @on(Tree.NodeExpanded)
+    def _expanded(self, event: Tree.NodeExpanded[str | None]) -> None:
+        self.populate(event.node)
+
+    # -- updates -----------------------------------------------------------------------------
+
+    def sync_all(self) -> None:
+        self.populate(self.root)
+        self.root.expand()
+        self.update_sessions(list(self.nodes))
+
+    def update_sessions(self, ids: Iterable[str], children: Iterable[str] = ()) -> None:
+        """Relabel these sessions' nodes and their ancestors; grow expanded nodes' children."""
+        todo: dict[int, Node] = {}
+        grow = set(children)
+        for sid in ids:
+            for node in list(self.nodes.get(sid, ())):
+                todo[id(node)] = node
+                for anc in self._ancestors(node):
+                    todo[id(anc)] = anc
+                if sid in grow or any(c.data is None for c in node.children) or (
+                    node.is_expanded and len(node.children) != len(self.engine.children_of(sid))
+                ):
+                    if node.is_expanded or node is self.root:
+                        self.populate(node)
+                    else:
+                        node.allow_expand = self._may_have_children(sid)
+        for node in todo.values():
+            self._relabel(node)
+            self._auto_expand(node)
+
+    def _auto_expand(self, node: Node) -> None:
+        """Open a live branch once, the first time its status is known; later the user decides."""
+        sid = node.data
+        if sid is None or node.id in self._settled or node is self.root:
+            return
+        view = self.engine.view(sid)
+        if view is None or view.status is None:
+            return
+        self._settled.add(node.id)
+        if not view.status.terminal and view.child_ids and not node.is_expanded:
+            node.expand()
+            self.populate(node)
+
+    def fold_finished(self) -> int:
+        """Collapse every branch whose sessions have all finished; returns how many."""
+        folded = 0
+
+        def visit(node: Node) -> None:
+            nonlocal folded
+            for child in node.children:
+                if child.data is None or not child.children:
+                    continue
+                r = self.engine.rollup(child.data)
+                done = r.unknown == 0 and all(status_kind(s) in ("completed", "failed", "interrupted")
+                                              for s in r.statuses)
+                if done:
+                    if child.is_expanded:
+                        child.collapse()
+                        folded += 1
+                else:
+                    visit(child)
+
+        visit(self.root)
+        return folded
+
+    def expand_everything(self) -> None:
+        def visit(node: Node) -> None:
+            if node.data is None:
+                return
+            node.expand()
+            self.populate(node)
+            for child in node.children:
+                visit(child)
+
+        visit(self.root)
+        self.update_sessions(list(self.nodes))

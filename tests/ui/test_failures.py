@@ -1,0 +1,46 @@
+"""Failures inside the dashboard are shown as notifications; the app keeps running."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conftest import standard_world
+from fakes import Clock, FakeAgp, make_engine, sid
+from helpers import frame, running, wait_for
+
+from agp_tui.ui.app import make_app
+from agp_tui.ui.updates import Batch
+
+
+async def test_a_render_failure_is_reported_not_fatal(fake: FakeAgp, clock: Clock, monkeypatch: Any) -> None:
+    ids = standard_world(fake)
+    async with running(fake, clock, ids, (80, 24)) as (app, pilot):
+        real_view = app.engine.view
+
+        def broken(session_id: str) -> Any:
+            raise RuntimeError("boom")
+
+        monkeypatch.setattr(app.engine, "view", broken)
+        app.render_now(Batch(sessions={sid(1)}))
+        await pilot.pause()
+        assert app.is_running
+        assert any("display update failed" in n.message and "boom" in n.message for n in app._notifications)
+        monkeypatch.setattr(app.engine, "view", real_view)
+        fake.sessions[sid(1)].steps = 42
+        app.engine.refresh([sid(1)])
+        await wait_for(pilot, lambda: real_view(sid(1)).steps == 42)  # type: ignore[union-attr]
+        await frame(pilot)
+        assert app.main.table.get_cell(sid(1), "steps").plain.strip() == "42"
+
+
+async def test_engine_start_failure_is_reported(fake: FakeAgp, clock: Clock, monkeypatch: Any) -> None:
+    engine = make_engine(fake, clock)
+
+    async def fail(ids: Any = ()) -> None:
+        raise RuntimeError("cannot start")
+
+    monkeypatch.setattr(engine, "start", fail)
+    app = make_app(engine, clock=clock, tick_clock=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: any("cannot start" in n.message for n in app._notifications))
+        assert app.is_running

@@ -1,0 +1,75 @@
+"""The header: connection states in words and reverse video, quota, counts, read-only."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import standard_world
+from fakes import Clock, FakeAgp
+from helpers import frame, running, wait_for
+from textual.widgets import Static
+
+from agp_tui.monitor.events import Connection
+
+
+def header(app: object) -> tuple[str, set[str]]:
+    conn = app.screen.query_one("#hdr-conn", Static)  # type: ignore[attr-defined]
+    return str(conn.render()).strip(), set(conn.classes)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+async def test_live_header(fake: FakeAgp, clock: Clock, size: tuple[int, int]) -> None:
+    ids = standard_world(fake)
+    async with running(fake, clock, ids, size, profile="work", region="us", read_only=True) as (app, pilot):
+        await wait_for(pilot, lambda: app.engine.quota is not None)
+        await frame(pilot)
+        text, classes = header(app)
+        assert text == "● live" and "-live" in classes
+        bar = " ".join(str(w.render()) for w in app.screen.query("StatusHeader Static"))
+        assert "work@us" in bar and "quota 3/10" in bar and "6 watched" in bar and "READ-ONLY" in bar
+
+
+async def test_offline_then_live_again(fake: FakeAgp, clock: Clock) -> None:
+    ids = standard_world(fake)
+    async with running(fake, clock, ids, (80, 24)) as (app, pilot):
+        fake.mode = "offline"
+        app.engine.refresh()
+        await wait_for(pilot, lambda: app.engine.connection is Connection.OFFLINE)
+        await frame(pilot)
+        text, classes = header(app)
+        assert text == "✘ OFFLINE" and "-offline" in classes and "-live" not in classes
+        # The last good data stays on screen.
+        assert app.main.table.row_count == len(ids)
+        fake.mode = "ok"
+        for _ in range(3):
+            app.engine.refresh()
+            await pilot.pause(0.05)
+        await wait_for(pilot, lambda: app.engine.connection is Connection.LIVE)
+        await frame(pilot)
+        assert header(app)[0] == "● live"
+
+
+async def test_auth_error(fake: FakeAgp, clock: Clock) -> None:
+    ids = standard_world(fake)
+    async with running(fake, clock, ids, (80, 24)) as (app, pilot):
+        fake.mode = "auth"
+        app.engine.refresh()
+        await wait_for(pilot, lambda: app.engine.connection is Connection.AUTH_ERROR)
+        await frame(pilot)
+        text, classes = header(app)
+        assert text.startswith("✘ AUTH ERROR") and "-auth-error" in classes
+
+
+async def test_stale_for_n_seconds(fake: FakeAgp, clock: Clock) -> None:
+    ids = standard_world(fake)
+    async with running(fake, clock, ids, (80, 24)) as (app, pilot):
+        fake.mode = "error"
+        app.engine.refresh()
+        await wait_for(pilot, lambda: any(app.engine.view(s).error_kind for s in ids))  # type: ignore[union-attr]
+        clock.advance(45)
+        await wait_for(pilot, lambda: app.engine.connection is Connection.STALE)
+        await frame(pilot)
+        text, classes = header(app)
+        assert text == "▲ STALE for 45s" and "-stale" in classes
+        table = app.main.table
+        stale_rows = [s for s in ids if table.get_cell(s, "updated").plain.strip().startswith("!")]
+        assert stale_rows  # the rows that went stale say so in the "upd" column

@@ -1,0 +1,289 @@
+"""Pilot tests of the main screen at 80x24 and 200x50: rows, keys, cursor stability, strings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest import HOSTILE_AGENT, standard_world
+from fakes import Clock, FakeAgp, sid
+from helpers import cell_text, frame, running, table_of, wait_for
+from textual import events
+from textual.command import CommandList
+from textual.widgets import Input
+
+from agp_tui.ui.modals import AddSessionsModal, ConfirmRemoveModal, PasteInput
+from agp_tui.ui.screens.help import KEY_HELP, HelpScreen
+from agp_tui.ui.screens.main import MainScreen
+from agp_tui.ui.screens.tree import TreeScreen
+
+SIZES = [(80, 24), (200, 50)]
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_rows_show_status_symbols_and_literal_strings(fake: FakeAgp, clock: Clock,
+                                                            size: tuple[int, int]) -> None:
+    ids = standard_world(fake)
+    async with running(fake, clock, ids, size) as (app, _pilot):
+        table = table_of(app)
+        assert table.shown_ids() == ids
+        assert cell_text(app, sid(1), "status").strip() == "● running"
+        assert cell_text(app, sid(2), "status").strip() == "✘ failed"
+        assert cell_text(app, sid(3), "status").strip() == "◔ idle"
+        assert cell_text(app, sid(4), "status").strip() == "? exploded"
+        assert cell_text(app, sid(5), "status").strip() == "✔ completed"
+        assert cell_text(app, sid(6), "status").strip().startswith("❚❚ paused")
+        assert cell_text(app, sid(1), "id").strip() == sid(1)[:8]
+        assert cell_text(app, sid(3), "input").strip() == "1.2M"
+        agent = table.get_cell(sid(2), "agent")
+        assert agent.plain.strip().startswith(HOSTILE_AGENT[: table.columns["agent"].width - 2])  # type: ignore[index]
+        assert not [s for s in agent.spans if "red" in str(s.style)]
+        if size[0] >= 120:
+            err = cell_text(app, sid(2), "error")
+            assert "\x1b" not in err and "\x07" not in err and "\n" not in err
+            assert err.strip().startswith("red alert on line two")
+            assert "error" in table.column_keys and "reasoning" in table.column_keys
+        else:
+            assert "error" not in table.column_keys
+        # Rendering the whole screen with hostile strings in it does not raise or lose text.
+        svg = app.export_screenshot()
+        assert "bold red" not in svg.replace("[bold red]", "")
+
+
+async def test_cursor_and_scroll_survive_refreshes(fake: FakeAgp, clock: Clock) -> None:
+    ids = [fake.session(n, steps=n, usage=[("holo3-1-35b-a3b", 100 * n, 10, 0)]).id for n in range(1, 61)]
+    async with running(fake, clock, ids, (80, 24)) as (app, pilot):
+        table = table_of(app)
+        table.move_cursor(row=27)
+        await pilot.press("down", "down", "down")
+        chosen = table.selected_id
+        assert chosen == ids[30]
+        scroll = table.scroll_y
+        assert scroll > 0
+        before = table.cells_updated
+        for n in (1, 2, 31, 45):  # change rows above, at and below the cursor
+            fake.sessions[sid(n)].steps += 5
+        clock.advance(3)
+        app.engine.refresh()
+        await wait_for(pilot, lambda: app.engine.view(sid(45)).steps == 50)  # type: ignore[union-attr]
+        await frame(pilot)
+        assert table.selected_id == chosen and table.cursor_row == 30
+        assert table.scroll_y == scroll
+        assert cell_text(app, sid(31), "steps").strip() == "36"
+        # Only changed cells were written: four steps cells plus the "upd" ages that moved.
+        assert 4 <= table.cells_updated - before <= 4 + 60
+
+
+async def test_timer_renders_without_help(fake: FakeAgp, clock: Clock) -> None:
+    ids = standard_world(fake)
+    async with running(fake, clock, ids, (80, 24)) as (app, pilot):
+        fake.sessions[sid(1)].steps = 99
+        app.engine.refresh([sid(1)])
+        await wait_for(pilot, lambda: cell_text(app, sid(1), "steps").strip() == "99", timeout=3)
+
+
+async def test_add_valid_and_invalid_ids(fake: FakeAgp, clock: Clock) -> None:
+    ids = standard_world(fake)
+    fake.session(7, agent="late/arrival", status="pending")
+    fake.session(8, agent="late/other", status="running")
+    async with running(fake, clock, ids[:2], (80, 24)) as (app, pilot):
+        await pilot.press("a")
+        assert isinstance(app.screen, AddSessionsModal)
+        # Nothing valid: the dialog stays open and names the rejected tokens.
+        await pilot.press(*"nope", "enter")
+        assert isinstance(app.screen, AddSessionsModal)
+        assert "not session ids: 'nope'" in str(app.screen.query_one("#add-error").render())
+        box = app.screen.query_one(PasteInput)
+        box.value = ""
+        # A multi-line paste with a URL, a bare id, a comma and garbage.
+        pasted = f"https://platform.eu.hcompany.ai/agent-view/{sid(7)}\n{sid(8)}, junk\n"
+        box.post_message(events.Paste(pasted))
+        await pilot.pause()
+        assert "junk" in box.value and sid(8) in box.value
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        assert app.engine.watched_ids()[-2:] == [sid(7), sid(8)]
+        notes = [n.message for n in app._notifications]
+        assert any("watching 2 new sessions" in m and "'junk'" in m for m in notes), notes
+        await wait_for(pilot, lambda: sid(8) in table_of(app).shown_ids(), timeout=3)
+        await frame(pilot)
+        assert table_of(app).selected_id == sid(7)
+
+
+async def test_add_cancel(fake: FakeAgp, clock: Clock) -> None:
+    ids = standard_world(fake)
+    async with running(fake, clock, ids, (80, 24)) as (app, pilot):
+        await pilot.press("a", "escape")
+        assert isinstance(app.screen, MainScreen)
+        assert app.engine.watched_ids() == ids
+
+
+async def test_remove_with_confirm_and_cancel(fake: FakeAgp, clock: Clock) -> None:
+    ids = standard_world(fake)
+    async with running(fake, clock, ids, (80, 24)) as (app, pilot):
+        table = table_of(app)
+        await pilot.press("down")
+        await pilot.press("d")
+        assert isinstance(app.screen, ConfirmRemoveModal)
+        assert [v.id for v in app.screen.sessions] == [sid(2)]
+        await pilot.press("n")
+        assert sid(2) in app.engine.watched_ids()
+        # Marked rows win over the highlighted one.
+        await pilot.press("space", "down", "down", "space")
+        assert table.marked == {sid(2), sid(4)}
+        assert cell_text(app, sid(2), "id").startswith(" *")
+        await pilot.press("d")
+        assert isinstance(app.screen, ConfirmRemoveModal)
+        listed = str(app.screen.query_one("#remove-list").render())
+        assert sid(2)[:8] in listed and sid(4)[:8] in listed and HOSTILE_AGENT in listed
+        await pilot.press("y")
+        await pilot.pause()
+        assert app.engine.watched_ids() == [sid(1), sid(3), sid(5), sid(6)]
+        assert table.shown_ids() == [sid(1), sid(3), sid(5), sid(6)]
+        assert not table.marked
+
+
+async def test_filter_terms_and_escape(fake: FakeAgp, clock: Clock) -> None:
+    ids = standard_world(fake)
+    async with running(fake, clock, ids, (80, 24)) as (app, pilot):
+        table = table_of(app)
+        await pilot.press("slash")
+        assert isinstance(app.focused, Input)
+        await pilot.press(*"status:running")
+        assert table.shown_ids() == [sid(1)]
+        app.screen.query_one("#filter", Input).value = "-status:completed -status:failed"
+        await pilot.pause()
+        assert table.shown_ids() == [sid(1), sid(3), sid(4), sid(6)]
+        app.screen.query_one("#filter", Input).value = "agent:surfer"
+        await pilot.pause()
+        assert table.shown_ids() == [sid(1), sid(5)]
+        app.screen.query_one("#filter", Input).value = "error:environment"
+        await pilot.pause()
+        assert table.shown_ids() == [sid(2)]
+        await pilot.press("enter")  # keeps the filter, back to the table
+        assert app.focused is table and table.shown_ids() == [sid(2)]
+        assert "filter: error:environment" in str(app.screen.query_one("#modeline").render())
+        await pilot.press("escape")
+        assert table.shown_ids() == ids
+        # esc inside the filter box clears and closes it too.
+        await pilot.press("slash", *"acme")
+        assert table.shown_ids() == [sid(3), sid(4), sid(6)]
+        await pilot.press("escape")
+        assert table.shown_ids() == ids and app.focused is table
+        assert not app.screen.query_one("#filter", Input).has_class("-shown")
+
+
+async def test_problems_only(fake: FakeAgp, clock: Clock) -> None:
+    ids = standard_world(fake)
+    async with running(fake, clock, ids, (80, 24)) as (app, pilot):
+        await pilot.press("exclamation_mark")
+        assert table_of(app).shown_ids() == [sid(2), sid(3)]  # failed, idle (waiting on you)
+        await pilot.press("exclamation_mark")
+        assert table_of(app).shown_ids() == ids
+
+
+async def test_sort_cycles_and_reverses(fake: FakeAgp, clock: Clock) -> None:
+    ids = standard_world(fake)
+    async with running(fake, clock, ids, (80, 24)) as (app, pilot):
+        table = table_of(app)
+        await pilot.press("down", "down")  # on session 3
+        keys = []
+        while table.sort_key != "steps":
+            await pilot.press("s")
+            keys.append(table.sort_key)
+        assert keys[:4] == ["id", "agent", "status", "steps"]
+        steps = [app.engine.view(s).steps for s in table.shown_ids()]  # type: ignore[union-attr]
+        assert steps == sorted(steps)
+        assert table.selected_id == sid(3)  # the cursor follows its session
+        assert "▲" in str(table.columns["steps"].label)  # type: ignore[index]
+        await pilot.press("S")
+        steps = [app.engine.view(s).steps for s in table.shown_ids()]  # type: ignore[union-attr]
+        assert steps == sorted(steps, reverse=True)
+        assert table.selected_id == sid(3)
+        assert "sort: steps ▼" in str(app.screen.query_one("#modeline").render())
+
+
+async def test_enter_opens_tree_and_escape_returns(fake: FakeAgp, clock: Clock, monkeypatch: Any) -> None:
+    ids = standard_world(fake)
+    fake.tree(3, [2, 2])
+    async with running(fake, clock, ids, (80, 24)) as (app, pilot):
+        calls: list[tuple[str, str]] = []
+        engine = app.engine
+        real_open, real_close = engine.open_tree, engine.close_tree
+        monkeypatch.setattr(engine, "open_tree", lambda r: (calls.append(("open", r)), real_open(r))[1])
+        monkeypatch.setattr(engine, "close_tree", lambda r: (calls.append(("close", r)), real_close(r))[1])
+        await pilot.press("down", "down", "enter")
+        assert isinstance(app.screen, TreeScreen)
+        assert calls == [("open", sid(3))]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        assert calls == [("open", sid(3)), ("close", sid(3))]
+        assert table_of(app).selected_id == sid(3)
+
+
+async def test_refresh_selection_and_all(fake: FakeAgp, clock: Clock, monkeypatch: Any) -> None:
+    ids = standard_world(fake)
+    async with running(fake, clock, ids, (80, 24)) as (app, pilot):
+        calls: list[list[str] | None] = []
+        monkeypatch.setattr(app.engine, "refresh",
+                            lambda ids=None: calls.append(None if ids is None else list(ids)))
+        await pilot.press("r")
+        await pilot.press("down", "space", "down", "space", "r")
+        await pilot.press("R")
+        assert calls == [[sid(1)], [sid(2), sid(3)], None]
+
+
+async def test_detail_toggle_and_content(fake: FakeAgp, clock: Clock) -> None:
+    ids = standard_world(fake)
+    async with running(fake, clock, ids, (80, 24)) as (app, pilot):
+        screen = app.screen
+        assert screen.has_class("-detail-hidden")  # 24 rows: the table gets the room
+        await pilot.press("i")
+        assert not screen.has_class("-detail-hidden")
+        await pilot.press("down")
+        await frame(pilot)
+        info = str(screen.query_one("#detail-info").render())
+        assert sid(2) in info and HOSTILE_AGENT in info and "environment_error" in info
+        assert "\x1b" not in info and "\x07" not in info
+        await pilot.press("i")
+        assert screen.has_class("-detail-hidden")
+
+
+async def test_help_lists_every_key(fake: FakeAgp, clock: Clock) -> None:
+    ids = standard_world(fake)
+    async with running(fake, clock, ids, (80, 24)) as (app, pilot):
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        documented = {k for _, k, _ in KEY_HELP}
+        for binding in MainScreen.BINDINGS:
+            key = binding.key if isinstance(binding, tuple) is False else binding[0]  # type: ignore[union-attr]
+            shown = {"slash": "/", "exclamation_mark": "!", "escape": "esc"}.get(key, key)
+            assert any(shown in d.split(" ") for d in documented), key
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+
+
+async def test_quit_closes_the_engine(fake: FakeAgp, clock: Clock) -> None:
+    ids = standard_world(fake)
+    async with running(fake, clock, ids, (80, 24)) as (app, pilot):
+        await pilot.press("q")
+        await pilot.pause()
+        assert not app.engine.started
+        assert app.return_code == 0
+
+
+async def test_palette_jumps_to_a_session(fake: FakeAgp, clock: Clock) -> None:
+    ids = standard_world(fake)
+    async with running(fake, clock, ids, (80, 24)) as (app, pilot):
+        await pilot.press("slash", *"surfer", "enter")  # session 6 is filtered out
+        assert sid(6) not in table_of(app).shown_ids()
+        await pilot.press("ctrl+p")
+        await pilot.press(*"shopper")
+        await wait_for(pilot, lambda: app.screen.query_one(CommandList).option_count > 0, timeout=3)
+        await pilot.pause(0.1)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        assert table_of(app).selected_id == sid(6)

@@ -1,0 +1,97 @@
+"""SVG snapshots of the main screen, the detail pane, the tree and the help screen.
+
+Deterministic: a fake server with fixed data, a frozen wall clock, no 1 s clock tick.
+Regenerate with `pytest tests/ui --snapshot-update` and look at the SVGs before committing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from conftest import standard_world
+from fakes import Clock, FakeAgp, make_engine, sid
+from helpers import frame, loaded, wait_for
+from textual.pilot import Pilot
+
+from agp_tui.ui.app import AgpApp, make_app
+
+Snap = Callable[..., bool]
+
+
+def build(size_hint: str = "") -> tuple[AgpApp, FakeAgp]:
+    fake = FakeAgp()
+    ids = standard_world(fake)
+    fake.tree(3, [3, 2], start=100)
+    engine = make_engine(fake, Clock())
+    app = make_app(engine, initial_ids=ids, clock=engine._wall, tick_clock=False, profile="demo",
+                   region="eu")
+    return app, fake
+
+
+Step = Callable[[Pilot[Any]], Awaitable[None]]
+
+
+def ready(then: Step | None = None) -> Step:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        assert isinstance(app, AgpApp)
+        await wait_for(pilot, lambda: app.engine.started and loaded(app.engine)
+                       and app.engine.quota is not None)
+        await frame(pilot)
+        if then is not None:
+            await then(pilot)
+        await frame(pilot)
+        await frame(pilot)  # widgets mounted by the step fill in on the frame after
+
+    return run_before
+
+
+def test_main_80x24(snap_compare: Snap) -> None:
+    app, _ = build()
+    assert snap_compare(app, terminal_size=(80, 24), run_before=ready())
+
+
+def test_main_with_detail_200x50(snap_compare: Snap) -> None:
+    async def select_failed(pilot: Pilot[Any]) -> None:
+        await pilot.press("down")
+
+    app, _ = build()
+    assert snap_compare(app, terminal_size=(200, 50), run_before=ready(select_failed))
+
+
+def test_detail_80x24(snap_compare: Snap) -> None:
+    async def show_detail(pilot: Pilot[Any]) -> None:
+        await pilot.press("i")
+
+    app, _ = build()
+    assert snap_compare(app, terminal_size=(80, 24), run_before=ready(show_detail))
+
+
+def test_tree_120x36(snap_compare: Snap) -> None:
+    async def open_tree(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        assert isinstance(app, AgpApp)
+        await pilot.press("down", "down", "enter")
+        await wait_for(pilot, lambda: (r := app.engine.rollup(sid(3))).sessions == 10 and r.unknown == 0)
+        await frame(pilot)
+        await pilot.press("e")
+
+    app, _ = build()
+    assert snap_compare(app, terminal_size=(120, 36), run_before=ready(open_tree))
+
+
+def test_help_80x24(snap_compare: Snap) -> None:
+    async def open_help(pilot: Pilot[Any]) -> None:
+        await pilot.press("question_mark")
+
+    app, _ = build()
+    assert snap_compare(app, terminal_size=(80, 24), run_before=ready(open_help))
+
+
+def test_problems_filter_80x24(snap_compare: Snap) -> None:
+    async def problems(pilot: Pilot[Any]) -> None:
+        await pilot.press("exclamation_mark", "s", "s", "s")
+
+    app, _ = build()
+    assert snap_compare(app, terminal_size=(80, 24), run_before=ready(problems))
