@@ -39,7 +39,12 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool = False) 
                         help="allow sending the key over plain http to a non-loopback host")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(*, dashboard_ids: bool = False) -> argparse.ArgumentParser:
+    """The full parser; with `dashboard_ids`, the dashboard's `agp-tui [options] ID...` form.
+
+    One parser cannot have both: argparse gives positionals to the top-level `ids` first,
+    so `agp-tui status ID` would parse as ids=["status"], command=ID.
+    """
     parser = argparse.ArgumentParser(
         prog="agp-tui",
         description="Watch AI-agent sessions on H Company's Agent Platform from a terminal.",
@@ -51,7 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="run against a built-in simulator of the AGP API (no account needed)")
     parser.add_argument("--read-only", action="store_true", default=None,
                         help="disable every action that changes a session")
-    parser.add_argument("ids", nargs="*", metavar="ID", help=argparse.SUPPRESS)
+    if dashboard_ids:
+        parser.add_argument("ids", nargs="*", metavar="ID", help="session ids to watch")
+        return parser
     common = argparse.ArgumentParser(add_help=False)
     _global_options(common, suppress=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -63,6 +70,31 @@ def build_parser() -> argparse.ArgumentParser:
 
     register(sub, common)
     return parser
+
+
+_VALUE_OPTIONS = frozenset({"--base-url", "--api-key", "--profile", "--config"})
+
+
+def _first_positional(argv: Sequence[str]) -> str | None:
+    """The first argument that is neither an option nor an option's value."""
+    skip = False
+    for token in argv:
+        if skip:
+            skip = False
+        elif token == "--":
+            return None
+        elif token in _VALUE_OPTIONS:
+            skip = True
+        elif not token.startswith("-"):
+            return token
+    return None
+
+
+def _commands(parser: argparse.ArgumentParser) -> set[str]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return set(action.choices)
+    return set()
 
 
 def _overrides(args: argparse.Namespace) -> CliOverrides:
@@ -94,7 +126,7 @@ def _run_dashboard(args: argparse.Namespace, settings: Settings) -> int:
     from agp_tui.api.ids import parse_session_ids
     from agp_tui.runtime import make_engine, region_label
 
-    ids, bad = parse_session_ids(" ".join(args.ids or ()))
+    ids, bad = parse_session_ids(" ".join(getattr(args, "ids", None) or ()))
     if bad:
         print(f"agp-tui: not a session id: {bad[0]!r}", file=sys.stderr)
         return EXIT_USAGE
@@ -140,8 +172,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return sim_main(args_list[1:])
     parser = build_parser()
+    first = _first_positional(args_list)
+    if first is not None and first not in _commands(parser):
+        parser = build_parser(dashboard_ids=True)  # `agp-tui [options] ID...`
     args = parser.parse_args(args_list)
-    from agp_tui.api.errors import AgpError
+    from agp_tui.api.errors import AgpError, InsecureTransport
+    from agp_tui.api.ids import InvalidSessionId
     from agp_tui.config import ConfigError, load_settings
     from agp_tui.runtime import NoApiKey
 
@@ -153,8 +189,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.demo:
             return _run_demo(args, settings)
         return _run_dashboard(args, settings)
-    except (ConfigError, NoApiKey, AgpError) as exc:
+    except (ConfigError, NoApiKey, InvalidSessionId, InsecureTransport) as exc:
         print(f"agp-tui: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except AgpError as exc:  # the API answered badly or not at all: not a usage error
+        print(f"agp-tui: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED

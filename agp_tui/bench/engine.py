@@ -179,7 +179,7 @@ async def run_size(sim: SimProcess, plan: Plan) -> dict[str, Any]:
         "requests_ratio_vs_naive": round(requests / max(result["naive_requests"], 1), 3),
         "cpu_ms_per_poll": round(cpu_ms, 3), "floor_cpu_ms_per_poll": round(floor_ms, 3),
         "cpu_factor_vs_floor": round(cpu_ms / floor_ms, 2) if floor_ms else None,
-        "sweep_pages": engine.sweeps,
+        "requests_by_purpose": dict(sorted(engine.requests.items())),
     }
 
 
@@ -231,6 +231,7 @@ def main(argv: list[str]) -> int:
               f"{r['requests_ratio_vs_naive']} (target <= {TARGET_RATIO})")
         print(f"  detection p50 {r['detect_p50_s']} s, p95 {r['detect_p95_s']} s (target <= {TARGET_P95}); "
               f"{r['transitions']} transitions, {r['missed']} never seen")
+        print(f"  requests by purpose: {r['requests_by_purpose']}")
         print(f"  cpu {r['cpu_ms_per_poll']} ms/poll vs floor {r['floor_cpu_ms_per_poll']} ms "
               f"(x{r['cpu_factor_vs_floor']}, target <= x{TARGET_CPU_FACTOR})")
     return 0

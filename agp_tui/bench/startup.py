@@ -118,8 +118,8 @@ def measure(runs: int, budget: float = BUDGET_S) -> dict[str, Any]:
         sim, base = _start_sim(env)
         try:
             session_id = _get(base + "/sessions?size=1")["items"][0]["id"]
-            tail = ["status", session_id, "--json", "--base-url", base, "--api-key", SIM_KEY,
-                    "--config", str(config)]
+            tail = ["status", "--json", "--base-url", base, "--api-key", SIM_KEY,
+                    "--config", str(config), session_id]
             argv = [*_command(), *tail]
             _time_runs(argv, env, 1)  # warm the page cache and .pyc files
             times = _time_runs(argv, env, runs)

@@ -20,6 +20,7 @@ import contextlib
 import logging
 import random
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -56,6 +57,8 @@ from agp_tui.monitor.watchlist import Watchlist
 log = logging.getLogger(__name__)
 
 NON_TERMINAL = tuple(sorted(KNOWN - TERMINAL))
+_PRIORITY_NAMES = {prio.URGENT: "urgent", prio.FOCUS: "focus", prio.NORMAL: "normal",
+                   prio.BACKGROUND: "background"}
 Listener = Callable[[EngineEvent], None]
 
 
@@ -114,8 +117,7 @@ class Engine:
         self.connection_detail: str | None = None
         self.quota: Quota | None = None
         self.follow_children = self.settings.follow_children
-        self.polls = 0  # requests made for per-session polls
-        self.sweeps = 0  # list pages fetched by sweeps
+        self.requests: Counter[str] = Counter()  # requests made, by purpose (benchmarks)
         self.started = False
 
     # -- lifecycle --------------------------------------------------------------------
@@ -415,7 +417,7 @@ class Engine:
         load_info = not t.info_loaded
         try:
             async with self._budget.slot(priority):
-                self.polls += 1
+                self.requests["poll:" + _PRIORITY_NAMES[priority]] += 1
                 if load_info:  # first sight: the full Session carries status *and* labels
                     session = await self._client.get_session(t.id)
                     status = session.status
@@ -426,6 +428,10 @@ class Engine:
             return
         if load_info:
             t.apply_session(session)
+            if t.status is None and session.started_at is not None:
+                # First sight: the counters grew from zero since the start, so spread them
+                # over that span (as any gap between polls is) instead of a flat baseline.
+                t.history.observe(session.started_at.timestamp(), ())
             self._emit(InfoLoaded(t.id))
         self._apply_status(t, status)
 
@@ -478,14 +484,14 @@ class Engine:
         parent.children_listed = wanted
         try:
             async with self._budget.slot(prio.FOCUS):
-                self.polls += 1
+                self.requests["children"] += 1
                 page = await self._client.list_sessions(parent_session_id=parent.id, size=100)
             items = list(page.items)
             page_no = 1
             while page.has_more:
                 page_no += 1
                 async with self._budget.slot(prio.FOCUS):
-                    self.polls += 1
+                    self.requests["children"] += 1
                     page = await self._client.list_sessions(
                         parent_session_id=parent.id, size=100, page=page_no
                     )
@@ -555,6 +561,7 @@ class Engine:
             wait = self.settings.auth_probe_interval
             try:
                 async with self._budget.slot(prio.URGENT):
+                    self.requests["auth-probe"] += 1
                     self.quota = await self._client.get_quota()
             except AuthError:
                 continue
@@ -584,6 +591,7 @@ class Engine:
     async def _refresh_quota(self) -> None:
         try:
             async with self._budget.slot(prio.BACKGROUND):
+                self.requests["quota"] += 1
                 quota = await self._client.get_quota()
         except AgpError as exc:
             if isinstance(exc, AuthError) and exc.status == 401:
@@ -662,7 +670,7 @@ class Engine:
         try:
             while True:
                 async with self._budget.slot(prio.URGENT):
-                    self.sweeps += 1
+                    self.requests["sweep"] += 1
                     page = await self._client.list_sessions(
                         status=NON_TERMINAL, created_after=oldest - timedelta(seconds=1),
                         sort="created_at", page=page_no, size=100,

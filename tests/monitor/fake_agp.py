@@ -27,6 +27,7 @@ class FakeSession:
     agent: str = "h/web-surfer-flash"
     parent: str | None = None
     created_at: str = "2026-11-28T10:00:00Z"
+    started_at: str | None = None
 
     def status_json(self) -> dict[str, Any]:
         usage = [{"name": "holo3-1-35b-a3b", "input_tokens": self.tokens,
@@ -96,6 +97,7 @@ class FakeAgp:
                 return httpx.Response(200, json=s.status_json())
             return httpx.Response(200, json={
                 "id": s.id, "status": s.status_json(), "created_at": s.created_at,
+                "started_at": s.started_at,
                 "request": {"agent": s.agent, "messages": "hello", "parent_session_id": s.parent},
                 "agent_view_url": f"https://platform.eu.hcompany.ai/agent-view/{s.id}",
             })

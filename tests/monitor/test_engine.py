@@ -294,7 +294,7 @@ async def test_sweep_detects_change_and_slows_background_polls(fake: FakeAgp) ->
     ids = [fake.add().id for _ in range(8)]
     engine, events = await run_engine(fake, ids, cadence=slow, sweep=True, sweep_interval=0.05)
     try:
-        await until(lambda: engine.sweeps >= 3)
+        await until(lambda: engine.requests["sweep"] >= 3)
         before = fake.per_session[ids[0]]
         await asyncio.sleep(0.6)
         assert fake.per_session[ids[0]] - before <= 1  # background: 2 s, not every 0.2 s
@@ -317,5 +317,24 @@ async def test_listener_errors_never_stop_polling(fake: FakeAgp) -> None:
     try:
         before = fake.per_session[s.id]
         await until(lambda: fake.per_session[s.id] >= before + 3)
+    finally:
+        await engine.aclose()
+
+
+async def test_first_sight_spreads_usage_since_start_instead_of_a_flat_baseline(fake: FakeAgp) -> None:
+    from datetime import UTC, datetime
+
+    now = 1_800_000_000.0
+    started = datetime.fromtimestamp(now - 60, UTC).isoformat()
+    s = fake.add(steps=10, tokens=60_000, started_at=started)  # 60k in, 6k out in 60 s
+    engine = Engine(fake.client(), None, settings(bucket_seconds=10.0), wall=lambda: now)
+    await engine.start([s.id])
+    try:
+        await until(lambda: fake.per_session[s.id] >= 1)
+        hist = engine.history(s.id)
+        assert hist is not None
+        series = hist.series("holo3-1-35b-a3b", "input", now=now)
+        assert sum(series) * 10 == pytest.approx(60_000)  # all of it, spread over the minute
+        assert max(series) == pytest.approx(1000.0)  # 1k tokens/s, not one spike
     finally:
         await engine.aclose()

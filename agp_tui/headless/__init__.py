@@ -1,0 +1,22 @@
+"""Headless commands: `status`, `ls`, `tree`, `watch`, `watchlist` (see JSON.md for --json).
+
+They never import textual, and import the API and monitor layers only once a command
+runs, so building the parser stays cheap for every invocation, the dashboard's included.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from agp_tui.headless import ls, status, tree, watch, watchlist
+
+
+def register(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    """Add every headless subcommand; each sets `handler(args, settings) -> int`."""
+    for module in (status, ls, tree, watch, watchlist):
+        module.add_parser(sub, common)
+
+
+__all__ = ["register"]

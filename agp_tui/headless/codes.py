@@ -1,0 +1,88 @@
+"""Exit codes of the headless commands, and the one place async commands are run.
+
+| code | meaning                                                                  |
+|------|--------------------------------------------------------------------------|
+| 0    | success (`watch --exit-status`: every session completed)                 |
+| 1    | an API error: not found, auth, unreachable, server error; `watch`: a     |
+|      | session could not be read; `watch --exit-status`: a session failed       |
+| 2    | usage: bad flag, malformed session id, unreadable input file, config     |
+| 3    | `watch --exit-status`: a session timed out (none failed)                 |
+| 4    | `watch --exit-status`: a session was interrupted (cancelled)             |
+| 5    | `watch --exit-status`: a session went idle, waiting for a message        |
+| 130  | interrupted with Ctrl-C                                                  |
+| 141  | stdout closed early (`agp-tui ls | head -1`), as if killed by SIGPIPE    |
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from agp_tui.api.errors import AgpError, AuthError, InsecureTransport
+from agp_tui.api.ids import InvalidSessionId
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_TIMED_OUT = 3
+EXIT_INTERRUPTED_SESSION = 4
+EXIT_IDLE = 5
+EXIT_CTRL_C = 130
+EXIT_BROKEN_PIPE = 141
+
+
+def describe_error(exc: AgpError) -> str:
+    """One line for the user; a refused key also says where keys come from."""
+    text = str(exc)
+    if isinstance(exc, AuthError) and exc.status == 401:
+        text += " (check --api-key, H_API_KEY / HAI_API_KEY or the profile's api_key)"
+    return text
+
+
+def code_for(exc: AgpError) -> int:
+    # Bad input and a refused insecure URL are the caller's to fix: usage, like a bad flag.
+    return EXIT_USAGE if isinstance(exc, InvalidSessionId | InsecureTransport) else EXIT_ERROR
+
+
+def run(main: Callable[[], Coroutine[Any, Any, int]]) -> int:
+    """Run an async command; Ctrl-C → 130, a closed pipe → 141, an AgpError → one line.
+
+    On Ctrl-C asyncio cancels the command's task first, so its `finally` blocks (closing
+    the engine and the client) run before we return; no traceback is printed.
+    """
+    from agp_tui.headless.output import err
+
+    try:
+        return asyncio.run(main())
+    except KeyboardInterrupt:
+        return EXIT_CTRL_C
+    except BrokenPipeError:
+        silence_stdout()
+        return EXIT_BROKEN_PIPE
+    except AgpError as exc:
+        err(describe_error(exc))
+        return code_for(exc)
+
+
+def guarded(fn: Callable[[], int]) -> int:
+    """The same guards for a synchronous command."""
+    try:
+        return fn()
+    except KeyboardInterrupt:
+        return EXIT_CTRL_C
+    except BrokenPipeError:
+        silence_stdout()
+        return EXIT_BROKEN_PIPE
+
+
+def silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass

@@ -1,0 +1,183 @@
+"""Reading session ids from arguments, files and stdin, in every shape our commands print.
+
+Accepted input (`watchlist import`, and `-` for any command taking ids):
+- JSON: `watchlist export` / `watchlist ls --json` / `ls --json` / `status --json` arrays
+  (objects with an "id"), `tree --json` (ids of the whole tree), the watchlist file
+  itself (`{"version": 1, "sessions": [...]}`), a list of id strings, or JSON lines
+  such as `watch --json` output (objects whose "id" is null are skipped);
+- plain text: ids or Agent View URLs separated by spaces, commas or newlines; a line
+  whose tokens are not all ids contributes its first token (a row of `ls` or `status`
+  output), and lines starting with `#` are comments.
+Nothing is dropped silently: every token that is not an id is returned as rejected.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import IO, Any
+
+from agp_tui.api.ids import InvalidSessionId, normalize_session_id
+
+_SPLIT = re.compile(r"[\s,;]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    id: str
+    label: str | None = None
+    pinned: bool = False
+
+
+@dataclass(slots=True)
+class Parsed:
+    entries: list[Entry]
+    rejected: list[str]
+
+    @property
+    def ids(self) -> list[str]:
+        return [e.id for e in self.entries]
+
+
+def _normalize(token: str) -> str | None:
+    candidate = token.strip().rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0].split("#", 1)[0]
+    try:
+        return normalize_session_id(candidate)
+    except InvalidSessionId:
+        return None
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.entries: dict[str, Entry] = {}
+        self.rejected: list[str] = []
+
+    def token(self, raw: str, label: str | None = None, pinned: bool = False) -> None:
+        sid = _normalize(raw)
+        if sid is None:
+            self.rejected.append(raw)
+        elif sid not in self.entries:
+            self.entries[sid] = Entry(sid, label, pinned)
+
+    def result(self) -> Parsed:
+        return Parsed(list(self.entries.values()), self.rejected)
+
+
+def parse_tokens(tokens: Sequence[str]) -> Parsed:
+    """Command-line arguments: each may itself hold several ids (`a,b`) or be a URL."""
+    c = _Collector()
+    for arg in tokens:
+        for token in _SPLIT.split(arg):
+            if token:
+                c.token(token)
+    return c.result()
+
+
+def parse_text(text: str) -> Parsed:
+    """Any of the formats in the module docstring, detected from the text itself."""
+    stripped = text.strip()
+    c = _Collector()
+    if stripped[:1] in ("[", "{"):
+        docs = _json_docs(stripped)
+        if docs is not None:
+            for doc in docs:
+                _walk_json(doc, c)
+            return c.result()
+    for line in text.splitlines():
+        _plain_line(line, c)
+    return c.result()
+
+
+def _json_docs(text: str) -> list[Any] | None:
+    try:
+        return [json.loads(text)]
+    except ValueError:
+        pass
+    docs = []
+    for line in text.splitlines():  # JSON lines
+        if not line.strip():
+            continue
+        try:
+            docs.append(json.loads(line))
+        except ValueError:
+            return None
+    return docs
+
+
+def _walk_json(doc: Any, c: _Collector) -> None:
+    if isinstance(doc, str):
+        c.token(doc)
+    elif isinstance(doc, list):
+        for item in doc:
+            _walk_json(item, c)
+    elif isinstance(doc, Mapping):
+        if isinstance(doc.get("sessions"), list):  # the watchlist file itself
+            _walk_json(doc["sessions"], c)
+            return
+        if isinstance(doc.get("root"), Mapping):  # tree --json
+            _walk_json(doc["root"], c)
+            return
+        sid = doc.get("id")
+        if isinstance(sid, str):
+            label = doc.get("label")
+            c.token(sid, label if isinstance(label, str) else None, doc.get("pinned") is True)
+        elif sid is not None:
+            c.rejected.append(json.dumps(sid)[:60])
+        children = doc.get("children")
+        if isinstance(children, list):  # tree nodes; a status row's child id strings are not walked
+            _walk_json([n for n in children if isinstance(n, Mapping)], c)
+    else:
+        c.rejected.append(json.dumps(doc)[:60])
+
+
+def _plain_line(line: str, c: _Collector) -> None:
+    text = line.strip()
+    if not text or text.startswith("#"):
+        return
+    tokens = [t for t in _SPLIT.split(text) if t]
+    if all(_normalize(t) is not None for t in tokens):
+        for t in tokens:
+            c.token(t)
+    else:
+        c.token(tokens[0])  # a table row: the id is its first column
+
+
+def read_stream(stream: IO[str] | None) -> str:
+    if stream is None:
+        return ""
+    return stream.read()
+
+
+def stdin_is_tty() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (ValueError, AttributeError):
+        return False
+
+
+def from_args_or_stdin(args: Sequence[str], *, stdin_when_empty: bool) -> Parsed:
+    """Ids from `args`; `-` reads stdin, as does no argument at all when stdin is not a tty
+    and `stdin_when_empty` is set."""
+    if list(args) == ["-"] or (not args and stdin_when_empty and not stdin_is_tty()):
+        return parse_text(read_stream(sys.stdin))
+    if "-" in args:
+        parsed = parse_tokens([a for a in args if a != "-"])
+        more = parse_text(read_stream(sys.stdin))
+        seen = set(parsed.ids)
+        parsed.entries += [e for e in more.entries if e.id not in seen]
+        parsed.rejected += more.rejected
+        return parsed
+    return parse_tokens(args)
+
+
+def report_rejected(rejected: Sequence[str], limit: int = 20) -> None:
+    from agp_tui.headless.output import err
+
+    for token in rejected[:limit]:
+        shown = token if len(token) <= 60 else token[:57] + "..."
+        err(f"not a session id: {shown!r} (expected a UUID or an Agent View URL)")
+    if len(rejected) > limit:
+        err(f"... and {len(rejected) - limit} more that are not session ids")

@@ -1,0 +1,120 @@
+"""`agp-tui status [ID...] [--json]`: one look at each session, then exit.
+
+With no id, the sessions of the profile's watchlist; `-` reads ids from stdin.
+
+`--json` prints an array, one object per id in the order given (see JSON.md):
+`{"id", "agent", "status", "outcome", "steps", "tokens": {"input", "output", "reasoning",
+"total"}, "usage_per_model": [{"name", "input_tokens", "output_tokens",
+"reasoning_tokens"}], "children": [id], "error", "error_code", "parent_id", "group_id",
+"agent_view_url", "created_at", "started_at", "finished_at", "answer", "lookup_error":
+null | {"kind", "message", "http_status"}}`.
+
+Exit: 0; 1 if any lookup failed (the others are still printed); 2 for malformed ids.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from agp_tui.api.client import AgpClient
+    from agp_tui.api.errors import AgpError
+    from agp_tui.api.models import Session
+    from agp_tui.config import Settings
+
+CONCURRENCY = 8  # lookups in flight at once
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
+               common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "status", parents=[common], help="print the current status of sessions",
+        description="Look up each session once and print a table (or JSON). With no ID, the "
+                    "sessions on the profile's watchlist.",
+    )
+    p.add_argument("ids", nargs="*", metavar="ID",
+                   help="session id or Agent View URL; '-' reads ids from stdin")
+    p.add_argument("--json", action="store_true", help="print a JSON array (schema in JSON.md)")
+    p.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace, settings: Settings) -> int:
+    from agp_tui.headless.codes import run
+    from agp_tui.headless.targets import resolve_ids
+
+    ids = resolve_ids(args.ids, settings)
+    if isinstance(ids, int):
+        return ids
+    return run(lambda: _status(ids, settings, as_json=args.json))
+
+
+async def fetch_all(
+    client: AgpClient, ids: list[str]
+) -> list[tuple[str, Session | None, AgpError | None]]:
+    from agp_tui.api.errors import AgpError
+
+    gate = asyncio.Semaphore(CONCURRENCY)
+
+    async def one(sid: str) -> tuple[str, Session | None, AgpError | None]:
+        async with gate:
+            try:
+                return sid, await client.get_session(sid), None
+            except AgpError as exc:
+                return sid, None, exc
+
+    return list(await asyncio.gather(*(one(s) for s in ids)))
+
+
+async def _status(ids: list[str], settings: Settings, *, as_json: bool) -> int:
+    from agp_tui.api.errors import NotFound
+    from agp_tui.headless.codes import EXIT_ERROR, EXIT_OK, describe_error
+    from agp_tui.headless.output import err, print_json
+    from agp_tui.headless.shapes import session_json
+    from agp_tui.runtime import make_client
+
+    if not ids:
+        if as_json:
+            return print_json([])
+        err("no sessions: pass ids, or add some with `agp-tui watchlist add ID`")
+        return EXIT_OK
+    async with make_client(settings) as client:
+        results = await fetch_all(client, ids)
+    failures = [(sid, exc) for sid, _, exc in results if exc is not None]
+    if as_json:
+        print_json([session_json(sid, s, exc) for sid, s, exc in results])
+    elif len(failures) < len(results):
+        _print_table(results)
+    distinct = {(type(e), str(e)) for _, e in failures}
+    if (failures and len(failures) == len(results) and len(distinct) == 1
+            and not isinstance(failures[0][1], NotFound)):
+        err(describe_error(failures[0][1]))  # unreachable, bad key: one line, not one per id
+    else:
+        for sid, exc in failures:
+            err(f"{sid}: {describe_error(exc)}")
+    return EXIT_ERROR if failures else EXIT_OK
+
+
+def _print_table(results: list[tuple[str, Session | None, AgpError | None]]) -> None:
+    from agp_tui.headless.output import Style, clean, dash, out, table
+    from agp_tui.headless.shapes import usage_totals
+
+    style = Style.detect()
+    rows = []
+    for sid, session, exc in results:
+        if session is None:
+            rows.append([sid, "-", "-", "-", "-", "-", "-", "-", clean(str(exc))])
+            continue
+        st = session.status
+        i, o, r = usage_totals(st.usage_per_model)
+        rows.append([
+            session.id, dash(session.agent), dash(st.status), str(st.steps), str(i), str(o), str(r),
+            str(len(st.subagent_session_ids)), dash(st.error) if st.error else "-",
+        ])
+    headers = ["ID", "AGENT", "STATUS", "STEPS", "IN", "OUT", "REASONING", "CHILDREN", "ERROR"]
+    # On a narrow terminal: the error column gives way first, then agent names.
+    fit = ((8, 16), (1, 12), (8, 0), (1, 8))
+    paint = {2: style.status, 8: lambda t: t if t == "-" else style.paint(t, "error")}
+    for line in table(headers, rows, style, right=frozenset({3, 4, 5, 6, 7}), fit=fit, paint=paint):
+        out(line)

@@ -1,0 +1,241 @@
+"""`agp-tui tree ID [--depth N] [--json]`: a session and its subagent sessions, with totals.
+
+Each level is fetched concurrently: `GET /status` per node (steps, tokens, child ids) and
+one `GET /sessions?parent_session_id=` per parent for the children's agent names. The
+walk is cycle-safe (a session met twice is shown once, then marked `repeat`) and stops
+`--depth` levels below the root (nodes whose children were not fetched are `truncated`).
+Totals reuse `agp_tui.monitor.rollup`, so each session counts once.
+
+`--json` prints `{"root": node, "depth": N|null, "rollup": {...}}` where a node is
+`{"id", "agent", "status", "steps", "tokens", "error", "error_code", "lookup_error",
+"repeat", "truncated", "children": [node]}` (see JSON.md).
+
+Exit: 0; 1 if the root (or any node) could not be read; 2 for a malformed id.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from agp_tui.api.client import AgpClient
+    from agp_tui.api.errors import AgpError
+    from agp_tui.api.models import SessionStatus
+    from agp_tui.config import Settings
+    from agp_tui.headless.output import Style
+    from agp_tui.monitor.view import Rollup
+
+CONCURRENCY = 8
+
+
+@dataclass(slots=True)
+class Node:
+    id: str
+    depth: int
+    agent: str | None = None
+    status: SessionStatus | None = None
+    error: AgpError | None = None
+    repeat: bool = False  # already shown elsewhere in the tree (a cycle, or a shared child)
+    truncated: bool = False  # has children below the --depth limit, not fetched
+    children: list[Node] = field(default_factory=list)
+
+
+def _depth(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 (the root alone) or more")
+    return value
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
+               common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "tree", parents=[common], help="show a session's subagent tree with totals",
+        description="Walk a session's subagent sessions and print them as a tree, with the "
+                    "steps and tokens summed over the whole tree.",
+    )
+    p.add_argument("id", metavar="ID", help="the root session id or Agent View URL")
+    p.add_argument("--depth", type=_depth, default=None, metavar="N",
+                   help="levels of subagents to show below the root (default: all)")
+    p.add_argument("--json", action="store_true", help="print nested JSON (schema in JSON.md)")
+    p.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace, settings: Settings) -> int:
+    from agp_tui.headless.codes import EXIT_USAGE, run
+    from agp_tui.headless.idinput import parse_tokens, report_rejected
+
+    parsed = parse_tokens([args.id])
+    if parsed.rejected or len(parsed.ids) != 1:
+        report_rejected(parsed.rejected or [args.id])
+        return EXIT_USAGE
+    return run(lambda: _tree(parsed.ids[0], settings, args.depth, as_json=args.json))
+
+
+async def walk(client: AgpClient, root_id: str, max_depth: int | None) -> Node:
+    """Fetch the tree; the root's own lookup error is raised, the others are kept on nodes."""
+    from agp_tui.api.errors import AgpError
+
+    gate = asyncio.Semaphore(CONCURRENCY)
+    session = await client.get_session(root_id)
+    root = Node(session.id, 0, agent=session.agent, status=session.status)
+    seen = {root.id}
+    level = [root]
+    while level:
+        parents = [n for n in level if n.status and n.status.subagent_session_ids]
+        if max_depth is not None and level[0].depth >= max_depth:
+            for n in parents:
+                n.truncated = True
+            break
+
+        async def names(parent: Node) -> dict[str, str | None]:
+            try:
+                async with gate:
+                    return {s.id: s.agent for s in await client.list_children(parent.id)}
+            except AgpError:
+                return {}  # labels are a nicety: the ids come from the status anyway
+
+        labels = await asyncio.gather(*(names(p) for p in parents))
+        fresh: list[Node] = []
+        for parent, known in zip(parents, labels, strict=True):
+            assert parent.status is not None
+            ids = list(dict.fromkeys([*parent.status.subagent_session_ids, *known]))
+            for cid in ids:
+                child = Node(cid, parent.depth + 1, agent=known.get(cid), repeat=cid in seen)
+                parent.children.append(child)
+                if not child.repeat:
+                    seen.add(cid)
+                    fresh.append(child)
+
+        async def fill(node: Node) -> None:
+            try:
+                async with gate:
+                    node.status = await client.get_status(node.id)
+            except AgpError as exc:
+                node.error = exc
+
+        await asyncio.gather(*(fill(n) for n in fresh))
+        level = fresh
+    return root
+
+
+def statuses(root: Node) -> dict[str, SessionStatus]:
+    """Each fetched session's status, its children being those shown (the status's ids plus
+    any only the list endpoint named), so the rollup sums exactly the tree printed."""
+    from dataclasses import replace
+
+    found: dict[str, SessionStatus] = {}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.status is not None and not node.repeat:
+            kids = tuple(c.id for c in node.children) if node.children else node.status.subagent_session_ids
+            found[node.id] = replace(node.status, subagent_session_ids=kids)
+        stack.extend(node.children)
+    return found
+
+
+def _failed(root: Node) -> list[Node]:
+    out, stack = [], [root]
+    while stack:
+        node = stack.pop()
+        if node.error is not None:
+            out.append(node)
+        stack.extend(node.children)
+    return out
+
+
+async def _tree(root_id: str, settings: Settings, max_depth: int | None, *, as_json: bool) -> int:
+    from agp_tui.headless.codes import EXIT_ERROR, EXIT_OK, describe_error
+    from agp_tui.headless.output import err, print_json
+    from agp_tui.headless.shapes import rollup_json
+    from agp_tui.monitor.rollup import rollup
+    from agp_tui.runtime import make_client
+
+    async with make_client(settings) as client:
+        root = await walk(client, root_id, max_depth)
+    known = statuses(root)
+    totals = rollup(root.id, known.get)
+    if as_json:
+        print_json({"root": node_json(root), "depth": max_depth, "rollup": rollup_json(totals)})
+    else:
+        _print(root, totals)
+    failed = _failed(root)
+    for node in failed:
+        assert node.error is not None
+        err(f"{node.id}: {describe_error(node.error)}")
+    return EXIT_ERROR if failed else EXIT_OK
+
+
+def node_json(node: Node) -> dict[str, Any]:
+    from agp_tui.headless.shapes import lookup_error_json, tokens_of
+
+    st = node.status
+    return {
+        "id": node.id,
+        "agent": node.agent,
+        "status": st.status if st else None,
+        "steps": st.steps if st else None,
+        "tokens": tokens_of(st),
+        "error": st.error if st else None,
+        "error_code": st.error_code if st else None,
+        "lookup_error": lookup_error_json(node.error),
+        "repeat": node.repeat,
+        "truncated": node.truncated,
+        "children": [node_json(c) for c in node.children],
+    }
+
+
+def _rows(node: Node, style: Style, prefix: str, last: bool, top: bool) -> list[list[str]]:
+    from agp_tui.headless.output import clean, dash
+    from agp_tui.headless.shapes import usage_totals
+
+    if top:
+        lead, below = "", ""
+    elif style.tty:
+        lead, below = prefix + ("└─ " if last else "├─ "), prefix + ("   " if last else "│  ")
+    else:
+        lead = below = prefix + "  "
+    st = node.status
+    if node.repeat:
+        row = [lead + node.id, dash(node.agent), "-", "-", "-", "-", "-", "repeat: shown above"]
+    elif st is None:
+        row = [lead + node.id, dash(node.agent), "-", "-", "-", "-", "-", clean(str(node.error))]
+    else:
+        i, o, r = usage_totals(st.usage_per_model)
+        note = dash(st.error) if st.error else "-"
+        if node.truncated:
+            more = len(st.subagent_session_ids)
+            note = f"{more} subagent{'s' if more != 1 else ''} below --depth"
+        row = [lead + node.id, dash(node.agent), dash(st.status), str(st.steps), str(i), str(o), str(r), note]
+    rows = [row]
+    for k, child in enumerate(node.children):
+        rows += _rows(child, style, below, k == len(node.children) - 1, False)
+    return rows
+
+
+def _print(root: Node, totals: Rollup) -> None:
+    from agp_tui.headless.output import Style, clean, out, table
+
+    style = Style.detect()
+    rows = _rows(root, style, "", True, True)
+    headers = ["ID", "AGENT", "STATUS", "STEPS", "IN", "OUT", "REASONING", "NOTE"]
+    fit = ((7, 16), (1, 12), (7, 0), (1, 8))
+    for line in table(headers, rows, style, right=frozenset({3, 4, 5, 6}), fit=fit, paint={2: style.status}):
+        out(line)
+    # Off a terminal, summary lines start with '#' so `tree ... | watchlist import` skips them.
+    mark = "" if style.tty else "# "
+    states = ", ".join(f"{n} {clean(s)}" for s, n in sorted(totals.statuses.items()))
+    unknown = f" ({totals.unknown} not fetched)" if totals.unknown else ""
+    out(f"{mark}total: {totals.sessions} sessions{unknown}, {totals.steps} steps, tokens in "
+        f"{totals.input_tokens} out {totals.output_tokens} reasoning {totals.reasoning_tokens} "
+        f"(total {totals.total_tokens}); {states or 'no status known'}")
+    for m in totals.per_model:
+        out(f"{mark}  {clean(m.name)}: in {m.input_tokens} out {m.output_tokens} "
+            f"reasoning {m.reasoning_tokens}")

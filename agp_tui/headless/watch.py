@@ -1,0 +1,285 @@
+"""`agp-tui watch [ID...] [--exit-status] [--interval S] [--json]`: follow sessions until settled.
+
+Runs the monitor engine (the dashboard's, without the watchlist file) and prints one line
+per change: every status change (the first status seen included), steps/tokens progress
+at most once per interval per session, poll errors and recoveries, subagents found, and
+connection trouble. It exits once every session is settled: terminal (after the engine's
+final fetch of its counters), idle (waiting for a message), or not found. With no id it
+watches the profile's watchlist; `-` reads ids from stdin.
+
+A refused key, or a server that cannot be reached before any answer came, ends the watch
+with one line on stderr and exit 1; once answers came, outages are reported and waited out.
+
+Exit codes: 0 when all settled, or 1 if a session could not be read (not found, or a
+403/400 that retrying cannot fix). With `--exit-status`, like `gh run watch --exit-status`,
+the outcome decides, worst first: 1 a session failed (or could not be read), 3 timed out,
+4 interrupted, 5 idle (waiting for input), 0 all completed. 2 for malformed ids, 130 on
+Ctrl-C.
+
+`--json` prints JSON lines, one object per event, each with the keys `event` (status,
+progress, error, recovered, children, stale, connection, done), `time`, `id`, `agent`,
+`status`, `old_status`, `steps`, `tokens`, `error`, `error_kind`, plus `children`
+(children), `connection` (connection), `age` (stale), `exit_code` and `outcomes` (done).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from agp_tui.config import Settings
+    from agp_tui.headless.output import Style
+    from agp_tui.monitor.cadence import Cadence
+    from agp_tui.monitor.engine import Engine
+    from agp_tui.monitor.events import EngineEvent
+    from agp_tui.monitor.view import SessionView
+
+# Outcome → exit code under --exit-status, and the order in which they win.
+OUTCOME_CODES = {"failed": 1, "not_found": 1, "error": 1, "timed_out": 3, "interrupted": 4, "idle": 5,
+                 "completed": 0}
+# Poll errors that retrying cannot fix (403: this key may not read it; 400/422): the session
+# settles as "error". Others (unreachable, 5xx, 429, a garbled body) are waited out.
+PERMANENT_ERRORS = frozenset({"AuthError", "RequestRejected"})
+PRECEDENCE = (1, 3, 4, 5, 0)
+CHECK_EVERY = 0.2  # seconds between checks whether everything settled
+
+
+def _interval(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError("must be a positive number of seconds")
+    return value
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
+               common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "watch", parents=[common], help="follow sessions, one line per change, until they settle",
+        description="Follow sessions and print a line per change until every one is settled "
+                    "(terminal, idle, or not found). With no ID, the profile's watchlist.",
+        epilog="--exit-status codes: 0 all completed, 1 failed or not found, 3 timed out, "
+               "4 interrupted, 5 idle; 130 on Ctrl-C.",
+    )
+    p.add_argument("ids", nargs="*", metavar="ID",
+                   help="session id or Agent View URL; '-' reads ids from stdin")
+    p.add_argument("--exit-status", action="store_true",
+                   help="exit non-zero unless every session completed (codes below)")
+    p.add_argument("--interval", type=_interval, default=None, metavar="S",
+                   help="poll every S seconds and print progress at most every S seconds per "
+                        "session (default: the profile's poll cadence)")
+    p.add_argument("--json", action="store_true", help="print JSON lines (schema in JSON.md)")
+    p.set_defaults(handler=handle)
+
+
+def cadence_for(settings: Settings, interval: float | None) -> Cadence:
+    from agp_tui.monitor.cadence import Cadence
+
+    p = settings.poll
+    if interval is None:
+        return Cadence(pending=p.pending, running=p.running, running_slow=p.running_slow,
+                       slow_after=p.slow_after, waiting=p.waiting, jitter=p.jitter)
+    return Cadence(
+        pending=interval, running=interval, running_slow=max(interval, p.running_slow),
+        slow_after=p.slow_after, waiting=interval, jitter=p.jitter,
+        final_fetch=min(interval, 2.0), error_base=min(interval, 2.0),
+    )
+
+
+def handle(args: argparse.Namespace, settings: Settings) -> int:
+    from agp_tui.headless.codes import EXIT_USAGE, run
+    from agp_tui.headless.output import Style, err
+    from agp_tui.headless.targets import resolve_ids
+
+    ids = resolve_ids(args.ids, settings)
+    if isinstance(ids, int):
+        return ids
+    if not ids:
+        err("nothing to watch: pass session ids, or add some with `agp-tui watchlist add ID`")
+        return EXIT_USAGE
+    throttle = args.interval if args.interval is not None else settings.poll.running
+
+    async def main() -> int:
+        from agp_tui.runtime import make_engine
+
+        engine = make_engine(settings, persist=False, cadence=cadence_for(settings, args.interval))
+        watcher = Watcher(engine, ids, Style.detect(), as_json=args.json, throttle=throttle,
+                          exit_status=args.exit_status)
+        return await watcher.run()
+
+    return run(main)
+
+
+class Watcher:
+    def __init__(self, engine: Engine, ids: list[str], style: Style, *, as_json: bool,
+                 throttle: float, exit_status: bool) -> None:
+        from agp_tui.headless.lines import LineWriter
+
+        self.engine = engine
+        self.ids = ids
+        self.id_set = frozenset(ids)
+        self.exit_status = exit_status
+        self.throttle = throttle
+        self.write = LineWriter(style, as_json=as_json)
+        self.last_progress: dict[str, float] = {}  # monotonic time of the last line per session
+        self.shown: dict[str, tuple[int, int]] = {}  # (steps, tokens) last printed
+        self.pending: set[str] = set()  # progress held back by the throttle
+        self.answered = False  # the server answered at least once
+        self.connection_trouble = False
+        self.given_up: set[str] = set()  # sessions whose polls fail for good (PERMANENT_ERRORS)
+
+    async def run(self) -> int:
+        queue: asyncio.Queue[EngineEvent] = asyncio.Queue()
+        unsubscribe = self.engine.subscribe(queue.put_nowait)
+        try:
+            await self.engine.start(self.ids)
+            self.engine.set_focus(self.ids)
+            while True:
+                while not queue.empty():
+                    fatal = self.handle(queue.get_nowait())
+                    if fatal is not None:
+                        return fatal
+                code = self.finished()
+                if code is not None:
+                    self.flush(force=True)
+                    self.write.done(self.outcomes(), code)
+                    return code
+                try:
+                    event = await asyncio.wait_for(queue.get(), self.next_flush())
+                except TimeoutError:
+                    self.flush()
+                    continue
+                fatal = self.handle(event)
+                if fatal is not None:
+                    return fatal
+        finally:
+            unsubscribe()
+            await self.engine.aclose()
+
+    # -- events -----------------------------------------------------------------------
+
+    def handle(self, event: EngineEvent) -> int | None:
+        """Print what the event means; an exit code when the watch cannot go on."""
+        from agp_tui.headless.codes import EXIT_ERROR
+        from agp_tui.headless.output import err
+        from agp_tui.monitor import events as ev
+
+        sid = getattr(event, "session_id", None)
+        if sid is not None and sid not in self.id_set:
+            return None  # a subagent the engine learned about: not what we were asked to watch
+        if isinstance(event, ev.StatusChanged):
+            self.answered = True
+            view = self.view(event.session_id)
+            self.write.status(view, event.old, event.new, event.at)
+            self._mark_shown(view)
+        elif isinstance(event, ev.UsageChanged):
+            self.answered = True
+            self.pending.add(event.session_id)
+            self.flush()
+        elif isinstance(event, ev.SessionError):
+            if event.kind == "NotFound" or event.kind in PERMANENT_ERRORS:
+                self.answered = True
+            if event.kind in PERMANENT_ERRORS:
+                self.given_up.add(event.session_id)
+            self.write.error(self.view(event.session_id), event.kind, event.message)
+        elif isinstance(event, ev.SessionRecovered):
+            self.write.simple("recovered", self.view(event.session_id))
+        elif isinstance(event, ev.ChildrenFound):
+            self.write.children(self.view(event.session_id), event.child_ids)
+        elif isinstance(event, ev.Stale):
+            self.write.stale(self.view(event.session_id), event.age)
+        elif isinstance(event, ev.ConnectionChanged):
+            state = event.state
+            if state is ev.Connection.AUTH_ERROR:
+                err(f"Authentication failed: {event.detail or 'the API key was refused'} "
+                    "(check --api-key, H_API_KEY / HAI_API_KEY or the profile's api_key)")
+                return EXIT_ERROR
+            if state is ev.Connection.OFFLINE and not self.answered:
+                err(f"Server unreachable: {event.detail or 'no answer'}")
+                return EXIT_ERROR
+            if state in (ev.Connection.OFFLINE, ev.Connection.STALE):
+                self.connection_trouble = True
+                self.write.connection(state.value, event.detail)
+            elif state is ev.Connection.LIVE and self.connection_trouble:
+                self.connection_trouble = False
+                self.write.connection(state.value, None)
+        return None
+
+    def view(self, sid: str) -> SessionView:
+        from agp_tui.monitor.view import SessionView
+
+        return self.engine.view(sid) or SessionView(id=sid)
+
+    def _mark_shown(self, view: SessionView) -> None:
+        from agp_tui.headless.shapes import usage_totals
+
+        self.shown[view.id] = (view.steps, sum(usage_totals(view.usage)))
+        self.last_progress[view.id] = time.monotonic()
+        self.pending.discard(view.id)
+
+    def flush(self, *, force: bool = False) -> None:
+        """Print held-back progress whose throttle window has passed (all of it if `force`)."""
+        from agp_tui.headless.shapes import usage_totals
+
+        now = time.monotonic()
+        for sid in [s for s in self.ids if s in self.pending]:
+            if not force and now - self.last_progress.get(sid, -1e9) < self.throttle:
+                continue
+            view = self.view(sid)
+            self.pending.discard(sid)
+            if self.shown.get(sid) == (view.steps, sum(usage_totals(view.usage))):
+                continue  # nothing new since the last line (a status line showed it)
+            self.write.progress(view)
+            self._mark_shown(view)
+
+    def next_flush(self) -> float:
+        """Seconds until held-back progress is due, at most CHECK_EVERY: a terminal session's
+        final fetch may change nothing and so emit no event, yet it ends the watch."""
+        if not self.pending:
+            return CHECK_EVERY
+        now = time.monotonic()
+        due = min(self.last_progress.get(s, -1e9) + self.throttle for s in self.pending)
+        return min(max(due - now, 0.0), CHECK_EVERY)
+
+    # -- the end ----------------------------------------------------------------------
+
+    def outcome(self, sid: str) -> str | None:
+        """How a settled session ended (a status, `not_found` or `error`); None while unsettled."""
+        from agp_tui.api.status import IDLE
+
+        view = self.engine.view(sid)
+        if view is None:
+            return None
+        if view.not_found:
+            return "not_found"
+        if sid in self.given_up:
+            return "error"
+        st = view.status
+        if st is None:
+            return None
+        if st.terminal:
+            return None if view.polling else st.status  # wait for the final counters
+        return "idle" if st.status == IDLE else None
+
+    def outcomes(self) -> dict[str, str]:
+        return {sid: self.outcome(sid) or "unknown" for sid in self.ids}
+
+    def finished(self) -> int | None:
+        outcomes = [self.outcome(s) for s in self.ids]
+        settled = [o for o in outcomes if o is not None]
+        if len(settled) < len(outcomes):
+            return None
+        return exit_code_for(settled, exit_status=self.exit_status)
+
+
+def exit_code_for(outcomes: list[str], *, exit_status: bool) -> int:
+    """The exit code once every session settled with these outcomes."""
+    if not exit_status:
+        return 1 if {"not_found", "error"} & set(outcomes) else 0
+    codes = {OUTCOME_CODES.get(o, 1) for o in outcomes}
+    return next(c for c in PRECEDENCE if c in codes)

@@ -1,0 +1,218 @@
+"""`agp-tui watchlist add|rm|ls|export|import`: the profile's persistent watchlist.
+
+The file is shared with running dashboards (they follow edits within seconds); every
+change is a locked read-modify-write, so nothing another instance added is lost.
+
+- `add ID...` / `rm ID...`: ids from arguments; `-`, or no id with stdin not a terminal,
+  reads them from stdin (any format `import` takes). `add --label L` labels the new ones.
+- `ls [--json]`: a table, or the same JSON array as `export`.
+- `export`: `[{"id", "label", "pinned", "added_at"}]` (added_at: epoch seconds).
+- `import [FILE|-]`: reads `export`/`ls --json`/`status --json`/`tree --json` output,
+  `watch --json` lines, or plain ids one per line; labels and pins of new ids are kept,
+  so `agp-tui watchlist ls --json | agp-tui --profile other watchlist import` round-trips.
+
+Malformed ids are reported on stderr (one line each) and make the exit code 2, but the
+valid ones are still added. Empty input (nothing piped) changes nothing and exits 0; no id
+at all with stdin on a terminal is a usage error (2). 1 when the file cannot be read or
+written. Confirmations, and warnings about the file (a corrupt file moved aside, invalid
+entries ignored), go to stderr; no API key is needed.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from agp_tui.config import Settings
+    from agp_tui.headless.idinput import Entry, Parsed
+    from agp_tui.monitor.watchlist import Watchlist
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
+               common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("watchlist", parents=[common], help="edit the profile's saved watchlist",
+                       description="The watchlist the dashboard opens with, one per profile.")
+    p.set_defaults(handler=_handler(_ls), json=False)
+    cmds = p.add_subparsers(dest="watchlist_command", metavar="ACTION")
+    add = cmds.add_parser("add", parents=[common], help="add session ids (args or stdin)")
+    add.add_argument("ids", nargs="*", metavar="ID", help="ids or Agent View URLs; '-' reads stdin")
+    add.add_argument("--label", metavar="TEXT", help="label for the sessions added")
+    add.set_defaults(handler=_handler(_add))
+    rm = cmds.add_parser("rm", aliases=["remove"], parents=[common], help="remove session ids")
+    rm.add_argument("ids", nargs="*", metavar="ID", help="ids or Agent View URLs; '-' reads stdin")
+    rm.set_defaults(handler=_handler(_rm))
+    ls = cmds.add_parser("ls", aliases=["list"], parents=[common], help="list the watchlist")
+    ls.add_argument("--json", action="store_true", help="print the export JSON array")
+    ls.set_defaults(handler=_handler(_ls))
+    export = cmds.add_parser("export", parents=[common], help="print the watchlist as JSON")
+    export.set_defaults(handler=_handler(_export))
+    imp = cmds.add_parser("import", parents=[common], help="add ids from a file or stdin")
+    imp.add_argument("file", nargs="?", metavar="FILE", help="file to read; '-' or none: stdin")
+    imp.set_defaults(handler=_handler(_import))
+
+
+Action = Callable[[argparse.Namespace, "Watchlist"], int]
+
+
+def _handler(action: Action) -> Callable[[argparse.Namespace, Settings], int]:
+    def handle(args: argparse.Namespace, settings: Settings) -> int:
+        from agp_tui.headless.codes import EXIT_ERROR, guarded
+        from agp_tui.headless.output import err
+        from agp_tui.headless.targets import open_watchlist, show_warnings
+        from agp_tui.monitor.watchlist import WatchlistError
+
+        watchlist = open_watchlist(settings)
+        try:
+            watchlist.load()
+            show_warnings(watchlist)
+            return guarded(lambda: action(args, watchlist))
+        except WatchlistError as exc:
+            show_warnings(watchlist)
+            err(str(exc))
+            return EXIT_ERROR
+        finally:
+            show_warnings(watchlist)
+
+    return handle
+
+
+def _read_ids(args: argparse.Namespace) -> Parsed | None:
+    """Ids from the arguments or stdin; None (after saying why) when there is no input at all."""
+    from agp_tui.headless.idinput import from_args_or_stdin, stdin_is_tty
+    from agp_tui.headless.output import err
+
+    if not args.ids and stdin_is_tty():
+        err("no session ids given: pass ids, or pipe them on stdin")
+        return None
+    return from_args_or_stdin(args.ids, stdin_when_empty=True)
+
+
+def _finish(parsed: Parsed) -> int:
+    """2 if anything was not an id (after the valid ones were applied), else 0.
+
+    Empty input is fine: `agp-tui ls --status running | cut -f1 | agp-tui watchlist add`
+    with nothing running changes nothing and succeeds.
+    """
+    from agp_tui.headless.codes import EXIT_OK, EXIT_USAGE
+    from agp_tui.headless.idinput import report_rejected
+
+    if parsed.rejected:
+        report_rejected(parsed.rejected)
+        return EXIT_USAGE
+    if not parsed.entries:
+        _say("no session ids in the input: nothing changed")
+    return EXIT_OK
+
+
+def _add(args: argparse.Namespace, watchlist: Watchlist) -> int:
+    parsed = _read_ids(args)
+    if parsed is None:
+        from agp_tui.headless.codes import EXIT_USAGE
+
+        return EXIT_USAGE
+    if parsed.ids:
+        added = watchlist.add(parsed.ids, label=args.label)
+        _say(f"added {len(added)} of {len(parsed.ids)} to {watchlist.path}"
+             + _already(len(parsed.ids) - len(added)))
+    return _finish(parsed)
+
+
+def _rm(args: argparse.Namespace, watchlist: Watchlist) -> int:
+    parsed = _read_ids(args)
+    if parsed is None:
+        from agp_tui.headless.codes import EXIT_USAGE
+
+        return EXIT_USAGE
+    if parsed.ids:
+        removed = watchlist.remove(parsed.ids)
+        missing = len(parsed.ids) - len(removed)
+        _say(f"removed {len(removed)} of {len(parsed.ids)} from {watchlist.path}"
+             + (f" ({missing} not on it)" if missing else ""))
+    return _finish(parsed)
+
+
+def _ls(args: argparse.Namespace, watchlist: Watchlist) -> int:
+    from agp_tui.headless.output import Style, dash, err, iso, out, table
+
+    if getattr(args, "json", False):
+        return _export(args, watchlist)
+    style = Style.detect()
+    entries = watchlist.entries()
+    if not entries:
+        if style.tty:
+            err(f"the watchlist is empty ({watchlist.path})")
+        return 0
+    rows = [
+        [e.id, dash(e.label), "yes" if e.pinned else "no",
+         (iso(e.added_at) if e.added_at else None) or "-"]
+        for e in entries
+    ]
+    for line in table(["ID", "LABEL", "PINNED", "ADDED"], rows, style, fit=((1, 0),)):
+        out(line)
+    return 0
+
+
+def _export(args: argparse.Namespace, watchlist: Watchlist) -> int:
+    from agp_tui.headless.output import out
+
+    out(watchlist.export_json())
+    return 0
+
+
+def _import(args: argparse.Namespace, watchlist: Watchlist) -> int:
+    import sys
+
+    from agp_tui.headless.codes import EXIT_USAGE
+    from agp_tui.headless.idinput import parse_text, stdin_is_tty
+    from agp_tui.headless.output import err
+
+    source = args.file
+    if source in (None, "-"):
+        if source is None and stdin_is_tty():
+            err("import reads a FILE, or ids piped on stdin (`agp-tui watchlist export | ...`)")
+            return EXIT_USAGE
+        text = sys.stdin.read() if sys.stdin is not None else ""
+    else:
+        try:
+            with open(source, encoding="utf-8") as f:
+                text = f.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            err(f"cannot read {source}: {reason}")
+            return EXIT_USAGE
+    parsed = parse_text(text)
+    if parsed.entries:
+        added = _add_entries(watchlist, parsed.entries)
+        _say(f"imported {len(added)} of {len(parsed.entries)} into {watchlist.path}"
+             + _already(len(parsed.entries) - len(added)))
+    return _finish(parsed)
+
+
+def _add_entries(watchlist: Watchlist, entries: list[Entry]) -> list[str]:
+    """Add in order, one locked write per run of equal labels; pins are set afterwards."""
+    added: list[str] = []
+    run: list[Entry] = []
+    for entry in [*entries, None]:
+        if run and (entry is None or entry.label != run[0].label):
+            added += watchlist.add([e.id for e in run], label=run[0].label)
+            run = []
+        if entry is not None:
+            run.append(entry)
+    new = set(added)
+    for entry in entries:
+        if entry.pinned and entry.id in new:
+            watchlist.set_pinned(entry.id, True)
+    return added
+
+
+def _already(n: int) -> str:
+    return f" ({n} already on it)" if n else ""
+
+
+def _say(message: str) -> None:
+    """Confirmations go to stderr, so stdout stays clean for pipes."""
+    import sys
+
+    sys.stderr.write(message + "\n")

@@ -1,0 +1,121 @@
+"""`agp-tui tree`: the walk, depth limit, cycles, totals and both output forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from headless_fake import KEY, FakeServer, FakeSession, Snap, sid
+from headless_helpers import Cli, Env, api, manager_id
+
+from agp_tui.sim import DEMO_API_KEY, SimHandle
+
+NODE_KEYS = {"id", "agent", "status", "steps", "tokens", "error", "error_code", "lookup_error",
+             "repeat", "truncated", "children"}
+
+
+def _nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
+    out = [node]
+    for child in node["children"]:
+        out += _nodes(child)
+    return out
+
+
+def test_json_tree_matches_the_simulator(sim: SimHandle, sim_env: Env, cli: Cli) -> None:
+    root_id = manager_id(sim, grandchildren=True)
+    r = cli(["tree"], root_id, "--json")
+    assert r.code == 0, r.err
+    doc = r.json()
+    assert set(doc) == {"root", "depth", "rollup"} and doc["depth"] is None
+    nodes = _nodes(doc["root"])
+    assert all(set(n) == NODE_KEYS for n in nodes)
+    world = sim.world
+    for node in nodes:
+        truth = api(sim.base_url, DEMO_API_KEY, "GET", f"/sessions/{node['id']}/status")
+        assert node["status"] == truth["status"] and node["steps"] == truth["steps"]
+        assert [c["id"] for c in node["children"]] == truth["subagent_session_ids"]
+        assert node["agent"] == world.get(node["id"]).agent  # type: ignore[union-attr]
+        assert not node["repeat"] and not node["truncated"]
+    assert any(n["children"] for n in doc["root"]["children"])  # grandchildren are there
+    rollup = doc["rollup"]
+    assert rollup["sessions"] == len(nodes) and rollup["unknown"] == 0
+    assert rollup["steps"] == sum(n["steps"] for n in nodes)
+    assert rollup["tokens"]["total"] == sum(n["tokens"]["total"] for n in nodes)
+    assert sum(rollup["statuses"].values()) == len(nodes)
+    assert sum(m["input_tokens"] for m in rollup["per_model"]) == rollup["tokens"]["input"]
+
+
+def test_depth_limits_the_walk(sim: SimHandle, sim_env: Env, cli: Cli) -> None:
+    root_id = manager_id(sim, grandchildren=True)
+    doc = cli(["tree"], root_id, "--json", "--depth", "1").json()
+    assert doc["depth"] == 1
+    children = doc["root"]["children"]
+    assert children and all(c["children"] == [] for c in children)
+    assert any(c["truncated"] for c in children)
+    assert doc["rollup"]["unknown"] > 0
+    root_only = cli(["tree"], root_id, "--json", "--depth", "0").json()
+    assert root_only["root"]["children"] == [] and root_only["root"]["truncated"] is True
+
+
+def test_plain_tree_is_indented_without_box_drawing(sim: SimHandle, sim_env: Env, cli: Cli) -> None:
+    root_id = manager_id(sim, grandchildren=True)
+    r = cli(["tree"], root_id)
+    lines = r.out.splitlines()
+    assert lines[0].split("\t")[0] == root_id
+    body = [line for line in lines if not line.startswith("#")]
+    assert any(line.startswith("  ") and not line.startswith("    ") for line in body)
+    assert any(line.startswith("    ") for line in body)  # grandchildren, two levels in
+    assert not any(ch in r.out for ch in "├└│─")
+    summary = [line for line in lines if line.startswith("# total:")]
+    assert len(summary) == 1 and f"{len(body)} sessions" in summary[0]
+    assert all(len(line.split("\t")) == 8 for line in body)
+
+
+def test_cycles_and_shared_children_are_shown_once(fake: FakeServer, env: Env, cli: Cli) -> None:
+    env.point_at(fake.base_url, KEY)
+    a, b, c = sid(1), sid(2), sid(3)
+    fake.add(FakeSession(a, agent="boss", children=[b, c], script=[Snap("running", 5, 1000)]))
+    fake.add(FakeSession(b, agent="worker-b", parent=a, children=[a], script=[Snap("completed", 2, 200)]))
+    fake.add(FakeSession(c, agent="worker-c", parent=a, children=[b], script=[Snap("failed", 1, 50)]))
+    doc = cli(["tree"], a, "--json").json()
+    root = doc["root"]
+    assert [ch["id"] for ch in root["children"]] == [b, c]
+    b_node, c_node = root["children"]
+    assert b_node["agent"] == "worker-b" and b_node["children"][0]["id"] == a
+    assert b_node["children"][0]["repeat"] is True
+    assert c_node["children"][0]["id"] == b and c_node["children"][0]["repeat"] is True
+    assert doc["rollup"]["sessions"] == 3 and doc["rollup"]["steps"] == 8
+    assert doc["rollup"]["statuses"] == {"completed": 1, "failed": 1, "running": 1}
+    plain = cli(["tree"], a)
+    assert plain.code == 0 and plain.out.count("repeat: shown above") == 2
+
+
+def test_unreadable_child_is_marked_and_the_rest_shown(fake: FakeServer, env: Env, cli: Cli) -> None:
+    env.point_at(fake.base_url, KEY)
+    a, gone = sid(10), sid(11)
+    fake.add(FakeSession(a, agent="boss", children=[gone], script=[Snap("running", 1, 10)]))
+    r = cli(["tree"], a, "--json")
+    assert r.code == 1
+    child = r.json()["root"]["children"][0]
+    assert child["id"] == gone and child["lookup_error"]["kind"] == "NotFound"
+    assert r.err.strip() == f"agp-tui: {gone}: Not found: Session not found"
+
+
+def test_missing_root_and_bad_ids(sim_env: Env, cli: Cli) -> None:
+    r = cli(["tree"], sid(99))
+    assert r.code == 1 and r.out == ""
+    assert r.err.strip() == "agp-tui: Not found: Session not found"
+    r = cli(["tree"], "xyz")
+    assert r.code == 2 and "not a session id: 'xyz'" in r.err
+
+
+def test_children_only_the_list_names_are_shown_and_counted(fake: FakeServer, env: Env, cli: Cli) -> None:
+    env.point_at(fake.base_url, KEY)
+    a, b, late = sid(20), sid(21), sid(22)
+    fake.add(FakeSession(a, agent="boss", children=[b], script=[Snap("running", 1, 10)]))
+    fake.add(FakeSession(b, agent="listed-and-in-status", parent=a, script=[Snap("running", 2, 20)]))
+    # Created with parent_session_id but not (yet) in the parent's subagent ids.
+    fake.add(FakeSession(late, agent="only-listed", parent=a, script=[Snap("pending", 0, 0)]))
+    doc = cli(["tree"], a, "--json").json()
+    assert [(c["id"], c["agent"]) for c in doc["root"]["children"]] == [
+        (b, "listed-and-in-status"), (late, "only-listed")]
+    assert doc["rollup"]["sessions"] == 3 and doc["rollup"]["unknown"] == 0

@@ -1,0 +1,103 @@
+"""Terminal vs pipe: the installed command with its stdout on a real pseudo-terminal."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import re
+import struct
+import subprocess
+import termios
+
+from headless_helpers import AGP, Env, manager_id, pick, run_agp
+
+from agp_tui.headless.output import cell_width
+from agp_tui.sim import DEMO_API_KEY, SimHandle
+
+
+def run_tty(env: Env, argv: list[str], *, cols: int = 80, **extra: str) -> tuple[int, str]:
+    """Run with stdout on a pty of `cols` columns; returns (exit code, output with \\r\\n → \\n)."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, cols, 0, 0))
+    proc = subprocess.Popen([*AGP, *argv[:1], *env.opts(), *argv[1:]], stdout=slave,
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                            env=env.environ(**extra), cwd=env.root)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the child closed its end
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    code = proc.wait(30)
+    return code, b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")
+
+
+def test_terminal_gets_a_header_aligned_columns_and_colour(sim: SimHandle, sim_env: Env) -> None:
+    ids = [pick(sim, "completed")[0], pick(sim, "failed")[0]]
+    code, text = run_tty(sim_env, ["status", *ids], TERM="xterm-256color")
+    assert code == 0
+    lines = re.sub(r"\x1b\[[0-9;]*m", "", text).splitlines()
+    assert lines[0].split()[:3] == ["ID", "AGENT", "STATUS"]
+    assert lines[1].index("completed") == lines[2].index("failed")  # aligned
+    assert "\t" not in text
+    assert "\x1b[32mcompleted\x1b[0m" in text and "\x1b[31mfailed\x1b[0m" in text
+
+
+def test_no_color_means_no_escape_at_all(sim: SimHandle, sim_env: Env) -> None:
+    ids = [pick(sim, "completed")[0], pick(sim, "failed")[0]]
+    for argv in (["status", *ids], ["ls"], ["tree", manager_id(sim)]):
+        code, text = run_tty(sim_env, argv, TERM="xterm-256color", NO_COLOR="1")
+        assert code == 0
+        assert "\x1b" not in text, argv
+    code, text = run_tty(sim_env, ["status", *ids], TERM="dumb")
+    assert "\x1b" not in text
+
+
+def test_long_cells_are_cut_to_the_terminal_width_but_not_in_pipes(sim: SimHandle, sim_env: Env) -> None:
+    for cols in (80, 120):
+        code, text = run_tty(sim_env, ["ls", "--limit", "10"], cols=cols, NO_COLOR="1")
+        assert code == 0
+        assert all(cell_width(line) <= cols for line in text.splitlines())
+        assert "…" in text
+    piped = run_agp(sim_env, ["ls"], "--limit", "10")
+    assert "…" not in piped.out
+    assert max(len(line) for line in piped.out.splitlines()) > 80
+
+
+def test_tree_uses_box_drawing_only_on_a_terminal(sim: SimHandle, sim_env: Env) -> None:
+    root = manager_id(sim)
+    code, text = run_tty(sim_env, ["tree", root], cols=160, NO_COLOR="1")
+    assert code == 0
+    assert "└─ " in text and "\ntotal:" in text
+    piped = run_agp(sim_env, ["tree"], root)
+    assert "└" not in piped.out and "# total:" in piped.out
+
+
+def test_watch_shortens_ids_on_a_terminal_only(sim: SimHandle, sim_env: Env) -> None:
+    target = pick(sim, "completed")[0]
+    code, text = run_tty(sim_env, ["watch", target, "--interval", "0.1"], NO_COLOR="1")
+    assert code == 0
+    first = text.splitlines()[0].split()
+    assert first[1] == target[:8] and "→" not in text.splitlines()[0]
+    piped = run_agp(sim_env, ["watch"], target, "--interval", "0.1")
+    assert piped.out.splitlines()[0].split()[1] == target
+
+
+def test_hostile_strings_on_a_terminal(sim: SimHandle, sim_env: Env) -> None:
+    from headless_helpers import api
+
+    made = api(sim.base_url, DEMO_API_KEY, "POST", "/sessions",
+               {"agent": {"name": "\x1b]0;pwned\x07\x1b[?1049hevil", "instructions": "x"},
+                "messages": "\x1b]52;c;cHduZWQ=\x07copy me"})
+    for argv in (["status", made["id"]], ["ls", "--limit", "3"]):
+        code, text = run_tty(sim_env, argv, cols=200, TERM="xterm-256color")
+        assert code == 0
+        assert "pwned" not in text and "\x07" not in text and "\x1b]" not in text
+        assert "\x1b[?1049h" not in text
+        assert "evil" in text
