@@ -86,7 +86,7 @@ class HttpxBackend:
 class AiohttpBackend:
     """Backend over one `aiohttp.ClientSession`, created lazily inside the running loop."""
 
-    def __init__(self, session: aiohttp.ClientSession | None = None, *, limit: int = 32) -> None:
+    def __init__(self, session: aiohttp.ClientSession | None = None, *, limit: int = 64) -> None:
         self._owned = session is None
         self._session = session
         self._limit = limit

@@ -176,6 +176,29 @@ class AgpClient:
     async def get_quota(self) -> Quota:
         return Quota.from_json(await self._get_json("/sessions/quota"))
 
+    @staticmethod
+    def _list_params(page: int, size: int, filters: dict[str, Any]) -> list[tuple[str, str]]:
+        size = max(1, min(size, MAX_PAGE_SIZE))
+        params: list[tuple[str, str]] = [("page", str(max(page, 1))), ("size", str(size))]
+        for key, value in filters.items():
+            if value is None:
+                continue
+            if key in ("status", "agent"):  # repeatable keys
+                params += [(key, v) for v in value]
+            else:
+                params.append((key, _iso(value)))
+        return params
+
+    async def _list_page(self, page: int, size: int, filters: dict[str, Any]) -> tuple[list[Any], int, int]:
+        data = await self._get_json("/sessions", self._list_params(page, size, filters))
+        if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+            raise BadResponse("GET /sessions: expected an object with an items list")
+        items: list[Any] = data["items"]
+        total = data.get("total")
+        got_page = data.get("page")
+        return (items, got_page if isinstance(got_page, int) else page,
+                total if isinstance(total, int) else len(items))
+
     async def list_sessions(
         self,
         *,
@@ -195,29 +218,30 @@ class AgpClient:
         size: int = 10,
     ) -> Page[SessionSummary]:
         """One page of `GET /sessions`; `size` is clamped to the server's cap of 100."""
-        size = max(1, min(size, MAX_PAGE_SIZE))
-        params: list[tuple[str, str]] = [("page", str(max(page, 1))), ("size", str(size))]
-        params += [("status", s) for s in status]
-        params += [("agent", a) for a in agent]
-        for key, value in (
-            ("group_id", group_id), ("parent_session_id", parent_session_id),
-            ("search", search), ("owner", owner), ("schedule_id", schedule_id), ("sort", sort),
-            ("created_after", created_after), ("created_before", created_before),
-            ("finished_after", finished_after), ("finished_before", finished_before),
-        ):
-            if value is not None:
-                params.append((key, _iso(value)))
-        data = await self._get_json("/sessions", params)
-        if not isinstance(data, dict) or not isinstance(data.get("items"), list):
-            raise BadResponse("GET /sessions: expected an object with an items list")
-        items = tuple(SessionSummary.from_json(i) for i in data["items"])
-        total = data.get("total")
+        filters = {k: v for k, v in locals().items() if k not in ("self", "page", "size")}
+        items, got_page, total = await self._list_page(page, size, filters)
         return Page(
-            items=items,
-            page=data["page"] if isinstance(data.get("page"), int) else page,
-            total=total if isinstance(total, int) else len(items),
-            size=size,
+            items=tuple(SessionSummary.from_json(i) for i in items), page=got_page, total=total,
+            size=max(1, min(size, MAX_PAGE_SIZE)),
         )
+
+    async def list_session_states(
+        self, *, page: int = 1, size: int = MAX_PAGE_SIZE, **filters: Any
+    ) -> Page[tuple[str, str]]:
+        """`GET /sessions` reduced to (id, status) pairs: the engine's sweeps read only these,
+        and skipping the full models (dates, messages) is most of a page's parsing cost."""
+        items, got_page, total = await self._list_page(page, size, filters)
+        pairs: list[tuple[str, str]] = []
+        for item in items:
+            if not isinstance(item, dict):
+                raise BadResponse("GET /sessions: expected objects in items")
+            sid, status = item.get("id"), item.get("status")
+            if isinstance(status, dict):
+                status = status.get("status")
+            if not isinstance(sid, str) or not isinstance(status, str):
+                raise BadResponse("GET /sessions: an item lacks a string id or status")
+            pairs.append((sid, status))
+        return Page(items=tuple(pairs), page=got_page, total=total, size=max(1, min(size, MAX_PAGE_SIZE)))
 
     async def iter_sessions(
         self, *, limit: int | None = None, size: int = MAX_PAGE_SIZE, **filters: Any
@@ -239,6 +263,15 @@ class AgpClient:
         """The labelled roster of a manager's subagent sessions (all pages)."""
         parent = normalize_session_id(parent_session_id)
         return [s async for s in self.iter_sessions(parent_session_id=parent)]
+
+    async def count_events(self, session_id: str) -> int:
+        """How many events the session has: the `/changes` cursor that skips its history."""
+        data = await self._get_json(
+            self._session_path(session_id, "/events"), [("page", "1"), ("size", "1")]
+        )
+        if not isinstance(data, dict) or not isinstance(data.get("total"), int):
+            raise BadResponse("GET /sessions/{id}/events: expected an object with an integer total")
+        return int(data["total"])
 
     async def get_changes(
         self,

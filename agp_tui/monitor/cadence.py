@@ -29,7 +29,7 @@ class Cadence:
     jitter: float = 0.1  # ± fraction, so a thousand tasks never align
     # Off-screen sessions whose status a list sweep already watches need their counters
     # less often: history spreads a long gap evenly, so their sparklines stay right.
-    background_factor: float = 10.0
+    background_factor: float = 20.0
     background_max: float = 60.0
     error_base: float = 2.0
     error_max: float = 60.0

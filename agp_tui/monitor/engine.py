@@ -22,14 +22,14 @@ import random
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from agp_tui.api.client import AgpClient
 from agp_tui.api.errors import AgpError, AuthError, NotFound, RateLimited, ServerError, Unreachable
 from agp_tui.api.ids import normalize_session_id
-from agp_tui.api.models import Quota, SessionStatus
+from agp_tui.api.models import Changes, ModelUsage, Quota, SessionStatus
 from agp_tui.api.status import KNOWN, PENDING, QUEUED, RUNNING, TERMINAL
 from agp_tui.monitor import budget as prio
 from agp_tui.monitor.budget import RequestBudget
@@ -74,11 +74,18 @@ class EngineSettings:
     sweep_min_sessions: int = 4  # below this, per-session polls are as cheap
     stale_after: float = 30.0  # a failing session is stale this long after its last good poll
     offline_after: int = 3  # consecutive transport failures before the link is offline
-    quota_interval: float = 30.0
+    quota_interval: float = 60.0
     auth_probe_interval: float = 30.0
     watchlist_sync_interval: float = 2.0
     housekeeping_interval: float = 1.0
     follow_children: bool = False
+    # Sessions on screen are followed by long-polling `/changes` (the docs' live feed):
+    # an update arrives the moment a step lands, with fewer requests than 3 s polls,
+    # and its metrics carry the API's cost figure.
+    long_poll: bool = True
+    long_poll_wait: int = 20  # seconds the server may hold each request (cap 25)
+    long_poll_max: int = 24  # sessions long-polled at once; the rest poll /status
+    long_poll_status_every: float = 30.0  # a /status now and then still finds new children
     seed: int | None = None  # jitter randomness, fixed in tests
 
 
@@ -103,6 +110,7 @@ class Engine:
         self._tree_roots: dict[str, int] = {}  # open tree roots, reference-counted
         self._tree_active: set[str] = set()
         self._focus: set[str] = set()
+        self._long_polling: set[str] = set()
         self._selected: str | None = None
         self._auth_ok = asyncio.Event()
         self._auth_ok.set()
@@ -209,7 +217,11 @@ class Engine:
         return t.status.subagent_session_ids if t and t.status else ()
 
     def rollup(self, root_id: str) -> Rollup:
-        return rollup(root_id, self._status_of)
+        return rollup(root_id, self._status_of, self._cost_of)
+
+    def _cost_of(self, session_id: str) -> float | None:
+        t = self._tracked.get(session_id)
+        return t.cost if t else None
 
     def _status_of(self, session_id: str) -> SessionStatus | None:
         t = self._tracked.get(session_id)
@@ -278,14 +290,18 @@ class Engine:
         if selected:
             new.add(selected)
         now = self._wall()
-        for sid in new - self._focus:
+        entering = new - self._focus
+        self._focus, self._selected = new, selected
+        for sid in entering:
             t = self._tracked.get(sid)
-            if t is None or not t.polling:
+            if t is None:
+                continue
+            self._maybe_fetch_cost(t)
+            if not t.polling:
                 continue
             due = self.settings.cadence.base_interval(t.status.status if t.status else None, 0)
-            if t.last_ok_at is None or now - t.last_ok_at > due:
+            if t.last_ok_at is None or now - t.last_ok_at > due or self._wants_long_poll(t):
                 t.wake.set()
-        self._focus, self._selected = new, selected
 
     def open_tree(self, root_id: str) -> None:
         """Discover and poll every descendant of `root_id` until `close_tree`."""
@@ -394,7 +410,8 @@ class Engine:
         first = True
         try:
             while True:
-                if not first and not t.wake.is_set():
+                long_poll = self._wants_long_poll(t)
+                if not first and not t.wake.is_set() and not long_poll:
                     delay = self._next_delay(t)
                     # call_later + Event is much cheaper than wait_for on the hot path.
                     handle = loop.call_later(delay, t.wake.set) if delay is not None else None
@@ -407,7 +424,10 @@ class Engine:
                     return
                 if not self._auth_ok.is_set():
                     await self._auth_ok.wait()
-                await self._poll_once(t)
+                if self._wants_long_poll(t) and not t.urgent:
+                    await self._long_poll_once(t)
+                else:
+                    await self._poll_once(t)
         finally:
             t.task = None
 
@@ -426,6 +446,7 @@ class Engine:
         except AgpError as exc:
             self._on_poll_error(t, exc)
             return
+        t.status_polled_at = asyncio.get_running_loop().time()
         if load_info:
             t.apply_session(session)
             if t.status is None and session.started_at is not None:
@@ -434,6 +455,101 @@ class Engine:
                 t.history.observe(session.started_at.timestamp(), ())
             self._emit(InfoLoaded(t.id))
         self._apply_status(t, status)
+
+    def _wants_long_poll(self, t: Tracked) -> bool:
+        s = self.settings
+        if (
+            not s.long_poll or t.failures or t.not_found or not t.info_loaded
+            or t.status is None or t.status.terminal
+            or not (t.id in self._focus or t.id in self._tree_active)
+        ):
+            return False
+        return t.id in self._long_polling or len(self._long_polling) < s.long_poll_max
+
+    async def _long_poll_once(self, t: Tracked) -> None:
+        """One `/changes` long-poll from the session's cursor; a wake-up cuts it short."""
+        s = self.settings
+        loop = asyncio.get_running_loop()
+        if loop.time() - t.status_polled_at >= s.long_poll_status_every:
+            await self._poll_once(t)  # children are only listed in /status
+            return
+        self._long_polling.add(t.id)
+        request: asyncio.Future[Changes | None] | None = None
+        woken: asyncio.Future[Literal[True]] | None = None
+        try:
+            if t.cursor is None:  # start at the end of the history, not its beginning
+                async with self._budget.slot(prio.FOCUS):
+                    self.requests["events-count"] += 1
+                    t.cursor = await self._client.count_events(t.id)
+            # Rate-limited like any request, but a held long-poll takes no in-flight slot.
+            await self._budget.acquire(prio.FOCUS)
+            self._budget.release()
+            self.requests["long-poll"] += 1
+            request = req = asyncio.ensure_future(self._client.get_changes(
+                t.id, t.cursor, wait_for_seconds=s.long_poll_wait, include_events=True, limit=100,
+            ))
+            woken = wake = asyncio.ensure_future(t.wake.wait())
+            racers: set[asyncio.Future[Any]] = {req, wake}
+            await asyncio.wait(racers, return_when=asyncio.FIRST_COMPLETED)
+            if not req.done():
+                return  # refresh-now, focus change...: the loop goes round at once
+            changes = req.result()
+        except AgpError as exc:
+            self._on_poll_error(t, exc)
+            return
+        finally:
+            self._long_polling.discard(t.id)
+            for fut in (request, woken):
+                if fut is not None and not fut.done():
+                    fut.cancel()
+        if changes is None:  # 204: nothing new in the whole wait
+            self._note_success(self._wall())
+            return
+        t.cursor = changes.next_index
+        self._apply_changes(t, changes)
+
+    def _apply_changes(self, t: Tracked, ch: Changes) -> None:
+        """A `/changes` answer as a status: counters from its metrics, children kept."""
+        old = t.status
+        old_usage = {u.name: u for u in old.usage_per_model} if old else {}
+        usage: list[ModelUsage] = []
+        for c in ch.metrics.cost_per_model:
+            u = ModelUsage(c.name, c.input_tokens, c.output_tokens, c.reasoning_tokens)
+            prev = old_usage.pop(c.name, None)
+            # Docs examples omit per-model token fields at times: never let a missing
+            # field read as counters going down.
+            usage.append(prev if prev is not None and u.total_tokens < prev.total_tokens else u)
+        usage.extend(old_usage.values())
+        st = SessionStatus(
+            status=ch.status, error=ch.error, error_code=ch.error_code, outcome=ch.outcome,
+            steps=max(ch.metrics.steps, old.steps if old else 0), usage_per_model=tuple(usage),
+            subagent_session_ids=old.subagent_session_ids if old else (),
+        )
+        t.cost, t.cost_at = ch.metrics.total_cost, self._wall()
+        self._apply_status(t, st)
+
+    async def _fetch_cost(self, t: Tracked) -> None:
+        """The API's cost figure for a finished session on screen, fetched once."""
+        try:
+            async with self._budget.slot(prio.BACKGROUND):
+                self.requests["cost"] += 1
+                # from_index=0 without events forces a 200 carrying the metrics.
+                ch = await self._client.get_changes(t.id, 0, include_events=False)
+        except AgpError:
+            return
+        t.cost_at = self._wall()
+        if ch is not None:
+            t.cost = ch.metrics.total_cost
+            self._emit(InfoLoaded(t.id))
+
+    def _maybe_fetch_cost(self, t: Tracked) -> None:
+        if (
+            self.settings.long_poll and t.status is not None and t.status.terminal
+            and not t.final_left and (t.id in self._focus or t.id in self._tree_active)
+            and (t.cost_at is None or (t.last_change_at or 0) > t.cost_at)
+        ):
+            t.cost_at = self._wall()  # one fetch in flight at most
+            self._spawn(self._fetch_cost(t))
 
     def _apply_status(self, t: Tracked, st: SessionStatus) -> None:
         now = self._wall()
@@ -444,19 +560,8 @@ class Engine:
             t.error_kind = t.error_message = None
             self._emit(SessionRecovered(t.id))
         t.last_ok_at = now
-        t.status = st
-        if old is None or old.status != st.status:
-            if st.status == RUNNING:
-                t.running_since = asyncio.get_running_loop().time()
-            if st.terminal:
-                # One more fetch shortly after the first terminal sight catches final usage.
-                t.final_left = 1 if old is not None and not old.terminal else 0
-            if old is not None and (st.terminal or old.status in (PENDING, QUEUED)):
-                # started_at / finished_at only come with the full Session: fetch it next.
-                t.info_loaded = False
-            t.last_change_at = now
-            self._emit(StatusChanged(t.id, old.status if old else None, st.status, now))
-        elif st.terminal and t.final_left:
+        self._set_status(t, st, now)
+        if old is not None and old.status == st.status and st.terminal and t.final_left:
             t.final_left -= 1
         moved = t.history.observe(now, st.usage_per_model)
         if moved or (old is not None and old.steps != st.steps):
@@ -465,6 +570,24 @@ class Engine:
             self._emit(UsageChanged(t.id, st.steps, total))
         if st.subagent_session_ids and (old is None or old.subagent_session_ids != st.subagent_session_ids):
             self._on_children(t, st.subagent_session_ids)
+        self._maybe_fetch_cost(t)
+
+    def _set_status(self, t: Tracked, st: SessionStatus, now: float) -> None:
+        """Take a new status object; on a change of status, emit it and adjust the schedule."""
+        old = t.status
+        t.status = st
+        if old is not None and old.status == st.status:
+            return
+        if st.status == RUNNING:
+            t.running_since = asyncio.get_running_loop().time()
+        if st.terminal:
+            # One more fetch shortly after the first terminal sight catches final usage.
+            t.final_left = 1 if old is not None and not old.terminal else 0
+        if old is not None and (st.terminal or old.status in (PENDING, QUEUED)):
+            # started_at / finished_at only come with the full Session: fetch it next.
+            t.info_loaded = False
+        t.last_change_at = now
+        self._emit(StatusChanged(t.id, old.status if old else None, st.status, now))
 
     def _on_children(self, parent: Tracked, child_ids: tuple[str, ...]) -> None:
         new = tuple(c for c in child_ids if c not in self._tracked or self._tracked[c].parent_id is None)
@@ -606,8 +729,8 @@ class Engine:
         now = self._wall()
         s = self.settings
         for t in self._tracked.values():
-            if not self._is_active(t) or not t.polling or t.stale or not t.failures:
-                continue
+            if not t.failures or t.stale or not self._is_active(t) or not t.polling:
+                continue  # cheapest tests first: this runs over every session each second
             since = t.last_ok_at if t.last_ok_at is not None else t.added_at
             if since and now - since >= s.stale_after:
                 t.stale = True
@@ -671,11 +794,11 @@ class Engine:
             while True:
                 async with self._budget.slot(prio.URGENT):
                     self.requests["sweep"] += 1
-                    page = await self._client.list_sessions(
+                    page = await self._client.list_session_states(
                         status=NON_TERMINAL, created_after=oldest - timedelta(seconds=1),
                         sort="created_at", page=page_no, size=100,
                     )
-                seen.update((item.id, item.status) for item in page.items)
+                seen.update(page.items)
                 if not page.has_more or not page.items:
                     break
                 if page_no >= max_pages:
@@ -702,6 +825,12 @@ class Engine:
                 t.wake.set()
             else:
                 t.sweep_missed = 0
-                if listed != t.status.status:
-                    t.urgent = True
+                if listed == t.status.status:
+                    continue
+                if t.id in self._focus or t.id in self._tree_active:
+                    t.urgent = True  # on screen: fetch the fresh numbers now
                     t.wake.set()
+                else:
+                    # Off screen the listed status is news enough; counters follow on the
+                    # next background poll (history is not touched, so no false flat spot).
+                    self._set_status(t, replace(t.status, status=listed), self._wall())

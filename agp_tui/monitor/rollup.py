@@ -21,19 +21,28 @@ def walk_tree(root: str, children: Callable[[str], tuple[str, ...]]) -> Iterator
         stack.extend(reversed(children(sid)))
 
 
-def rollup(root: str, status_of: Callable[[str], SessionStatus | None]) -> Rollup:
-    """Sum steps and tokens per model over the tree under `root`."""
+def rollup(
+    root: str,
+    status_of: Callable[[str], SessionStatus | None],
+    cost_of: Callable[[str], float | None] = lambda _: None,
+) -> Rollup:
+    """Sum steps, tokens per model and known costs over the tree under `root`."""
 
     def kids(sid: str) -> tuple[str, ...]:
         st = status_of(sid)
         return st.subagent_session_ids if st else ()
 
     sessions = steps = 0
-    unknown = 0
+    unknown = cost_sessions = 0
+    cost = 0.0
     statuses: dict[str, int] = {}
     models: dict[str, list[int]] = {}
     for sid in walk_tree(root, kids):
         sessions += 1
+        c = cost_of(sid)
+        if c is not None:
+            cost += c
+            cost_sessions += 1
         st = status_of(sid)
         if st is None:
             unknown += 1
@@ -57,4 +66,6 @@ def rollup(root: str, status_of: Callable[[str], SessionStatus | None]) -> Rollu
         per_model=per_model,
         statuses=statuses,
         unknown=unknown,
+        cost=cost,
+        cost_sessions=cost_sessions,
     )

@@ -15,10 +15,10 @@ class Tracked:
 
     __slots__ = (
         "added_at", "agent", "agent_view_url", "children_listed", "created_at", "error_kind",
-        "error_message", "failures", "final_left", "finished_at", "first_message", "history",
+        "cost", "cost_at", "cursor", "error_message", "failures", "final_left", "finished_at", "first_message", "history",
         "id", "info_loaded", "label", "last_change_at", "last_ok_at", "not_found", "parent_id",
         "pinned", "retry_after", "running_since", "stale", "started_at", "status",
-        "sweep_missed", "sweepable", "task", "urgent", "wake", "watched",
+        "status_polled_at", "sweep_missed", "sweepable", "task", "urgent", "wake", "watched",
     )
 
     def __init__(self, session_id: str, history: TokenHistory, *, watched: bool) -> None:
@@ -53,6 +53,11 @@ class Tracked:
         self.urgent = False  # next poll jumps the queue (refresh-now, sweep saw a change)
         self.wake = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
+        # Long-poll (`/changes`) state, used while the session is on screen.
+        self.cursor: int | None = None  # events seen; None until counted
+        self.status_polled_at = 0.0  # loop time of the last /status or Session fetch
+        self.cost: float | None = None
+        self.cost_at: float | None = None
 
     @property
     def polling(self) -> bool:
@@ -89,4 +94,5 @@ class Tracked:
             added_at=self.added_at, last_ok_at=self.last_ok_at, last_change_at=self.last_change_at,
             error_kind=self.error_kind, error_message=self.error_message,
             not_found=self.not_found, stale=self.stale, polling=self.polling,
+            cost=self.cost, cost_at=self.cost_at,
         )

@@ -34,6 +34,10 @@ class SessionView:
     not_found: bool = False
     stale: bool = False
     polling: bool = True  # False once terminal and final-fetched, or not found
+    # USD as the API's `/changes` metrics report it; fetched only for sessions on screen,
+    # selected or in an open tree. None: not fetched yet, or a model is unpriced.
+    cost: float | None = None
+    cost_at: float | None = None  # wall clock of the metrics behind `cost`
 
     @property
     def status_text(self) -> str:
@@ -64,6 +68,8 @@ class Rollup:
     per_model: tuple[ModelUsage, ...] = ()
     statuses: dict[str, int] = field(default_factory=dict)
     unknown: int = 0  # ids in the tree whose status is not known yet
+    cost: float = 0.0  # sum of the known costs in the tree
+    cost_sessions: int = 0  # how many sessions `cost` covers (the rest are not known)
 
     @property
     def total_tokens(self) -> int:

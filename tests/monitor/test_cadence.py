@@ -31,8 +31,8 @@ def test_running_backs_off_toward_slow_after_ten_minutes() -> None:
 
 
 def test_background_sessions_poll_slower_but_capped() -> None:
-    assert C.interval("running", 0.0, background=True) == 30.0
-    assert C.interval("paused", 0.0, background=True) == 60.0  # 150 capped at 60
+    assert C.interval("running", 0.0, background=True) == 60.0
+    assert C.interval("paused", 0.0, background=True) == 60.0  # 300 capped at 60
     assert Cadence(jitter=0.0, background_max=10.0).interval("paused", 0.0, background=True) == 15.0  # never faster than foreground
 
 

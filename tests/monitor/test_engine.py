@@ -338,3 +338,21 @@ async def test_first_sight_spreads_usage_since_start_instead_of_a_flat_baseline(
         assert max(series) == pytest.approx(1000.0)  # 1k tokens/s, not one spike
     finally:
         await engine.aclose()
+
+
+async def test_sweep_applies_offscreen_status_without_polling(fake: FakeAgp) -> None:
+    slow = Cadence(pending=5.0, running=5.0, waiting=5.0, jitter=0.0)
+    ids = [fake.add().id for _ in range(6)]
+    engine, events = await run_engine(fake, ids, cadence=slow, sweep=True, sweep_interval=0.05)
+    try:
+        await until(lambda: all(fake.per_session[i] == 1 for i in ids))
+        await until(lambda: engine.requests["sweep"] >= 2)
+        fake.sessions[ids[2]].status = "paused"
+        await until(lambda: engine.view(ids[2]).status_text == "paused")  # type: ignore[union-attr]
+        assert fake.per_session[ids[2]] == 1  # learnt from the list, no extra poll
+        assert StatusChanged(ids[2], "running", "paused", engine.view(ids[2]).last_change_at or 0) in events  # type: ignore[union-attr]
+        engine.set_focus([ids[3]], ids[3])
+        fake.sessions[ids[3]].status = "idle"
+        await until(lambda: fake.per_session[ids[3]] >= 2)  # on screen: fresh numbers fetched
+    finally:
+        await engine.aclose()
