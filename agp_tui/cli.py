@@ -9,7 +9,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from agp_tui import __version__
 
@@ -56,6 +56,8 @@ def build_parser(*, dashboard_ids: bool = False) -> argparse.ArgumentParser:
                         help="run against a built-in simulator of the AGP API (no account needed)")
     parser.add_argument("--read-only", action="store_true", default=None,
                         help="disable every action that changes a session")
+    parser.add_argument("--discover", action="store_true",
+                        help="open the dashboard on the session browser (GET /sessions)")
     if dashboard_ids:
         parser.add_argument("ids", nargs="*", metavar="ID", help="session ids to watch")
         return parser
@@ -122,6 +124,18 @@ def _cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _app_options(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+    """Notifications, auto-follow, --discover and the environment, for `make_app`."""
+    from agp_tui.ui.notify import NotifyOptions
+
+    n = settings.notify
+    return {
+        "notify": NotifyOptions(toast=n.toast, bell=n.bell, desktop=n.desktop),
+        "follow": settings.follow, "follow_interval": settings.follow_interval,
+        "discover": bool(getattr(args, "discover", False)), "env": os.environ,
+    }
+
+
 def _run_dashboard(args: argparse.Namespace, settings: Settings) -> int:
     from agp_tui.api.ids import parse_session_ids
     from agp_tui.runtime import make_engine, region_label
@@ -136,7 +150,7 @@ def _run_dashboard(args: argparse.Namespace, settings: Settings) -> int:
     from agp_tui.ui.app import make_app
 
     app = make_app(engine, profile=settings.profile, region=region_label(settings.base_url),
-                   read_only=read_only, theme=settings.theme)
+                   read_only=read_only, theme=settings.theme, **_app_options(args, settings))
     app.run()
     return app.return_code or 0
 
@@ -158,7 +172,8 @@ def _run_demo(args: argparse.Namespace, settings: Settings) -> int:
         from agp_tui.ui.app import make_app
 
         app = make_app(engine, profile="demo", region="simulator", read_only=read_only,
-                       theme=settings.theme, initial_ids=sim.demo_session_ids())
+                       theme=settings.theme, initial_ids=sim.demo_session_ids(),
+                       **_app_options(args, settings))
         app.run()
         return app.return_code or 0
     finally:

@@ -4,7 +4,8 @@
 
 The simulator runs faster than real time and token history uses short buckets, so a few
 seconds are enough for the sparklines to move. Files: main.svg (120x36), main-80x24.svg,
-detail-80x24.svg, tree.svg (120x36), help.svg (80x24).
+detail-80x24.svg, tree.svg (120x36), help.svg (80x24), discover.svg (120x36),
+cancel-80x24.svg (the cancel confirmation).
 """
 
 from __future__ import annotations
@@ -71,6 +72,21 @@ async def show_help(pilot: Pilot[Any], app: AgpApp) -> None:
     await pilot.press("question_mark")
 
 
+async def discover(pilot: Pilot[Any], app: AgpApp) -> None:
+    await pilot.press("l")
+    await pilot.pause(1.0)
+    await pilot.press("down", "space", "down", "down", "space")
+
+
+async def confirm_cancel(pilot: Pilot[Any], app: AgpApp) -> None:
+    table = app.main.table
+    parent = next((s for s in table.shown_ids() if app.engine.children_of(s)), None)
+    if parent is not None:
+        table.select(parent)
+        await pilot.pause()
+    await pilot.press("x")
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="let the simulator run this long first")
@@ -82,6 +98,8 @@ async def main() -> None:
     await shoot("detail-80x24", (80, 24), args.seconds, args.out, show_detail)
     await shoot("tree", (120, 36), args.seconds, args.out, open_tree)
     await shoot("help", (80, 24), 0.5, args.out, show_help)
+    await shoot("discover", (120, 36), 2.0, args.out, discover)
+    await shoot("cancel-80x24", (80, 24), args.seconds, args.out, confirm_cancel)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from agp_tui.config import (
     REGIONS,
     CliOverrides,
     ConfigError,
+    FollowRule,
     HistorySettings,
     NotifySettings,
     PollSettings,
@@ -670,11 +671,13 @@ def test_example_file_loads_cleanly_with_default_values(tmp_path: Path) -> None:
     defaults = load_settings(CliOverrides(), home_env(tmp_path))
     assert s.profile == "work"
     same = ("base_url", "api_key", "theme", "read_only", "allow_insecure_http", "poll",
-            "history", "notify")
+            "history", "notify", "follow", "follow_interval")
     for name in same:
         assert getattr(s, name) == getattr(defaults, name), name
     us = load_settings(CliOverrides(config_path=EXAMPLE, profile="us"), home_env(tmp_path))
     assert (us.base_url, us.read_only, us.poll) == (US, True, PollSettings())
+    assert us.follow == (FollowRule(group_id="nightly"),
+                         FollowRule(agent="h/web-surfer-flash", status=("running",)))
 
 
 # ---------------------------------------------------------------- describe
@@ -721,3 +724,61 @@ def test_describe_escapes_control_characters(tmp_path: Path) -> None:
 def test_importing_config_does_not_load_textual() -> None:
     code = "import sys, agp_tui.config; assert 'textual' not in sys.modules, 'textual imported'"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+# ---------------------------------------------------------------- auto-follow rules
+
+
+def test_follow_rules_parse_from_arrays_of_tables(tmp_path: Path) -> None:
+    s = load(tmp_path, """
+[profiles.default]
+follow_interval = 12
+
+[[profiles.default.follow]]
+agent = " h/web-surfer "
+status = "running"
+
+[[profiles.default.follow]]
+group_id = "nightly"
+status = ["idle", "awaiting_tool_results", "idle"]
+
+[[profiles.default.follow]]
+agent = "h/web-surfer"
+status = ["running"]
+""")
+    assert s.follow == (
+        FollowRule(agent="h/web-surfer", status=("running",)),  # the duplicate third rule is dropped
+        FollowRule(group_id="nightly", status=("idle", "awaiting_tool_results")),
+    )
+    assert s.follow_interval == 12.0
+    assert s.sources["follow"].startswith("profile 'default'")
+    assert load(tmp_path).follow == ()
+    assert load(tmp_path).follow_interval == 30.0
+    rows = {ln.split(" = ")[0].strip(): ln for ln in describe(s).splitlines() if " = " in ln}
+    assert ('[{agent = "h/web-surfer", status = ["running"]}, '
+            '{group_id = "nightly", status = ["idle", "awaiting_tool_results"]}]') in rows["follow"]
+
+
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        ('[[profiles.default.follow]]\nagnet = "x"\n', "rule 1: unknown key 'agnet'; did you mean agent?"),
+        ('[[profiles.default.follow]]\nagent = "x"\n[[profiles.default.follow]]\nstatus = ["runing"]\n',
+         "rule 2: unknown status 'runing'; did you mean 'running'?"),
+        ('[[profiles.default.follow]]\nstatus = []\n', "rule 1: status must be a status or a list"),
+        ('[[profiles.default.follow]]\nagent = ""\n', "rule 1: agent must be a non-empty string"),
+        ('[[profiles.default.follow]]\ngroup_id = 7\n', "rule 1: group_id must be a non-empty string"),
+        ('[profiles.default]\nfollow = [{}]\n', "rule 1 is empty"),
+        ('[profiles.default]\nfollow = "h/web-surfer"\n', "(not a list of tables)"),
+        ('[profiles.default]\nfollow = ["h/web-surfer"]\n', "rule 1 is not a table"),
+    ],
+)
+def test_bad_follow_rules_are_one_line_errors(tmp_path: Path, toml: str, expected: str) -> None:
+    message = config_error(tmp_path, toml)
+    assert "profiles.default.follow: expected a list of [[follow]] tables" in message
+    assert expected in message
+
+
+def test_follow_interval_has_a_floor(tmp_path: Path) -> None:
+    message = config_error(tmp_path, "[profiles.default]\nfollow_interval = 1\n")
+    assert message.endswith("profiles.default.follow_interval: expected a number of seconds >= 5, got 1")

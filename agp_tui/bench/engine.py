@@ -66,7 +66,8 @@ def scaled(speed: float) -> EngineSettings:
     return replace(
         base, cadence=cadence, max_rps=base.max_rps * speed, bucket_seconds=base.bucket_seconds / speed,
         sweep_interval=base.sweep_interval / speed, stale_after=base.stale_after / speed,
-        quota_interval=base.quota_interval / speed, housekeeping_interval=max(base.housekeeping_interval / speed, 0.02),
+        quota_interval=base.quota_interval / speed,
+        housekeeping_interval=max(base.housekeeping_interval / speed, 0.02),
         watchlist_sync_interval=3600.0, seed=1,
     )
 
@@ -126,7 +127,7 @@ def score(
         end = next((t for t, s in log if s in TERMINAL), w1)
         naive += int(max(min(end, w1) - w0, 0.0) // NAIVE_INTERVAL) + 1
         detections = by_id.get(sid, [])
-        for (t, status), (t_next, _) in zip(log, [*log[1:], (w1, "")], strict=True):
+        for (_t, status), (t_next, _) in zip(log, [*log[1:], (w1, "")], strict=True):
             if status != RUNNING or t_next < w0 or t_next > w1 - 30.0:
                 continue  # only departures from running inside the window (with 30 s to spare)
             hit = next((d for d, s in detections if d >= t_next - 0.5 and s != RUNNING), None)

@@ -7,6 +7,7 @@ Imports neither textual nor anything heavy beyond `agp_tui.api.secret`.
 from agp_tui.config.apikey import API_KEY_CMD_TIMEOUT
 from agp_tui.config.describe import describe
 from agp_tui.config.errors import ConfigError
+from agp_tui.config.follow import FollowRule
 from agp_tui.config.paths import config_dir, data_dir, default_config_path, hai_env_path
 from agp_tui.config.schema import (
     HistorySettings,
@@ -32,6 +33,7 @@ __all__ = [
     "REGIONS",
     "CliOverrides",
     "ConfigError",
+    "FollowRule",
     "HistorySettings",
     "KeyInfo",
     "NotifySettings",

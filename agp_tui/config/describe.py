@@ -16,6 +16,8 @@ def _value(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, tuple):  # follow rules: a TOML array of inline tables
+        return "[" + ", ".join(str(v) for v in value) + "]"
     return str(value)
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from agp_tui.api.secret import Secret
 from agp_tui.config.errors import ConfigError
+from agp_tui.config.follow import FOLLOW_EXPECTS, MIN_INTERVAL, FollowRule, parse_rules
 from agp_tui.config.urls import REGIONS, normalize_base_url
 
 if TYPE_CHECKING:
@@ -147,11 +148,24 @@ def _command(value: object) -> str:
     return value.strip()
 
 
+def at_least(low: float, what: str) -> Check:
+    expects = f"{what} >= {low:g}"
+
+    def convert(value: object) -> float:
+        number = _as_number(value, expects)
+        if number < low:
+            raise Invalid(expects)
+        return number
+
+    return Check(expects, convert)
+
+
 BOOLEAN = Check("true or false", _boolean)
 TEXT = Check("a non-empty string", _text)
 BASE_URL = Check("an http(s) URL", _base_url)
 SECRET = Check("a non-empty string", _secret)
 COMMAND = Check("a command line", _command)
+FOLLOW_RULES = Check(FOLLOW_EXPECTS, parse_rules)
 
 
 def declare(help: str, check: Check, *, secret: bool = False) -> dict[str, object]:
@@ -242,6 +256,16 @@ class Profile:
     allow_insecure_http: bool = field(
         default=False,
         metadata=declare("allow sending the key over plain http to a non-local host", BOOLEAN),
+    )
+    follow: tuple[FollowRule, ...] = field(
+        default=(),
+        metadata=declare("auto-follow rules: watch new sessions matching agent/group_id/status",
+                         FOLLOW_RULES),
+    )
+    follow_interval: float = field(
+        default=30.0,
+        metadata=declare("seconds between auto-follow scans",
+                         at_least(MIN_INTERVAL, "a number of seconds")),
     )
     poll: PollSettings = field(
         default_factory=PollSettings, metadata=section(PollSettings, "poll cadence, in seconds")

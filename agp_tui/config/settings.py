@@ -19,6 +19,7 @@ from agp_tui.config.apikey import (
     run_key_command,
 )
 from agp_tui.config.errors import ConfigError
+from agp_tui.config.follow import FollowRule
 from agp_tui.config.paths import CONFIG_FILE_NAME as _CONFIG_FILE_NAME
 from agp_tui.config.paths import (
     config_dir_with_source,
@@ -74,6 +75,8 @@ class Settings:
     poll: PollSettings = field(default_factory=PollSettings)
     history: HistorySettings = field(default_factory=HistorySettings)
     notify: NotifySettings = field(default_factory=NotifySettings)
+    follow: tuple[FollowRule, ...] = ()
+    follow_interval: float = _DEFAULTS.follow_interval
     config_path: Path
     data_dir: Path
     sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
@@ -274,6 +277,8 @@ def load_settings(cli: CliOverrides | None = None, env: Mapping[str, str] | None
         poll=profile.poll,
         history=profile.history,
         notify=profile.notify,
+        follow=profile.follow,
+        follow_interval=profile.follow_interval,
         config_path=path,
         data_dir=data_dir,
         sources=MappingProxyType(sources),

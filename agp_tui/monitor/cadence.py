@@ -64,7 +64,9 @@ class Cadence:
             base = min(base * self.background_factor, max(self.background_max, base))
         return self._jittered(base, rng)
 
-    def error_delay(self, failures: int, retry_after: float | None, rng: random.Random | None = None) -> float:
+    def error_delay(
+        self, failures: int, retry_after: float | None, rng: random.Random | None = None
+    ) -> float:
         """Backoff after `failures` consecutive failed polls, honouring `Retry-After`."""
         if retry_after is not None:
             return max(retry_after, self.pending)

@@ -71,7 +71,8 @@ class EngineSettings:
     bucket_seconds: float = 10.0
     sweep: bool = True
     sweep_interval: float = 3.0
-    sweep_min_sessions: int = 4  # below this, per-session polls are as cheap
+    sweep_min_sessions: int = 2  # one session alone: its own poll costs what a sweep would
+    bootstrap_min_sessions: int = 20  # from this many, start with list pages (see _bootstrap)
     stale_after: float = 30.0  # a failing session is stale this long after its last good poll
     offline_after: int = 3  # consecutive transport failures before the link is offline
     quota_interval: float = 60.0
@@ -111,6 +112,8 @@ class Engine:
         self._tree_active: set[str] = set()
         self._focus: set[str] = set()
         self._long_polling: set[str] = set()
+        self._bootstrapped = asyncio.Event()
+        self._bootstrapped.set()
         self._selected: str | None = None
         self._auth_ok = asyncio.Event()
         self._auth_ok.set()
@@ -141,11 +144,49 @@ class Engine:
                 t.label, t.pinned, t.added_at = entry.label, entry.pinned, entry.added_at
         for sid in ids:
             self._track(normalize_session_id(sid), watched=True).added_at = self._wall()
+        if self.settings.sweep and len(self._tracked) >= self.settings.bootstrap_min_sessions:
+            self._bootstrapped.clear()
+            self._spawn(self._bootstrap())
         # First polls start in priority order: what is on screen is fetched first.
         for t in sorted(self._tracked.values(), key=self._priority):
             self._ensure_task(t)
         for coro in (self._housekeeping(), self._sweep_loop()):
             self._services.append(asyncio.create_task(coro))
+
+    async def _bootstrap(self) -> None:
+        """Learn many sessions' status and labels from a few list pages, not one call each.
+
+        With a thousand sessions watched, their first polls alone would take the whole
+        request budget for a minute; the org's non-terminal sessions come 100 a page.
+        Sessions not found (finished, or someone else's) get their own first poll.
+        """
+        try:
+            wanted = {sid for sid, t in self._tracked.items() if t.status is None and not t.info_loaded}
+            max_pages = max(1, len(wanted) // 4)
+            page_no = 1
+            while wanted and page_no <= max_pages:
+                async with self._budget.slot(prio.URGENT):
+                    self.requests["bootstrap"] += 1
+                    page = await self._client.list_sessions(
+                        status=NON_TERMINAL, sort="-created_at", page=page_no, size=100
+                    )
+                now = self._wall()
+                for summary in page.items:
+                    t = self._tracked.get(summary.id)
+                    if t is None or summary.id not in wanted:
+                        continue
+                    wanted.discard(summary.id)
+                    t.apply_summary(summary)
+                    self._emit(InfoLoaded(t.id))
+                    if t.status is None:
+                        self._set_status(t, SessionStatus(status=summary.status), now)
+                if not page.has_more or not page.items:
+                    break
+                page_no += 1
+        except AgpError as exc:
+            log.debug("bootstrap listing failed: %s", exc)
+        finally:
+            self._bootstrapped.set()
 
     async def stop(self) -> None:
         tasks = [*self._services, *(t.task for t in self._tracked.values() if t.task)]
@@ -409,6 +450,10 @@ class Engine:
         loop = asyncio.get_running_loop()
         first = True
         try:
+            if not self._bootstrapped.is_set() and t.id not in self._focus:
+                await self._bootstrapped.wait()
+                # Status known from the listing: the first own poll can wait its turn.
+                first = t.status is None
             while True:
                 long_poll = self._wants_long_poll(t)
                 if not first and not t.wake.is_set() and not long_poll:
@@ -449,17 +494,13 @@ class Engine:
         t.status_polled_at = asyncio.get_running_loop().time()
         if load_info:
             t.apply_session(session)
-            if t.status is None and session.started_at is not None:
-                # First sight: the counters grew from zero since the start, so spread them
-                # over that span (as any gap between polls is) instead of a flat baseline.
-                t.history.observe(session.started_at.timestamp(), ())
             self._emit(InfoLoaded(t.id))
         self._apply_status(t, status)
 
     def _wants_long_poll(self, t: Tracked) -> bool:
         s = self.settings
         if (
-            not s.long_poll or t.failures or t.not_found or not t.info_loaded
+            not s.long_poll or t.long_poll_failed or t.failures or t.not_found or not t.info_loaded
             or t.status is None or t.status.terminal
             or not (t.id in self._focus or t.id in self._tree_active)
         ):
@@ -495,7 +536,13 @@ class Engine:
                 return  # refresh-now, focus change...: the loop goes round at once
             changes = req.result()
         except AgpError as exc:
-            self._on_poll_error(t, exc)
+            if exc.retryable or (isinstance(exc, AuthError) and exc.status == 401):
+                self._on_poll_error(t, exc)  # passing trouble: the usual backoff
+            else:
+                # A server or proxy without /changes or /events must not cost the session:
+                # it goes back to /status polls, which judge not-found and errors properly.
+                t.long_poll_failed = True
+                log.debug("long-poll of %s failed, polling /status instead: %s", t.id, exc)
             return
         finally:
             self._long_polling.discard(t.id)
@@ -560,6 +607,10 @@ class Engine:
             t.error_kind = t.error_message = None
             self._emit(SessionRecovered(t.id))
         t.last_ok_at = now
+        if t.history.last_observed_at is None and t.started_at is not None:
+            # First counters seen: they grew from zero since the start, so spread them over
+            # that span (as any gap between polls is) instead of taking a flat baseline.
+            t.history.observe(t.started_at.timestamp(), ())
         self._set_status(t, st, now)
         if old is not None and old.status == st.status and st.terminal and t.final_left:
             t.final_left -= 1
@@ -785,7 +836,9 @@ class Engine:
         if len(cands) < self.settings.sweep_min_sessions:
             self._sweep_active = False
             return
-        oldest = min(t.created_at for t in cands if t.created_at is not None)
+        created = [t.created_at for t in cands if t.created_at is not None]
+        # Only the span the candidates were created in: fewer of the org's other sessions.
+        oldest, newest = min(created), max(created)
         # A sweep must cost far fewer requests than polling each candidate would.
         max_pages = max(1, len(cands) // 4)
         seen: dict[str, str] = {}
@@ -796,7 +849,8 @@ class Engine:
                     self.requests["sweep"] += 1
                     page = await self._client.list_session_states(
                         status=NON_TERMINAL, created_after=oldest - timedelta(seconds=1),
-                        sort="created_at", page=page_no, size=100,
+                        created_before=newest + timedelta(seconds=1), sort="created_at",
+                        page=page_no, size=100,
                     )
                 seen.update(page.items)
                 if not page.has_more or not page.items:

@@ -14,11 +14,12 @@ class Tracked:
     """Everything known about one session; only the engine mutates it, on its own loop."""
 
     __slots__ = (
-        "added_at", "agent", "agent_view_url", "children_listed", "created_at", "error_kind",
-        "cost", "cost_at", "cursor", "error_message", "failures", "final_left", "finished_at", "first_message", "history",
-        "id", "info_loaded", "label", "last_change_at", "last_ok_at", "not_found", "parent_id",
-        "pinned", "retry_after", "running_since", "stale", "started_at", "status",
-        "status_polled_at", "sweep_missed", "sweepable", "task", "urgent", "wake", "watched",
+        "added_at", "agent", "agent_view_url", "children_listed", "cost", "cost_at", "created_at",
+        "cursor", "error_kind", "error_message", "failures", "final_left", "finished_at",
+        "first_message", "history", "id", "info_loaded", "label", "last_change_at", "last_ok_at",
+        "long_poll_failed", "not_found", "parent_id", "pinned", "retry_after", "running_since",
+        "stale", "started_at", "status", "status_polled_at", "sweep_missed", "sweepable", "task",
+        "urgent", "wake", "watched",
     )
 
     def __init__(self, session_id: str, history: TokenHistory, *, watched: bool) -> None:
@@ -58,6 +59,7 @@ class Tracked:
         self.status_polled_at = 0.0  # loop time of the last /status or Session fetch
         self.cost: float | None = None
         self.cost_at: float | None = None
+        self.long_poll_failed = False  # /changes or /events refused: /status polls only
 
     @property
     def polling(self) -> bool:

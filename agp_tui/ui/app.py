@@ -10,15 +10,21 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from textual.app import App
 from textual.binding import Binding
+from textual.message import Message
 from textual.worker import Worker, WorkerState
 
 from agp_tui.monitor.engine import Engine
-from agp_tui.monitor.events import EngineEvent
-from agp_tui.ui.commands import JumpToSession
+from agp_tui.monitor.events import EngineEvent, StatusChanged, WatchlistChanged
+from agp_tui.monitor.follow import DEFAULT_INTERVAL, AutoFollow, FollowRule, describe_rule
+from agp_tui.ui import osc
+from agp_tui.ui.actions import BrowserOpened, SessionActions, SessionKeys, SteerDone
+from agp_tui.ui.commands import JumpToSession, SessionCommands
+from agp_tui.ui.notify import Notifier, NotifyOptions
+from agp_tui.ui.screens.discover import DiscoverScreen
 from agp_tui.ui.screens.help import HelpScreen
 from agp_tui.ui.screens.main import MainScreen
 from agp_tui.ui.screens.tree import TreeScreen
@@ -30,14 +36,28 @@ RENDER_INTERVAL = 0.25  # seconds between frames that carry data (the render rat
 CLOCK_INTERVAL = 1.0  # ages, sparklines and "stale for Ns" move this often
 
 
+class FollowAdded(Message, bubble=False):
+    """Auto-follow put these sessions on the watchlist."""
+
+    def __init__(self, ids: list[str]) -> None:
+        super().__init__()
+        self.ids = ids
+
+
 class AgpApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "agp-tui"
-    COMMANDS = App.COMMANDS | {JumpToSession}
+    COMMANDS = App.COMMANDS | {JumpToSession, SessionCommands}
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
+        Binding("l", "discover", "Discover"),
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help"),
+        # Reached when a screen's steering key is disabled (read-only) or absent.
+        Binding("p", "refused('pause / resume')", show=False),
+        Binding("f", "refused('force answer')", show=False),
+        Binding("x", "refused('cancel')", show=False),
+        Binding("m", "refused('message')", show=False),
     ]
 
     def __init__(
@@ -51,13 +71,28 @@ class AgpApp(App[None]):
         initial_ids: Sequence[str] = (),
         clock: Callable[[], float] = time.time,
         tick_clock: bool = True,
+        notify: NotifyOptions | None = None,
+        follow: Sequence[FollowRule] = (),
+        follow_interval: float = DEFAULT_INTERVAL,
+        discover: bool = False,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__()
         self.engine = engine
         self.profile = profile
         self.region = region
         self.read_only = read_only
+        # Handed in by the CLI; only what terminal manners need is kept (no API keys in here).
+        self.env: Mapping[str, str] = {k: v for k in osc.ENV_KEYS if (v := (env or {}).get(k))}
         self.initial_ids = tuple(initial_ids)
+        self.start_on_discover = discover
+        self.actions = SessionActions(self)
+        self.notifier = Notifier(notify or NotifyOptions(), toast=self._toast,
+                                 write=self.write_terminal, env=self.env)
+        self.follow: AutoFollow | None = None
+        if follow:
+            self.follow = AutoFollow(engine.client, engine.add, follow, follow_interval,
+                                     wall=engine.now, on_added=self._followed)
         self.clock = clock
         self.tick_clock = tick_clock  # tests with a frozen clock turn the 1 s tick off
         self._wanted_theme = theme
@@ -78,6 +113,8 @@ class AgpApp(App[None]):
                             severity="warning", markup=False)
         self._unsubscribe = self.engine.subscribe(self._on_engine_event)
         self.push_screen(MainScreen())
+        if self.start_on_discover:
+            self.push_screen(DiscoverScreen())
         self.run_worker(self._start_engine(), name="engine-start", exit_on_error=False)
         self.set_interval(RENDER_INTERVAL, self._render_frame, name="render")
         if self.tick_clock:
@@ -86,6 +123,8 @@ class AgpApp(App[None]):
     async def _start_engine(self) -> None:
         await self.engine.start(self.initial_ids)
         self.pending.membership = True
+        if self.follow is not None and not self._closed:
+            self.follow.start()
 
     async def on_unmount(self) -> None:
         await self.close_engine()
@@ -98,6 +137,8 @@ class AgpApp(App[None]):
             self._unsubscribe()
             self._unsubscribe = None
         try:
+            if self.follow is not None:
+                await self.follow.stop()
             await self.engine.aclose()
         except Exception:  # closing must never turn a clean quit into a traceback
             log.exception("closing the engine failed")
@@ -113,7 +154,54 @@ class AgpApp(App[None]):
         self.post_message(EngineChanged(event))
 
     def on_engine_changed(self, message: EngineChanged) -> None:
-        self.pending.note(message.event)
+        event = message.event
+        self.pending.note(event)
+        if isinstance(event, StatusChanged):
+            self.notifier.on_status(event, self.engine.view(event.session_id))
+        elif isinstance(event, WatchlistChanged) and event.removed:
+            self.notifier.forget(event.removed)
+
+    def _toast(self, message: str, title: str, severity: str) -> None:
+        self.notify(message, title=title, severity=severity, markup=False,  # type: ignore[arg-type]
+                    timeout=8)
+
+    # -- terminal output, steering answers, auto-follow ---------------------------------------
+
+    def write_terminal(self, data: str) -> None:
+        """Raw escape sequences (bell, OSC 9/777/52) through the driver, between frames."""
+        if self._driver is not None and data:
+            self._driver.write(data)
+            self._driver.flush()
+
+    def copy_text(self, text: str) -> None:
+        """OSC 52 with tmux passthrough (Textual's `copy_to_clipboard` does not wrap for tmux)."""
+        self._clipboard = text  # what Textual's own paste inside the app reads
+        self.write_terminal(osc.copy_sequence(text, self.env))
+
+    def on_steer_done(self, message: SteerDone) -> None:
+        self.actions.done(message.outcomes)
+
+    def on_browser_opened(self, message: BrowserOpened) -> None:
+        self.actions.browser_opened(message)
+
+    def _followed(self, ids: list[str]) -> None:
+        """AutoFollow's callback (its task): only posts a message."""
+        self.post_message(FollowAdded(ids))
+
+    def on_follow_added(self, message: FollowAdded) -> None:
+        n = len(message.ids)
+        rules = "; ".join(describe_rule(r) for r in self.follow.rules) if self.follow else ""
+        self.notify(f"auto-follow: watching {n} new session{'s' if n != 1 else ''} ({rules})",
+                    markup=False, timeout=4)
+        self.pending.membership = True
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Already on the discovery screen: `l` leaves the footer.
+        return not (action == "discover" and isinstance(self.screen, DiscoverScreen))
+
+    def action_refused(self, what: str) -> None:
+        if self.read_only:
+            self.actions.refused(what)
 
     def _clock_tick(self) -> None:
         self.pending.clock = True
@@ -129,7 +217,7 @@ class AgpApp(App[None]):
         try:
             with self.batch_update():
                 for screen in self.screen_stack:
-                    if isinstance(screen, MainScreen | TreeScreen) and screen.is_mounted:
+                    if isinstance(screen, MainScreen | TreeScreen | DiscoverScreen) and screen.is_mounted:
                         screen.apply(batch)
         except Exception as exc:  # one bad render must not take the dashboard down
             self.report_error("display update failed", exc)
@@ -159,7 +247,22 @@ class AgpApp(App[None]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(read_only=self.read_only))
+
+    def run_session_command(self, action: str) -> None:
+        """A palette command: `app.X` is an app action, else the current screen's session action."""
+        if action.startswith("app."):
+            getattr(self, f"action_{action.removeprefix('app.')}")()
+            return
+        screen = self.screen
+        if isinstance(screen, SessionKeys):
+            getattr(screen, f"action_{action}")()  # read-only is checked in SessionActions
+        else:
+            self.notify("no session to act on here: go back to the table first", severity="warning")
+
+    def action_discover(self) -> None:
+        if not isinstance(self.screen, DiscoverScreen):
+            self.push_screen(DiscoverScreen())
 
     def open_tree(self, session_id: str) -> None:
         self.push_screen(TreeScreen(session_id))
@@ -182,12 +285,21 @@ def make_app(
     initial_ids: Sequence[str] = (),
     clock: Callable[[], float] | None = None,
     tick_clock: bool = True,
+    notify: NotifyOptions | None = None,
+    follow: Sequence[FollowRule] = (),
+    follow_interval: float = DEFAULT_INTERVAL,
+    discover: bool = False,
+    env: Mapping[str, str] | None = None,
 ) -> AgpApp:
     """The dashboard for `engine`; it starts the engine on mount and closes it on the way out.
 
     `clock` is the wall clock ages are measured with (the engine's, in tests a frozen one).
+    `notify` says how finished / waiting sessions are signalled, `follow` are auto-follow
+    rules scanned every `follow_interval` seconds, `discover` opens on the discovery screen,
+    `env` is the environment (TMUX, SSH_*, DISPLAY, TERM) the CLI hands down.
     """
     return AgpApp(
         engine, profile=profile, region=region, read_only=read_only, theme=theme,
         initial_ids=initial_ids, clock=clock or time.time, tick_clock=tick_clock,
+        notify=notify, follow=follow, follow_interval=follow_interval, discover=discover, env=env,
     )

@@ -1,4 +1,4 @@
-"""Command palette provider: jump to a watched session by id or agent."""
+"""Command palette providers: jump to a watched session; run a session action."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
+from agp_tui.ui.actions import STEERING_ACTIONS
 from agp_tui.ui.format import short_id, status_label
 from agp_tui.ui.text import safe_text
 
@@ -45,3 +46,44 @@ class JumpToSession(Provider):
         for sid, name, status in self._candidates()[:50]:
             yield DiscoveryHit(Content(f"jump to {short_id(sid)}  {name}  {status}"),
                                partial(app.jump_to, sid), text=f"{sid} {name}")
+
+
+# (title, what it does, screen action or app action) for the palette's action commands.
+_SESSION_COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("Pause / resume", "pause running sessions, resume paused ones (p)", "pause_resume"),
+    ("Force answer", "ask the sessions to answer now with what they have (f)", "force_answer"),
+    ("Cancel sessions", "cancel the sessions and their subagents, after asking (x)", "cancel_sessions"),
+    ("Send a message", "write a message to the sessions (m)", "message"),
+    ("Copy session id", "copy the id to the clipboard with OSC 52 (c)", "copy_id"),
+    ("Copy Agent View URL", "copy the Agent View link (C)", "copy_url"),
+    ("Open Agent View", "open the Agent View in a browser, or show the link (o)", "open_url"),
+    ("Discover sessions", "browse the organisation's sessions and add them (l)", "app.discover"),
+)
+
+
+class SessionCommands(Provider):
+    """The session actions, for the marked sessions or the highlighted one."""
+
+    def _commands(self) -> list[tuple[str, str, str]]:
+        app: AgpApp = self.app  # type: ignore[assignment]
+        out = []
+        for title, help_text, action in _SESSION_COMMANDS:
+            if action in STEERING_ACTIONS and app.read_only:
+                title += " (read-only: disabled)"
+            out.append((title, help_text, action))
+        return out
+
+    def _run(self, action: str) -> None:
+        app: AgpApp = self.app  # type: ignore[assignment]
+        app.run_session_command(action)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, help_text, action in self._commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), partial(self._run, action), help=help_text)
+
+    async def discover(self) -> Hits:
+        for title, help_text, action in self._commands():
+            yield DiscoveryHit(title, partial(self._run, action), help=help_text)

@@ -68,6 +68,19 @@ def human_count(n: int | float) -> str:
     return f"{n / 1e15:.0f}P"
 
 
+def dollars(amount: float | None) -> str:
+    """A cost cell, at most seven characters: $0.0123, $12.34, $1234, $12k; — when unknown."""
+    if amount is None:
+        return "—"
+    if amount < 1:
+        return f"${amount:.4f}"
+    if amount < 100:
+        return f"${amount:.2f}"
+    if amount < 10_000:
+        return f"${amount:.0f}"
+    return f"${human_count(amount)}"
+
+
 def human_rate(per_second: float) -> str:
     return f"{human_count(per_second)}/s"
 

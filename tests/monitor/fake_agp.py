@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
 from collections import Counter
@@ -28,6 +29,18 @@ class FakeSession:
     parent: str | None = None
     created_at: str = "2026-11-28T10:00:00Z"
     started_at: str | None = None
+    events: int = 0  # events so far; /changes serves them
+    cost: float | None = 0.01
+
+    def changes_json(self, from_index: int) -> dict[str, Any]:
+        usage = self.status_json()["usage_per_model"]
+        return {
+            "status": self.status, "error": None, "error_code": None, "answer": None, "outcome": None,
+            "metrics": {"steps": self.steps, "total_cost": self.cost,
+                        "cost_per_model": [{**u, "total_cost": self.cost} for u in usage]},
+            "new_events": [{"type": "MetricsUpdateEvent", "data": {}, "timestamp": "2026-11-28T10:00:00Z"}
+                           for _ in range(max(self.events - from_index, 0))],
+        }
 
     def status_json(self) -> dict[str, Any]:
         usage = [{"name": "holo3-1-35b-a3b", "input_tokens": self.tokens,
@@ -52,6 +65,15 @@ class FakeAgp:
         self.force: dict[str, tuple[int, dict[str, str]]] = {}  # session id -> (status, headers)
         self.auth_ok = True
         self.list_works = True
+        self.bumped = asyncio.Event()
+
+    def bump(self, s: FakeSession, *, steps: int = 1, tokens: int = 500) -> None:
+        """The agent takes a step: counters grow, and an event wakes long-polls."""
+        s.steps += steps
+        s.tokens += tokens
+        s.events += 1
+        self.bumped.set()
+        self.bumped = asyncio.Event()
 
     def add(self, **kw: Any) -> FakeSession:
         s = FakeSession(id=str(uuid.uuid4()), **kw)
@@ -95,6 +117,10 @@ class FakeAgp:
                 return httpx.Response(404, json={"detail": "Session not found"})
             if kind == "status":
                 return httpx.Response(200, json=s.status_json())
+            if kind == "events":
+                return httpx.Response(200, json={"items": [], "page": 1, "total": s.events})
+            if kind == "changes":
+                return await self._changes(s, request)
             return httpx.Response(200, json={
                 "id": s.id, "status": s.status_json(), "created_at": s.created_at,
                 "started_at": s.started_at,
@@ -103,6 +129,20 @@ class FakeAgp:
             })
         finally:
             self.in_flight[sid] -= 1
+
+    async def _changes(self, s: FakeSession, request: httpx.Request) -> httpx.Response:
+        q = request.url.params
+        start = int(q.get("from_index", 0))
+        wait = float(q.get("wait_for_seconds", 0))
+        if s.events <= start and wait > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.bumped.wait(), wait)
+        if s.events <= start:
+            return httpx.Response(204, headers={"ETag": str(start)})
+        body = s.changes_json(start)
+        if q.get("include_events") == "false":
+            body["new_events"] = []
+        return httpx.Response(200, json=body)
 
     def _list(self, request: httpx.Request) -> httpx.Response:
         q = request.url.params

@@ -224,7 +224,7 @@ async def test_budget_caps_request_rate_for_many_sessions(fake: FakeAgp) -> None
     try:
         await asyncio.sleep(1.0)
         total = sum(fake.calls.values())
-        assert 60 <= total <= 215  # burst of 100 plus ~100/s, never 300 × 50/s
+        assert 60 <= total <= 215  # burst of 100 plus ~100/s, never 300 x 50/s
     finally:
         await engine.aclose()
 
@@ -354,5 +354,87 @@ async def test_sweep_applies_offscreen_status_without_polling(fake: FakeAgp) -> 
         engine.set_focus([ids[3]], ids[3])
         fake.sessions[ids[3]].status = "idle"
         await until(lambda: fake.per_session[ids[3]] >= 2)  # on screen: fresh numbers fetched
+    finally:
+        await engine.aclose()
+
+
+async def test_on_screen_sessions_follow_changes_by_long_poll(fake: FakeAgp) -> None:
+    s = fake.add(steps=2, tokens=1000, events=5)
+    other = fake.add(steps=1, tokens=100)
+    engine = Engine(fake.client(), None, settings(long_poll_wait=5, long_poll_status_every=60.0))
+    events: list[EngineEvent] = []
+    engine.subscribe(events.append)
+    engine.set_focus([s.id], s.id)
+    await engine.start([s.id, other.id])
+    try:
+        await until(lambda: fake.calls["changes"] >= 1)
+        assert fake.calls["events"] == 1  # the cursor starts at the end of the history
+        status_polls = fake.per_session[s.id]
+        fake.bump(s)
+        await until(lambda: engine.view(s.id).steps == 3)  # type: ignore[union-attr]
+        view = engine.view(s.id)
+        assert view is not None and view.cost == pytest.approx(0.01) and view.usage[0].input_tokens == 1500
+        # The held long-poll answered at once: no /status poll was needed for the step.
+        assert fake.per_session[s.id] - status_polls <= 3  # events count + changes calls only
+        assert fake.calls["status"] < 10
+        s.status = "completed"
+        fake.bump(s, steps=0, tokens=0)
+        await until(lambda: engine.view(s.id).status_text == "completed")  # type: ignore[union-attr]
+    finally:
+        await engine.aclose()
+
+
+async def test_refresh_cuts_a_held_long_poll_short(fake: FakeAgp) -> None:
+    s = fake.add(steps=1, tokens=100)
+    engine = Engine(fake.client(), None, settings(long_poll_wait=20, long_poll_status_every=60.0))
+    engine.set_focus([s.id], s.id)
+    await engine.start([s.id])
+    try:
+        await until(lambda: fake.calls["changes"] >= 1)
+        before = fake.calls["status"]
+        engine.refresh([s.id])
+        await until(lambda: fake.calls["status"] > before, timeout=1.0)  # not after 20 s
+    finally:
+        await engine.aclose()
+
+
+async def test_finished_session_coming_on_screen_gets_its_cost_once(fake: FakeAgp) -> None:
+    s = fake.add(status="completed", steps=9, tokens=900, events=12)
+    s.cost = 0.25
+    engine, _ = await run_engine(fake, [s.id])
+    try:
+        await until(lambda: fake.per_session[s.id] >= 1)
+        assert engine.view(s.id).cost is None  # type: ignore[union-attr]
+        engine.set_focus([s.id], s.id)
+        await until(lambda: engine.view(s.id).cost == 0.25)  # type: ignore[union-attr]
+        engine.set_focus([], None)
+        engine.set_focus([s.id], s.id)
+        await asyncio.sleep(0.1)
+        assert fake.calls["changes"] == 1
+        assert engine.rollup(s.id).cost == 0.25
+    finally:
+        await engine.aclose()
+
+
+async def test_server_without_changes_falls_back_to_status_polls(fake: FakeAgp) -> None:
+    s = fake.add(steps=1, tokens=100)
+    original = fake.handle
+
+    async def no_changes(request: object) -> object:
+        import httpx
+
+        assert isinstance(request, httpx.Request)
+        if request.url.path.endswith(("/changes", "/events")):
+            return httpx.Response(404, json={"detail": "Not Found"})
+        return await original(request)
+
+    fake.handle = no_changes  # type: ignore[method-assign,assignment]
+    engine = Engine(fake.client(), None, settings())
+    engine.set_focus([s.id], s.id)
+    await engine.start([s.id])
+    try:
+        await until(lambda: fake.calls["status"] >= 5)
+        view = engine.view(s.id)
+        assert view is not None and not view.not_found and view.error_kind is None
     finally:
         await engine.aclose()

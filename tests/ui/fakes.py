@@ -63,6 +63,8 @@ class FakeSession:
     created: str = ISO_T0
     started: str | None = None
     finished: str | None = None
+    cost: float | None = None  # metrics.total_cost on /changes (None: a model is unpriced)
+    events: int = 3  # how many events the session has (/events total, /changes cursor)
 
     def status_json(self) -> dict[str, Any]:
         return {
@@ -73,6 +75,22 @@ class FakeSession:
                 for n, i, o, r in self.usage
             ],
             "subagent_session_ids": list(self.children),
+        }
+
+    def changes_json(self, from_index: int, include_events: bool) -> dict[str, Any]:
+        new = [{"type": "MetricsUpdateEvent", "data": {"metrics": {"steps": self.steps}},
+                "timestamp": self.created} for _ in range(max(self.events - from_index, 0))]
+        return {
+            "status": self.status, "started_at": self.started, "finished_at": self.finished,
+            "error": self.error, "error_code": self.error_code, "answer": None, "outcome": self.outcome,
+            "metrics": {
+                "steps": self.steps, "total_cost": self.cost,
+                "cost_per_model": [
+                    {"name": n, "input_tokens": i, "output_tokens": o, "reasoning_tokens": r}
+                    for n, i, o, r in self.usage
+                ],
+            },
+            "new_events": new if include_events else [],
         }
 
     def url(self) -> str:
@@ -146,7 +164,13 @@ class FakeAgp:
         parts = request.url.path.removeprefix("/api/v2").strip("/").split("/")
         if len(parts) >= 2 and parts[1] in self.hold:
             await self.release.wait()
-        return self(request)
+        response = self(request)
+        if response.status_code == 204 and parts[-1] == "changes":
+            # A long-poll with nothing new: hold it a little (the real server holds up to
+            # wait_for_seconds); the engine cancels it when it wants fresh data.
+            wait = float(request.url.params.get("wait_for_seconds", "0"))
+            await asyncio.sleep(min(wait, 1.0))
+        return response
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
@@ -170,6 +194,14 @@ class FakeAgp:
                 return httpx.Response(200, content=json.dumps(s.session_json()))
             if parts[2] == "status":
                 return httpx.Response(200, content=json.dumps(s.status_json()))
+            if parts[2] == "events":
+                return httpx.Response(200, json={"items": [], "page": 1, "total": s.events})
+            if parts[2] == "changes":
+                start = int(request.url.params.get("from_index", "0"))
+                if start >= s.events:
+                    return httpx.Response(204, headers={"ETag": str(start)})
+                events = request.url.params.get("include_events", "true") == "true"
+                return httpx.Response(200, content=json.dumps(s.changes_json(start, events)))
         return httpx.Response(404, json={"detail": "Not Found"})
 
     def _list(self, request: httpx.Request) -> httpx.Response:

@@ -15,17 +15,18 @@ from helpers import frame, loaded, wait_for
 from textual.pilot import Pilot
 
 from agp_tui.ui.app import AgpApp, make_app
+from agp_tui.ui.screens.discover import DiscoverScreen
 
 Snap = Callable[..., bool]
 
 
-def build(size_hint: str = "") -> tuple[AgpApp, FakeAgp]:
+def build(size_hint: str = "", read_only: bool = False) -> tuple[AgpApp, FakeAgp]:
     fake = FakeAgp()
     ids = standard_world(fake)
     fake.tree(3, [3, 2], start=100)
     engine = make_engine(fake, Clock())
     app = make_app(engine, initial_ids=ids, clock=engine._wall, tick_clock=False, profile="demo",
-                   region="eu")
+                   region="eu", read_only=read_only)
     return app, fake
 
 
@@ -37,7 +38,8 @@ def ready(then: Step | None = None) -> Step:
         app = pilot.app
         assert isinstance(app, AgpApp)
         await wait_for(pilot, lambda: app.engine.started and loaded(app.engine)
-                       and app.engine.quota is not None)
+                       and app.engine.quota is not None
+                       and all(app.engine.view(sid(n)).cost is not None for n in (2, 5)))  # type: ignore[union-attr]
         await frame(pilot)
         if then is not None:
             await then(pilot)
@@ -95,3 +97,29 @@ def test_problems_filter_80x24(snap_compare: Snap) -> None:
 
     app, _ = build()
     assert snap_compare(app, terminal_size=(80, 24), run_before=ready(problems))
+
+
+def test_discover_80x24(snap_compare: Snap) -> None:
+    async def discover(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        await pilot.press("l")
+        assert isinstance(app.screen, DiscoverScreen)
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.loads == 1)
+        await pilot.press("down", "space", "down")
+
+    app, _ = build()
+    assert snap_compare(app, terminal_size=(80, 24), run_before=ready(discover))
+
+
+def test_cancel_confirm_80x24(snap_compare: Snap) -> None:
+    async def cancel(pilot: Pilot[Any]) -> None:
+        await pilot.press("space", "down", "space", "x")
+
+    app, _ = build()
+    assert snap_compare(app, terminal_size=(80, 24), run_before=ready(cancel))
+
+
+def test_read_only_80x24(snap_compare: Snap) -> None:
+    app, _ = build(read_only=True)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=ready())

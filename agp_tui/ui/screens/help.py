@@ -18,6 +18,17 @@ KEY_HELP: tuple[tuple[str, str, str], ...] = (
     ("Sessions", "r", "refresh the marked or highlighted sessions now"),
     ("Sessions", "R", "refresh every session now"),
     ("Sessions", "enter", "open the subagent tree of the highlighted session"),
+    ("Actions", "p", "pause running sessions / resume paused ones (marked, else highlighted)"),
+    ("Actions", "f", "force answer: the session answers now with what it has"),
+    ("Actions", "x", "cancel (asks first; their subagent sessions are cancelled too)"),
+    ("Actions", "m", "send a message (multi-line; ctrl+s sends); wakes idle / paused sessions"),
+    ("Actions", "c", "copy the session id (OSC 52: works over SSH and in tmux)"),
+    ("Actions", "C", "copy the Agent View URL"),
+    ("Actions", "o", "open the Agent View in a browser (over SSH: show the link and copy it)"),
+    ("Discover", "l", "browse the organisation's sessions (also agp-tui --discover)"),
+    ("Discover", "tab / enter", "move between the filters / apply them: status, agent, group, since"),
+    ("Discover", "space a A", "mark / add the marked or highlighted / add every shown session"),
+    ("Discover", "] [", "next / previous page (50 a page)"),
     ("View", "/", "filter: words, status:x agent:x error:x id:x label:x, -term negates"),
     ("View", "esc", "close the filter and clear it / clear marks / go back"),
     ("View", "!", "problems only: failed, timed out, waiting on you, stale, not found, erroring"),
@@ -29,19 +40,23 @@ KEY_HELP: tuple[tuple[str, str, str], ...] = (
     ("Tree", "z", "fold every finished branch"),
     ("Tree", "e", "expand every branch"),
     ("Tree", "esc", "back to the table"),
-    ("App", "ctrl+p", "command palette: jump to a session by id or agent"),
+    ("App", "ctrl+p", "command palette: jump to a session by id or agent, run an action"),
     ("App", "?", "this help"),
     ("App", "q", "quit"),
 )
 
+# Keys that change sessions: disabled, and marked so here, in read-only mode.
+READ_ONLY_KEYS = frozenset({"p", "f", "x", "m"})
+
 STATUS_HELP = (
     "● running   ◌ pending/queued   ❚❚ paused   ◔ idle / awaiting tool results (waiting on you)\n"
     "✔ completed   ✘ failed   ⌛ timed out   ■ interrupted   ? unknown (shown literally)\n"
-    "upd column: time since the last good poll; !12s = stale (polls failing)"
+    "upd column: time since the last good poll; !12s = stale (polls failing)\n"
+    "cost column and detail: the API's own figure in USD (/changes metrics); — until known"
 )
 
 
-def help_table() -> Table:
+def help_table(read_only: bool = False) -> Table:
     table = Table(box=None, show_header=False, padding=(0, 2, 0, 1), expand=True)
     table.add_column("key", style="bold", no_wrap=True, width=14)
     table.add_column("action", ratio=1)
@@ -50,17 +65,27 @@ def help_table() -> Table:
         if section != last:
             table.add_row(Text(section, style="bold underline"), "")
             last = section
-        table.add_row(key, what)
+        if read_only and key in READ_ONLY_KEYS:
+            table.add_row(Text(key, style="dim strike"), Text(f"{what} — disabled: read-only", style="dim"))
+        else:
+            table.add_row(key, what)
     return table
 
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "close", "Close")]
 
+    def __init__(self, read_only: bool = False) -> None:
+        super().__init__()
+        self.read_only = read_only
+
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-dialog", classes="dialog"):
-            yield Static(Text("agp-tui keys", style="bold"), classes="dialog-title")
-            yield Static(help_table(), id="help-keys")
+            title = Text("agp-tui keys", style="bold")
+            if self.read_only:
+                title.append("   READ-ONLY: p f x m are disabled", style="bold reverse")
+            yield Static(title, classes="dialog-title")
+            yield Static(help_table(self.read_only), id="help-keys")
             yield Static(Text(STATUS_HELP), id="help-status")
             yield Static(Text("esc / ? / q closes this help", style="italic"), classes="dialog-help")
 

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from agp_tui.api.ids import InvalidSessionId
 from agp_tui.monitor.events import Connection
+from agp_tui.ui.actions import ACTION_BINDINGS, SessionKeys
 from agp_tui.ui.filtering import parse_filter
 from agp_tui.ui.modals import AddSessionsModal, ConfirmRemoveModal, describe_rejected
 from agp_tui.ui.text import safe_text
@@ -32,13 +33,12 @@ TALL_ENOUGH = 30
 SIDE_BY_SIDE = 150
 
 
-class MainScreen(Screen[None]):
-    # p f x m c C o l are reserved for session actions (pause, force answer, cancel, ...).
+class MainScreen(SessionKeys, Screen[None]):
     BINDINGS = [
         Binding("a", "add", "Add"),
-        Binding("d", "remove", "Remove"),
+        Binding("d", "remove", "Remove", show=False),
         Binding("slash", "filter", "Filter"),
-        Binding("s", "sort", "Sort"),
+        Binding("s", "sort", "Sort", show=False),
         Binding("S", "reverse_sort", "Reverse sort", show=False),
         Binding("enter", "tree", "Tree"),
         Binding("escape", "escape", "Back/clear", show=False),
@@ -47,6 +47,7 @@ class MainScreen(Screen[None]):
         Binding("space", "mark", "Mark", show=False),
         Binding("exclamation_mark", "problems", "Problems"),
         Binding("i", "toggle_detail", "Detail", show=False),
+        *ACTION_BINDINGS,
     ]
 
     def __init__(self) -> None:
@@ -67,7 +68,7 @@ class MainScreen(Screen[None]):
             yield SessionTable(app.engine, app.clock, id="sessions")
             yield DetailPane(app.engine, app.clock, id="detail")
         yield Static("", id="modeline")
-        yield Footer()
+        yield Footer(compact=True)
 
     @property
     def table(self) -> SessionTable:
@@ -163,6 +164,10 @@ class MainScreen(Screen[None]):
         self.action_tree()
 
     # -- actions -----------------------------------------------------------------------
+
+    def action_targets(self) -> list[str]:
+        """What p f x m c C o act on: the marked rows shown, else the highlighted one."""
+        return self.table.targets()
 
     def action_add(self) -> None:
         self.app.push_screen(AddSessionsModal(), self._added)

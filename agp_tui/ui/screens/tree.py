@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Static, Tree
 
+from agp_tui.ui.actions import ACTION_BINDINGS, SessionKeys
 from agp_tui.ui.format import short_id
 from agp_tui.ui.screens.main import TALL_ENOUGH
 from agp_tui.ui.text import literal
@@ -22,12 +23,13 @@ if TYPE_CHECKING:
     from agp_tui.ui.app import AgpApp
 
 
-class TreeScreen(Screen[None]):
+class TreeScreen(SessionKeys, Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("z", "fold", "Fold finished"),
         Binding("e", "expand_all", "Expand all"),
         Binding("i", "toggle_detail", "Detail", show=False),
+        *ACTION_BINDINGS,
     ]
 
     def __init__(self, root_id: str) -> None:
@@ -102,6 +104,10 @@ class TreeScreen(Screen[None]):
         if event.node.data is not None:
             self.query_one(DetailPane).show(event.node.data)
         self._report_focus()
+
+    def action_targets(self) -> list[str]:
+        node = self.session_tree.cursor_node
+        return [node.data] if node is not None and node.data is not None else []
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -16,7 +16,16 @@ from rich.text import Text
 from agp_tui.api.status import FAILED, TIMED_OUT, WAITING_ON_USER
 from agp_tui.monitor.history import TokenHistory
 from agp_tui.monitor.view import SessionView
-from agp_tui.ui.format import duration, human_count, short_id, short_model, since, status_kind, status_label
+from agp_tui.ui.format import (
+    dollars,
+    duration,
+    human_count,
+    short_id,
+    short_model,
+    since,
+    status_kind,
+    status_label,
+)
 from agp_tui.ui.sparkline import blocks_per_model, spark
 from agp_tui.ui.text import literal, safe_text
 
@@ -41,6 +50,7 @@ _SPECS: tuple[tuple[str, str, int, bool, bool, int], ...] = (
     ("output", "out", 5, True, False, 0),
     ("reasoning", "rsn", 5, True, False, 100),
     ("rate", "tokens/s per model", 16, False, True, 0),
+    ("cost", "cost", 7, True, False, 108),  # USD, the API's own figure (/changes metrics)
     ("age", "age", 4, True, False, 96),
     ("updated", "upd", 4, True, False, 0),
     ("error", "error", 14, False, True, 118),
@@ -171,6 +181,9 @@ def render_cell(
         return _pad(Text(human_count(total)), col)
     if key == "rate":
         return _pad(rates_text(history, col.width, now, style_of), col)
+    if key == "cost":
+        cost = dollars(view.cost)
+        return _pad(Text(cost, style=style_of("cell--dim") if view.cost is None else ""), col)
     if key == "age":
         return _pad(Text(duration(since(view.created_at, now))), col)
     if key == "updated":
@@ -186,9 +199,10 @@ def render_cell(
 # -- sorting ------------------------------------------------------------------------------
 
 SORT_KEYS = ("order", "id", "agent", "status", "steps", "input", "output", "reasoning", "rate",
-             "age", "updated", "error")
+             "cost", "age", "updated", "error")
 SORT_NAMES = {"order": "watchlist order", "input": "input tokens", "output": "output tokens",
-              "reasoning": "reasoning tokens", "rate": "token rate", "updated": "last update"}
+              "reasoning": "reasoning tokens", "rate": "token rate", "updated": "last update",
+              "cost": "cost (API figure)"}
 
 # Sessions that need you sort first, then trouble, then live work, then the finished.
 _STATUS_RANK = {"waiting": 0, "failed": 1, "running": 2, "pending": 3, "paused": 4,
@@ -216,6 +230,8 @@ def sort_value(key: str, view: SessionView, history: TokenHistory | None, positi
         if history is None:
             return 0.0
         return sum(history.latest_rate(m) for m in history.models())
+    if key == "cost":
+        return view.cost if view.cost is not None else -1.0
     if key == "age":
         return -(view.created_at.timestamp() if view.created_at else 0.0)
     if key == "updated":

@@ -67,11 +67,25 @@ def _kv(out: Text, key: str, value: Text | str, *, sep: str = "  ") -> None:
     out.append_text(value if isinstance(value, Text) else Text(value))
 
 
+def cost_text(cost: float | None) -> str:
+    """`$0.0123 (API figure)`; the figure is the API's `/changes` metrics, never our estimate."""
+    if cost is None:
+        return "— (API figure, not known yet)"
+    return f"${cost:.4f} (API figure)"
+
+
+def rollup_cost_text(r: Rollup) -> str:
+    if not r.cost_sessions:
+        return "— (API figure, not known yet)"
+    cover = "" if r.cost_sessions >= r.sessions else f" over {r.cost_sessions} of {r.sessions} sessions"
+    return f"${r.cost:.4f}{cover} (API figure)"
+
+
 def _rollup_text(r: Rollup) -> str:
     statuses = ", ".join(f"{n} {safe_text(s, 24)}" for s, n in sorted(r.statuses.items()))
     unknown = f", {r.unknown} not loaded" if r.unknown else ""
     return (f"{r.sessions} sessions, {r.steps} steps, {human_count(r.total_tokens)} tokens "
-            f"({statuses}{unknown})")
+            f"({statuses}{unknown}); cost {rollup_cost_text(r)}")
 
 
 class DetailPane(VerticalScroll):
@@ -126,6 +140,7 @@ class DetailPane(VerticalScroll):
                       style=self.get_component_rich_style(f"status--{kind}", partial=True))
         _kv(out, "status", status)
         _kv(out, "steps", str(view.steps) if st else "—")
+        _kv(out, "cost", cost_text(view.cost))
         _kv(out, "agent", literal(view.agent or "—", 48))
         if view.parent_id:
             _kv(out, "parent", literal(view.parent_id[:8]))

@@ -18,7 +18,7 @@ from textual.widgets.tree import TreeNode
 
 from agp_tui.monitor.engine import Engine
 from agp_tui.monitor.view import SessionView
-from agp_tui.ui.format import STATUS_KINDS, human_count, short_id, status_kind, status_symbol
+from agp_tui.ui.format import STATUS_KINDS, dollars, human_count, short_id, status_kind, status_symbol
 from agp_tui.ui.text import literal, safe_text
 
 Node = TreeNode[str | None]  # data: the session id, or None for a loading placeholder
@@ -70,11 +70,15 @@ class SessionTree(Tree[str | None]):
             out.append(f"  {safe_text(st, 24)}")
         steps = f"{view.steps} step{'' if view.steps == 1 else 's'}"
         out.append(f"  {steps}  {human_count(sum(u.total_tokens for u in view.usage))} tok")
+        if view.cost is not None:
+            out.append(f"  {dollars(view.cost)}")
         if view.child_ids:
             r = self.engine.rollup(view.id)
             live = sum(n for s, n in r.statuses.items() if status_kind(s) in ("running", "pending"))
             waiting = sum(n for s, n in r.statuses.items() if status_kind(s) == "waiting")
             extra = (f" · {live} live" if live else "") + (f" · {waiting} waiting" if waiting else "")
+            if r.cost_sessions:  # the API's figure, over the sessions whose cost is known
+                extra += f" · {dollars(r.cost)}" + ("" if r.cost_sessions >= r.sessions else "+")
             out.append(f"  ⟨{r.sessions} sessions · {r.steps} steps · {human_count(r.total_tokens)} tok"
                        f"{extra}⟩", self.style_of("node--dim"))
         return out

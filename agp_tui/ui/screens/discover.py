@@ -1,0 +1,298 @@
+"""The discovery screen (`l`, or `agp-tui --discover`): browse `GET /sessions`, add to the watchlist.
+
+Filters (status, agent, group, since) sit in one line of inputs; enter applies them. Pages
+of 50 come from a worker owned by this screen (it only calls the client and posts the page);
+the handler fills the table. Marks survive paging, so sessions from several pages can be
+added at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from rich.style import Style
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Static
+
+from agp_tui.api.errors import AgpError
+from agp_tui.api.models import Page, SessionSummary
+from agp_tui.ui.discovery import DiscoverQuery, QueryError, page_count
+from agp_tui.ui.format import STATUS_KINDS, duration, short_id, since, status_kind, status_label
+from agp_tui.ui.steering import plain_error
+from agp_tui.ui.text import literal
+from agp_tui.ui.updates import Batch
+
+if TYPE_CHECKING:
+    from agp_tui.ui.app import AgpApp
+
+FILTERS = (
+    ("status", "status: running idle …"),
+    ("agent", "agent: h/web-surfer-flash …"),
+    ("group", "group_id"),
+    ("since", "since: 1h, 2d, 2026-06-11"),
+)
+
+
+class DiscoverTable(DataTable[Text]):
+    """The listing; status colours are component classes styled in app.tcss."""
+
+    COMPONENT_CLASSES = DataTable.COMPONENT_CLASSES | {f"status--{k}" for k in STATUS_KINDS}
+
+    def style_of(self, name: str) -> Style:
+        return self.get_component_rich_style(name, partial=True)
+
+
+class PageLoaded(Message, bubble=False):
+    def __init__(self, query: DiscoverQuery, page: Page[SessionSummary]) -> None:
+        super().__init__()
+        self.request = query
+        self.page = page
+
+
+class PageFailed(Message, bubble=False):
+    def __init__(self, query: DiscoverQuery, error: AgpError) -> None:
+        super().__init__()
+        self.request = query
+        self.error = error
+
+
+class DiscoverScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("a", "add", "Add"),
+        Binding("A", "add_all", "Add all"),
+        Binding("space", "mark", "Mark", show=False),
+        Binding("right_square_bracket", "next_page", "Next", key_display="]"),
+        Binding("left_square_bracket", "prev_page", "Prev", key_display="["),
+        Binding("slash", "filters", "Filters"),
+        Binding("r", "reload", "Reload", show=False),
+        Binding("c", "copy_id", "Copy id", show=False),
+        Binding("C", "copy_url", "Copy URL", show=False),
+        Binding("o", "open_url", "Open", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="discover")
+        self.current = DiscoverQuery()
+        self.page: Page[SessionSummary] | None = None
+        self.loading = False
+        self.marked: dict[str, SessionSummary] = {}
+        self.shown: dict[str, SessionSummary] = {}
+        self.loads = 0  # pages shown, for tests
+
+    @property
+    def agp(self) -> AgpApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="discover-title")
+        with Horizontal(id="discover-filters"):
+            for name, placeholder in FILTERS:
+                yield Input(placeholder=placeholder, id=f"discover-{name}", classes="discover-filter")
+        yield Static("", id="discover-error", classes="dialog-error")
+        yield DiscoverTable(id="discover-table", cursor_type="row", zebra_stripes=False)
+        yield Footer(compact=True)
+
+    @property
+    def table(self) -> DiscoverTable:
+        return self.query_one(DiscoverTable)
+
+    def on_mount(self) -> None:
+        table = self.table
+        for key, label in (("mark", ""), ("id", "id"), ("agent", "agent"), ("status", "status"),
+                           ("age", "age"), ("message", "first message")):
+            table.add_column(label, key=key)
+        table.focus()
+        self._load(self.current)
+
+    # -- loading -------------------------------------------------------------------------
+
+    def _load(self, query: DiscoverQuery) -> None:
+        self.loading = True
+        self._title()
+        self.run_worker(self._fetch(query), name="discover-page", group="discover", exclusive=True,
+                        exit_on_error=False)
+
+    async def _fetch(self, query: DiscoverQuery) -> None:
+        """Worker: one list call, its answer posted back; never touches a widget."""
+        try:
+            page = await self.agp.engine.client.list_sessions(**query.params())
+        except AgpError as exc:
+            self.post_message(PageFailed(query, exc))
+        else:
+            self.post_message(PageLoaded(query, page))
+
+    def on_page_loaded(self, message: PageLoaded) -> None:
+        self.loading = False
+        self.current, self.page = message.request, message.page
+        self.shown = {s.id: s for s in message.page.items}
+        self.loads += 1
+        self._error("")
+        self._fill()
+
+    def on_page_failed(self, message: PageFailed) -> None:
+        self.loading = False
+        self._error(f"could not list sessions: {plain_error('list', message.error)}")
+        self._title()
+
+    def _fill(self) -> None:
+        table = self.table
+        table.clear()
+        now = self.agp.clock()
+        watched = set(self.agp.engine.watched_ids())
+        for s in self.shown.values():
+            table.add_row(*self._cells(s, s.id in watched, now), key=s.id)
+        if table.row_count:
+            table.move_cursor(row=0)
+        self._title()
+
+    def _cells(self, s: SessionSummary, watched: bool, now: float) -> list[Text]:
+        mark = ("*" if s.id in self.marked else " ") + ("✓" if watched else " ")
+        status = Text(status_label(s.status), style=self.table.style_of(f"status--{status_kind(s.status)}"))
+        message = s.first_message.message if s.first_message else ""
+        return [Text(mark, style="bold"), Text(short_id(s.id)), literal(s.agent or "—", 28), status,
+                Text(duration(since(s.created_at, now)), justify="right"), literal(message, 200)]
+
+    def _refresh_marks(self, ids: list[str] | None = None) -> None:
+        table = self.table
+        watched = set(self.agp.engine.watched_ids())
+        for sid in ids if ids is not None else list(self.shown):
+            if sid in self.shown:
+                mark = ("*" if sid in self.marked else " ") + ("✓" if sid in watched else " ")
+                table.update_cell(sid, "mark", Text(mark, style="bold"))
+
+    def apply(self, batch: Batch | None) -> None:
+        """The app's frame: the ✓ (watched) column follows the watchlist."""
+        if (batch is None or batch.membership) and self.shown:
+            self._refresh_marks()
+
+    def _title(self) -> None:
+        line = Text("Discover sessions", style="bold")
+        if self.page is not None:
+            pages = page_count(self.page.total)
+            line.append(f"   page {self.current.page} of {pages} · {self.page.total} sessions")
+        if self.marked:
+            line.append(f" · {len(self.marked)} marked")
+        if self.loading:
+            line.append(" · loading…", style="italic")
+        line.append("   ")
+        line.append_text(literal(self.current.describe(), 80, style="italic"))
+        self.query_one("#discover-title", Static).update(line)
+
+    def _error(self, text: str) -> None:
+        box = self.query_one("#discover-error", Static)
+        box.update(Text(text))
+        box.set_class(bool(text), "-shown")
+
+    # -- filters ---------------------------------------------------------------------------
+
+    def _value(self, name: str) -> str:
+        return self.query_one(f"#discover-{name}", Input).value
+
+    @on(Input.Submitted, ".discover-filter")
+    def _apply_filters(self) -> None:
+        try:
+            query = DiscoverQuery.parse(self._value("status"), self._value("agent"), self._value("group"),
+                                        self._value("since"), self.agp.clock())
+        except QueryError as exc:
+            self._error(str(exc))
+            return
+        self._error("")
+        self.table.focus()
+        self._load(query)
+
+    def action_filters(self) -> None:
+        self.query_one("#discover-status", Input).focus()
+
+    def action_back(self) -> None:
+        if isinstance(self.focused, Input):
+            self.table.focus()
+        else:
+            self.app.pop_screen()
+
+    def action_reload(self) -> None:
+        self._load(self.current)
+
+    def action_next_page(self) -> None:
+        if self.page is None or self.loading:
+            return
+        if self.current.page >= page_count(self.page.total):
+            self.notify("this is the last page", timeout=2)
+            return
+        self._load(replace(self.current, page=self.current.page + 1))
+
+    def action_prev_page(self) -> None:
+        if self.loading or self.current.page <= 1:
+            if not self.loading:
+                self.notify("this is the first page", timeout=2)
+            return
+        self._load(replace(self.current, page=self.current.page - 1))
+
+    # -- marking and adding ----------------------------------------------------------------
+
+    @property
+    def selected_id(self) -> str | None:
+        table = self.table
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return key
+
+    def targets(self) -> list[str]:
+        if self.marked:
+            return list(self.marked)
+        sel = self.selected_id
+        return [sel] if sel else []
+
+    def action_mark(self) -> None:
+        sid = self.selected_id
+        if sid is None:
+            return
+        if sid in self.marked:
+            del self.marked[sid]
+        else:
+            self.marked[sid] = self.shown[sid]
+        self._refresh_marks([sid])
+        self._title()
+
+    def action_add(self) -> None:
+        self._add(self.targets())
+
+    def action_add_all(self) -> None:
+        self._add(list(self.shown))
+
+    def _add(self, ids: list[str]) -> None:
+        if not ids:
+            self.notify("nothing to add", severity="warning", timeout=2)
+            return
+        added = self.agp.engine.add(ids)
+        known = len(ids) - len(added)
+        msg = f"watching {len(added)} new session{'s' if len(added) != 1 else ''}"
+        if known:
+            msg += f" ({known} already watched)"
+        self.notify(msg, markup=False, timeout=3)
+        self.marked.clear()
+        self._refresh_marks()
+        self._title()
+
+    # -- copy and open (from the listing: these sessions need not be watched) ------------------
+
+    def action_copy_id(self) -> None:
+        self.agp.actions.copy_ids(self.targets())
+
+    def action_copy_url(self) -> None:
+        self.agp.actions.copy_urls(self.targets(), self._urls())
+
+    def action_open_url(self) -> None:
+        self.agp.actions.open_url(self.targets(), self._urls())
+
+    def _urls(self) -> dict[str, str | None]:
+        return {s.id: s.agent_view_url for s in (*self.shown.values(), *self.marked.values())}
+
