@@ -1,4 +1,4 @@
-"""Headless commands: `status`, `ls`, `tree`, `watch`, `watchlist` (see JSON.md for --json).
+"""Headless commands: `status`, `ls`, `tree`, `watch`, `watchlist` (--json schemas in the README).
 
 They never import textual, and import the API and monitor layers only once a command
 runs, so building the parser stays cheap for every invocation, the dashboard's included.

@@ -2,7 +2,7 @@
 
 Every JSON line has `event`, `time`, `id`, `agent`, `status`, `old_status`, `steps`,
 `tokens`, `error`, `error_kind` (null when not applicable); some events add keys of
-their own (see `watch.py` and JSON.md). Lines are flushed one by one so a pipe reader
+their own (see `watch.py` and the README). Lines are flushed one by one so a pipe reader
 sees each event as it happens.
 """
 

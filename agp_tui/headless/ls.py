@@ -1,7 +1,7 @@
 """`agp-tui ls`: list sessions of the account, newest first, with the API's filters.
 
 `--json` prints an array of `{"id", "agent", "status", "created_at", "started_at",
-"finished_at", "agent_view_url", "first_message"}` (see JSON.md).
+"finished_at", "agent_view_url", "first_message"}` (see the README).
 
 Exit: 0; 1 on an API error; 2 for a bad flag or a malformed --parent id.
 """
@@ -43,7 +43,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
     p.add_argument("--parent", metavar="ID", help="only subagent sessions of this parent session")
     p.add_argument("--limit", type=_limit, default=DEFAULT_LIMIT, metavar="N",
                    help=f"at most N sessions (default {DEFAULT_LIMIT}; 0 = all)")
-    p.add_argument("--json", action="store_true", help="print a JSON array (schema in JSON.md)")
+    p.add_argument("--json", action="store_true", help="print a JSON array (schema in the README)")
     p.set_defaults(handler=handle)
 
 

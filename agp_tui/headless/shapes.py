@@ -1,4 +1,4 @@
-"""The JSON objects the headless commands print; JSON.md documents each field.
+"""The JSON objects the headless commands print; the README documents each field.
 
 Keys are stable: every key is always present (null when unknown), new keys may be added,
 none is renamed or removed without a major version. Server strings are passed through

@@ -2,7 +2,7 @@
 
 With no id, the sessions of the profile's watchlist; `-` reads ids from stdin.
 
-`--json` prints an array, one object per id in the order given (see JSON.md):
+`--json` prints an array, one object per id in the order given (see the README):
 `{"id", "agent", "status", "outcome", "steps", "tokens": {"input", "output", "reasoning",
 "total"}, "usage_per_model": [{"name", "input_tokens", "output_tokens",
 "reasoning_tokens"}], "children": [id], "error", "error_code", "parent_id", "group_id",
@@ -36,7 +36,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
     )
     p.add_argument("ids", nargs="*", metavar="ID",
                    help="session id or Agent View URL; '-' reads ids from stdin")
-    p.add_argument("--json", action="store_true", help="print a JSON array (schema in JSON.md)")
+    p.add_argument("--json", action="store_true", help="print a JSON array (schema in the README)")
     p.set_defaults(handler=handle)
 
 

@@ -8,7 +8,7 @@ Totals reuse `agp_tui.monitor.rollup`, so each session counts once.
 
 `--json` prints `{"root": node, "depth": N|null, "rollup": {...}}` where a node is
 `{"id", "agent", "status", "steps", "tokens", "error", "error_code", "lookup_error",
-"repeat", "truncated", "children": [node]}` (see JSON.md).
+"repeat", "truncated", "children": [node]}` (see the README).
 
 Exit: 0; 1 if the root (or any node) could not be read; 2 for a malformed id.
 """
@@ -63,7 +63,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
     p.add_argument("id", metavar="ID", help="the root session id or Agent View URL")
     p.add_argument("--depth", type=_depth, default=None, metavar="N",
                    help="levels of subagents to show below the root (default: all)")
-    p.add_argument("--json", action="store_true", help="print nested JSON (schema in JSON.md)")
+    p.add_argument("--json", action="store_true", help="print nested JSON (schema in the README)")
     p.set_defaults(handler=handle)
 
 

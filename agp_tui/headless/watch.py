@@ -73,7 +73,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
     p.add_argument("--interval", type=_interval, default=None, metavar="S",
                    help="poll every S seconds and print progress at most every S seconds per "
                         "session (default: the profile's poll cadence)")
-    p.add_argument("--json", action="store_true", help="print JSON lines (schema in JSON.md)")
+    p.add_argument("--json", action="store_true", help="print JSON lines (schema in the README)")
     p.set_defaults(handler=handle)
 
 

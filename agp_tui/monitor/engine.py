@@ -176,7 +176,7 @@ class Engine:
                     if t is None or summary.id not in wanted:
                         continue
                     wanted.discard(summary.id)
-                    t.apply_summary(summary)
+                    t.apply_info(summary)
                     self._emit(InfoLoaded(t.id))
                     if t.status is None:
                         self._set_status(t, SessionStatus(status=summary.status), now)
@@ -448,12 +448,11 @@ class Engine:
 
     async def _poll_loop(self, t: Tracked) -> None:
         loop = asyncio.get_running_loop()
-        first = True
         try:
             if not self._bootstrapped.is_set() and t.id not in self._focus:
                 await self._bootstrapped.wait()
-                # Status known from the listing: the first own poll can wait its turn.
-                first = t.status is None
+            # A status known already (from the bootstrap listing): the first poll waits its turn.
+            first = t.status is None or t.urgent
             while True:
                 long_poll = self._wants_long_poll(t)
                 if not first and not t.wake.is_set() and not long_poll:
@@ -493,7 +492,7 @@ class Engine:
             return
         t.status_polled_at = asyncio.get_running_loop().time()
         if load_info:
-            t.apply_session(session)
+            t.apply_info(session)
             self._emit(InfoLoaded(t.id))
         self._apply_status(t, status)
 
@@ -676,7 +675,7 @@ class Engine:
             return
         for summary in items:
             child = self._track(summary.id, watched=False, parent=parent.id)
-            child.apply_summary(summary)
+            child.apply_info(summary)
             self._emit(InfoLoaded(child.id))
 
     def _on_poll_error(self, t: Tracked, exc: AgpError) -> None:

@@ -67,24 +67,16 @@ class Tracked:
             return False
         return not (self.status is not None and self.status.terminal and self.final_left == 0)
 
-    def apply_session(self, s: Session) -> None:
+    def apply_info(self, s: Session | SessionSummary) -> None:
+        """Labels and timestamps, which the full Session and a list summary both carry."""
         self.agent = s.agent
         self.first_message = s.first_message
         self.agent_view_url = s.agent_view_url
         self.created_at = s.created_at
         self.started_at = s.started_at
         self.finished_at = s.finished_at
-        if s.parent_session_id and not self.parent_id:
+        if isinstance(s, Session) and s.parent_session_id and not self.parent_id:
             self.parent_id = s.parent_session_id
-        self.info_loaded = True
-
-    def apply_summary(self, s: SessionSummary) -> None:
-        self.agent = s.agent
-        self.first_message = s.first_message
-        self.agent_view_url = s.agent_view_url
-        self.created_at = s.created_at
-        self.started_at = s.started_at
-        self.finished_at = s.finished_at
         self.info_loaded = True
 
     def view(self) -> SessionView:

@@ -438,3 +438,20 @@ async def test_server_without_changes_falls_back_to_status_polls(fake: FakeAgp) 
         assert view is not None and not view.not_found and view.error_kind is None
     finally:
         await engine.aclose()
+
+
+async def test_large_watchlist_starts_from_list_pages_not_one_call_each(fake: FakeAgp) -> None:
+    live = [fake.add(agent=f"agent-{i}").id for i in range(30)]
+    done = fake.add(status="completed").id
+    slow = Cadence(pending=5.0, running=5.0, waiting=5.0, jitter=0.0)
+    engine, events = await run_engine(fake, [*live, done], cadence=slow, sweep=True,
+                                      sweep_interval=5.0, bootstrap_min_sessions=20)
+    try:
+        await until(lambda: all(engine.view(i).status_text == "running" for i in live))  # type: ignore[union-attr]
+        await until(lambda: engine.view(done).status_text == "completed")  # type: ignore[union-attr]
+        assert fake.calls["list"] == 1  # one page told the status and agent of all 30
+        assert fake.calls["session"] + fake.calls["status"] == 1  # only the finished one polled
+        assert engine.view(live[7]).agent == "agent-7"  # type: ignore[union-attr]
+        assert sum(isinstance(e, StatusChanged) for e in events) == 31
+    finally:
+        await engine.aclose()
