@@ -227,11 +227,11 @@ class AgpClient:
 
     async def list_session_states(
         self, *, page: int = 1, size: int = MAX_PAGE_SIZE, **filters: Any
-    ) -> Page[tuple[str, str]]:
-        """`GET /sessions` reduced to (id, status) pairs: the engine's sweeps read only these,
-        and skipping the full models (dates, messages) is most of a page's parsing cost."""
+    ) -> Page[tuple[str, str, str | None]]:
+        """`GET /sessions` reduced to (id, status, created_at text) triples: the engine's
+        sweeps read only these, and skipping the full models is most of a page's parsing."""
         items, got_page, total = await self._list_page(page, size, filters)
-        pairs: list[tuple[str, str]] = []
+        pairs: list[tuple[str, str, str | None]] = []
         for item in items:
             if not isinstance(item, dict):
                 raise BadResponse("GET /sessions: expected objects in items")
@@ -240,7 +240,8 @@ class AgpClient:
                 status = status.get("status")
             if not isinstance(sid, str) or not isinstance(status, str):
                 raise BadResponse("GET /sessions: an item lacks a string id or status")
-            pairs.append((sid, status))
+            created = item.get("created_at")
+            pairs.append((sid, status, created if isinstance(created, str) else None))
         return Page(items=tuple(pairs), page=got_page, total=total, size=max(1, min(size, MAX_PAGE_SIZE)))
 
     async def iter_sessions(

@@ -119,6 +119,7 @@ def score(
     naive = 0
     latencies: list[float] = []
     missed = 0
+    slowest: list[tuple[float, str, float]] = []  # (latency, session, seconds into the window)
     by_id: dict[str, list[tuple[float, str]]] = {}
     for mono, ev in seen:
         by_id.setdefault(ev.session_id, []).append(((mono - origin) * speed, ev.new))
@@ -135,13 +136,15 @@ def score(
                 missed += 1
             else:
                 latencies.append(max(hit - t_next, 0.0))
+                slowest.append((round(hit - t_next, 2), sid[:8], round(t_next - w0, 1)))
     latencies.sort()
 
     def pct(p: float) -> float | None:
         return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))], 2) if latencies else None
 
     return {"naive_requests": naive, "transitions": len(latencies) + missed, "missed": missed,
-            "detect_p50_s": pct(0.5), "detect_p95_s": pct(0.95)}
+            "detect_p50_s": pct(0.5), "detect_p95_s": pct(0.95),
+            "slowest_detections": sorted(slowest, reverse=True)[:5]}
 
 
 async def run_size(sim: SimProcess, plan: Plan) -> dict[str, Any]:

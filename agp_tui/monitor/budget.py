@@ -41,6 +41,7 @@ class RequestBudget:
         self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
         self._seq = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
+        self._keyed: dict[str, asyncio.Future[None]] = {}
         self.granted = 0  # requests let through, for stats and benchmarks
 
     @property
@@ -49,7 +50,7 @@ class RequestBudget:
 
     @property
     def waiting(self) -> int:
-        return sum(1 for *_, f in self._waiters if not f.done())
+        return len({id(f) for *_, f in self._waiters if not f.done()})
 
     def _refill(self) -> None:
         now = self._clock()
@@ -64,13 +65,16 @@ class RequestBudget:
         self._tokens -= 1.0
         self.granted += 1
 
-    async def acquire(self, priority: int = NORMAL) -> None:
+    async def acquire(self, priority: int = NORMAL, key: str | None = None) -> None:
+        """Wait for a slot; a waiter with a `key` can be moved up later with `promote`."""
         self._refill()
         if not self._waiters and self._can_grant():
             self._grant()
             return
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._waiters, (priority, next(self._seq), fut))
+        if key is not None:
+            self._keyed[key] = fut
         self._dispatch()
         try:
             await fut
@@ -78,6 +82,18 @@ class RequestBudget:
             if fut.done() and not fut.cancelled():
                 self.release()  # granted just as we were cancelled: give the slot back
             raise
+        finally:
+            if key is not None and self._keyed.get(key) is fut:
+                del self._keyed[key]
+
+    def promote(self, key: str, priority: int) -> None:
+        """Serve the waiter queued under `key` at `priority` (a session that turned urgent
+        while already queued must not wait behind a thousand background polls)."""
+        fut = self._keyed.get(key)
+        if fut is not None and not fut.done():
+            # The old heap entry stays; whichever is popped first grants, the other is skipped.
+            heapq.heappush(self._waiters, (priority, next(self._seq), fut))
+            self._dispatch()
 
     def release(self) -> None:
         self._in_flight -= 1
@@ -105,8 +121,8 @@ class RequestBudget:
         self._dispatch()
 
     @asynccontextmanager
-    async def slot(self, priority: int = NORMAL) -> AsyncIterator[None]:
-        await self.acquire(priority)
+    async def slot(self, priority: int = NORMAL, key: str | None = None) -> AsyncIterator[None]:
+        await self.acquire(priority, key)
         try:
             yield
         finally:

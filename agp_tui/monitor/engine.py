@@ -29,7 +29,7 @@ from typing import Any, Literal
 from agp_tui.api.client import AgpClient
 from agp_tui.api.errors import AgpError, AuthError, NotFound, RateLimited, ServerError, Unreachable
 from agp_tui.api.ids import normalize_session_id
-from agp_tui.api.models import Changes, ModelUsage, Quota, SessionStatus
+from agp_tui.api.models import Changes, ModelUsage, Quota, SessionStatus, parse_time
 from agp_tui.api.status import KNOWN, PENDING, QUEUED, RUNNING, TERMINAL
 from agp_tui.monitor import budget as prio
 from agp_tui.monitor.budget import RequestBudget
@@ -121,6 +121,7 @@ class Engine:
         self._services: list[asyncio.Task[None]] = []
         self._sweep_active = False
         self._sweep_backoff = 0
+        self._sweep_every = self.settings.sweep_interval
         self._last_success: float | None = None
         self._transport_failures = 0
         self._failing_since: float | None = None
@@ -183,6 +184,9 @@ class Engine:
                 if not page.has_more or not page.items:
                     break
                 page_no += 1
+            # The listing was a sweep: until the first real one, sessions found in it
+            # already count as watched by sweeps (no burst of full-cadence polls).
+            self._sweep_active = True
         except AgpError as exc:
             log.debug("bootstrap listing failed: %s", exc)
         finally:
@@ -318,8 +322,7 @@ class Engine:
         )
         for t in targets:
             if self._is_active(t):
-                t.urgent = True
-                t.wake.set()
+                self._hurry(t)
                 self._ensure_task(t)
         if not self._auth_ok.is_set() and self._auth_probe is not None:
             self._auth_probe.cancel()  # probe again right now
@@ -420,6 +423,12 @@ class Engine:
 
     # -- polling ----------------------------------------------------------------------
 
+    def _hurry(self, t: Tracked) -> None:
+        """Poll this session next, even if its poll is already queued at a lower priority."""
+        t.urgent = True
+        t.wake.set()
+        self._budget.promote(t.id, prio.URGENT)
+
     def _is_background(self, t: Tracked) -> bool:
         return (
             self._sweep_active and t.sweepable and t.id not in self._focus
@@ -480,7 +489,7 @@ class Engine:
         t.urgent = False
         load_info = not t.info_loaded
         try:
-            async with self._budget.slot(priority):
+            async with self._budget.slot(priority, key=t.id):
                 self.requests["poll:" + _PRIORITY_NAMES[priority]] += 1
                 if load_info:  # first sight: the full Session carries status *and* labels
                     session = await self._client.get_session(t.id)
@@ -818,7 +827,7 @@ class Engine:
     async def _sweep_loop(self) -> None:
         s = self.settings
         while s.sweep:
-            await asyncio.sleep(s.sweep_interval * (0.9 + 0.2 * self._rng.random()))
+            await asyncio.sleep(self._sweep_every * (0.9 + 0.2 * self._rng.random()))
             if self._sweep_backoff:
                 self._sweep_backoff -= 1
                 self._sweep_active = False
@@ -832,6 +841,18 @@ class Engine:
             if self._is_active(t) and t.sweepable and t.created_at is not None
             and t.status is not None and not t.status.terminal and not t.not_found
         ]
+        # A sweep stands in for the candidates' own polls, so it need not come more often
+        # than the quickest of them would: every 3 s while one has run under ten minutes,
+        # more slowly once all are long runs or waiting on someone.
+        loop_now = asyncio.get_running_loop().time()
+        quickest = min(
+            (self.settings.cadence.base_interval(
+                t.status.status if t.status else None,
+                loop_now - t.running_since if t.running_since is not None else 0.0)
+             for t in cands),
+            default=self.settings.sweep_interval,
+        )
+        self._sweep_every = max(self.settings.sweep_interval, quickest)
         if len(cands) < self.settings.sweep_min_sessions:
             self._sweep_active = False
             return
@@ -841,24 +862,33 @@ class Engine:
         # A sweep must cost far fewer requests than polling each candidate would.
         max_pages = max(1, len(cands) // 4)
         seen: dict[str, str] = {}
-        page_no = 1
+        pages = 0
+        after = oldest - timedelta(seconds=1)
         try:
             while True:
                 async with self._budget.slot(prio.URGENT):
                     self.requests["sweep"] += 1
                     page = await self._client.list_session_states(
-                        status=NON_TERMINAL, created_after=oldest - timedelta(seconds=1),
-                        created_before=newest + timedelta(seconds=1), sort="created_at",
-                        page=page_no, size=100,
+                        status=NON_TERMINAL, created_after=after,
+                        created_before=newest + timedelta(seconds=1), sort="created_at", size=100,
                     )
-                seen.update(page.items)
-                if not page.has_more or not page.items:
+                pages += 1
+                fresh = [(sid, st) for sid, st, _ in page.items if sid not in seen]
+                seen.update(fresh)
+                if not page.has_more or not fresh:
                     break
-                if page_no >= max_pages:
+                if pages >= max_pages:
                     self._sweep_active = False
                     self._sweep_backoff = 10  # the org is too busy for sweeps to pay off
                     return
-                page_no += 1
+                # Keyset paging: the next page starts after the last creation time seen, so
+                # sessions finishing meanwhile cannot shift others past a page boundary
+                # (with page numbers they would, and look finished). The millisecond of
+                # overlap re-reads ties at the boundary instead of skipping them.
+                last = parse_time(page.items[-1][2])
+                if last is None:
+                    break
+                after = last - timedelta(milliseconds=1)
         except AgpError as exc:
             self._sweep_active = False
             if isinstance(exc, AuthError) and exc.status == 401:
@@ -874,15 +904,13 @@ class Engine:
                 t.sweep_missed += 1
                 if t.sweep_missed >= 3:
                     t.sweepable = False  # listed for someone else, say; own cadence from now on
-                t.urgent = True
-                t.wake.set()
+                self._hurry(t)
             else:
                 t.sweep_missed = 0
                 if listed == t.status.status:
                     continue
                 if t.id in self._focus or t.id in self._tree_active:
-                    t.urgent = True  # on screen: fetch the fresh numbers now
-                    t.wake.set()
+                    self._hurry(t)  # on screen: fetch the fresh numbers now
                 else:
                     # Off screen the listed status is news enough; counters follow on the
                     # next background poll (history is not touched, so no false flat spot).

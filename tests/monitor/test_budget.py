@@ -68,3 +68,24 @@ def test_invalid_settings_rejected() -> None:
         RequestBudget(max_in_flight=0)
     with pytest.raises(ValueError):
         RequestBudget(max_rps=0)
+
+
+async def test_promote_moves_a_queued_waiter_ahead() -> None:
+    budget = RequestBudget(max_in_flight=1, max_rps=1000)
+    order: list[str] = []
+    await budget.acquire()  # hold the only slot
+
+    async def job(name: str, priority: int, key: str | None = None) -> None:
+        async with budget.slot(priority, key=key):
+            order.append(name)
+
+    tasks = [asyncio.create_task(job(f"bg{i}", BACKGROUND, key=f"k{i}")) for i in range(5)]
+    tasks.append(asyncio.create_task(job("focus", FOCUS)))
+    await asyncio.sleep(0.01)
+    budget.promote("k3", URGENT)
+    budget.promote("missing", URGENT)  # nothing queued under that key: no effect
+    assert budget.waiting == 6
+    budget.release()
+    await asyncio.gather(*tasks)
+    assert order == ["bg3", "focus", "bg0", "bg1", "bg2", "bg4"]
+    assert budget.in_flight == 0 and budget.granted == 7
