@@ -122,6 +122,10 @@ class Engine:
         self._sweep_active = False
         self._sweep_backoff = 0
         self._sweep_every = self.settings.sweep_interval
+        self._sweep_idle = False  # the last sweep found no candidate at all
+        self._sweep_wanted = asyncio.Event()
+        self._housekeeping_due = asyncio.Event()
+        self._failing: set[str] = set()  # sessions whose last poll failed (not 404)
         self._last_success: float | None = None
         self._transport_failures = 0
         self._failing_since: float | None = None
@@ -394,6 +398,7 @@ class Engine:
             if t.task:
                 t.task.cancel()
             del self._tracked[sid]
+            self._failing.discard(sid)
 
     def _is_active(self, t: Tracked) -> bool:
         return t.watched or t.id in self._tree_active
@@ -610,6 +615,7 @@ class Engine:
         now = self._wall()
         self._note_success(now)
         old = t.status
+        self._failing.discard(t.id)
         if t.failures or t.not_found or t.stale:
             t.failures, t.retry_after, t.not_found, t.stale = 0, None, False, False
             t.error_kind = t.error_message = None
@@ -637,6 +643,8 @@ class Engine:
         t.status = st
         if old is not None and old.status == st.status:
             return
+        if not st.terminal:
+            self._sweep_wanted.set()
         if st.status == RUNNING:
             t.running_since = asyncio.get_running_loop().time()
         if st.terminal:
@@ -699,6 +707,9 @@ class Engine:
         else:
             t.failures += 1
             t.retry_after = exc.retry_after if isinstance(exc, RateLimited | ServerError) else None
+            if t.id not in self._failing:
+                self._failing.add(t.id)
+                self._housekeeping_due.set()  # stale checks run while anything fails
         self._note_failure(exc)
         changed = (t.error_kind, t.error_message) != (kind, exc.message)
         t.error_kind, t.error_message = kind, exc.message
@@ -756,6 +767,8 @@ class Engine:
     # -- background services ----------------------------------------------------------
 
     async def _housekeeping(self) -> None:
+        """Quota, watchlist sync and stale checks, waking only when one of them is due:
+        an idle engine (everything finished) costs no CPU, which matters on shared boxes."""
         s = self.settings
         next_quota = next_sync = 0.0
         loop = asyncio.get_running_loop()
@@ -767,8 +780,18 @@ class Engine:
             if self._watchlist is not None and now_loop >= next_sync:
                 next_sync = now_loop + s.watchlist_sync_interval
                 self._sync_watchlist()
-            self._check_stale()
-            await asyncio.sleep(s.housekeeping_interval)
+            troubled = bool(self._failing) or self._failing_since is not None
+            if troubled:
+                self._check_stale()
+            wake_at = next_quota if self._auth_ok.is_set() else now_loop + s.quota_interval
+            if self._watchlist is not None:
+                wake_at = min(wake_at, next_sync)
+            if troubled:
+                wake_at = min(wake_at, now_loop + s.housekeeping_interval)
+            self._housekeeping_due.clear()
+            handle = loop.call_later(max(wake_at - loop.time(), 0.0), self._housekeeping_due.set)
+            await self._housekeeping_due.wait()  # or sooner: a poll started failing
+            handle.cancel()
 
     async def _refresh_quota(self) -> None:
         try:
@@ -827,6 +850,10 @@ class Engine:
     async def _sweep_loop(self) -> None:
         s = self.settings
         while s.sweep:
+            if not self._sweep_active and self._sweep_idle:
+                # Nothing to sweep for: sleep until a session turns non-terminal.
+                await self._sweep_wanted.wait()
+                self._sweep_wanted.clear()
             await asyncio.sleep(self._sweep_every * (0.9 + 0.2 * self._rng.random()))
             if self._sweep_backoff:
                 self._sweep_backoff -= 1
@@ -853,6 +880,7 @@ class Engine:
             default=self.settings.sweep_interval,
         )
         self._sweep_every = max(self.settings.sweep_interval, quickest)
+        self._sweep_idle = not cands
         if len(cands) < self.settings.sweep_min_sessions:
             self._sweep_active = False
             return

@@ -121,3 +121,23 @@ def test_colour_check_can_fail(home: Path, sim: Sim) -> None:
         wait_live(tmux)
         assert chromatic_colours(tmux.screen(escapes=True)) != []
         quit_cleanly(tmux)
+
+
+SPARK_BARS = set("▂▃▄▅▆▇█")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)], ids=["80x24", "200x50"])
+def test_demo_opens_live_with_moving_sparklines_and_a_manager_tree(home: Path, size: tuple[int, int]) -> None:
+    """The dashboard issue's acceptance: demo rows with sparklines at once, a manager's tree
+    with its children on enter, back on esc, a clean quit."""
+    for tmux in open_tmux(home, *size):
+        tmux.start(command(home, None, term="xterm-256color"))
+        text = tmux.wait_for(lambda t: "running" in t and any(c in t for c in SPARK_BARS),
+                             what="live rows with sparkline bars", timeout=20)
+        assert len(text.splitlines()) == size[1]
+        tmux.keys("Enter")  # the newest demo session is a manager
+        tmux.wait_for(lambda t: "subagent tree of" in t and ("└" in t or "├" in t),
+                      what="the tree with its children", timeout=20)
+        tmux.keys("Escape")
+        tmux.wait_for(lambda t: "subagent tree of" not in t and "running" in t, what="the table again")
+        quit_cleanly(tmux)
