@@ -294,8 +294,12 @@ class World:
         return list(self._ordered)
 
     def demo_session_ids(self, limit: int = 12) -> list[str]:
-        """Top-level sessions alive when the world started, newest first: what `--demo` watches."""
-        return list(self.initial_live_ids[:limit])
+        """Top-level sessions alive when the world started: what `--demo` watches. Managers
+        that already have subagents come first, so `enter` on the first row shows a tree;
+        the rest newest first."""
+        live = list(self.initial_live_ids[:limit])
+        live.sort(key=lambda sid: not self._by_id[sid].children)  # stable: newest first within
+        return live
 
     # -- creation (POST /sessions) ------------------------------------------------------------
     def create(self, request: dict[str, Any], *, queue: bool) -> SimSession:
