@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import base64
 
-from conftest import standard_world
 from fakes import Clock, FakeAgp, sid
 from helpers import running, table_of, wait_for
 from rich.style import Style
 from rich.text import Text
 from simapp import Recorder
 from textual.widgets import Static
+from ui_world import standard_world
 
 from agp_tui.ui import osc
 from agp_tui.ui.action_modals import LinkModal

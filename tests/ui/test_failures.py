@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import standard_world
 from fakes import Clock, FakeAgp, make_engine, sid
 from helpers import frame, running, wait_for
+from ui_world import standard_world
 
 from agp_tui.ui.app import make_app
 from agp_tui.ui.updates import Batch

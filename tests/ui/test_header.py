@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from conftest import standard_world
 from fakes import Clock, FakeAgp
 from helpers import frame, running, wait_for
 from textual.widgets import Static
+from ui_world import standard_world
 
 from agp_tui.monitor.events import Connection
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import HOSTILE_AGENT, standard_world
 from fakes import Clock, FakeAgp, sid
 from helpers import cell_text, frame, running, table_of, wait_for
 from textual import events
 from textual.command import CommandList
 from textual.widgets import Input
+from ui_world import HOSTILE_AGENT, standard_world
 
 from agp_tui.ui.modals import AddSessionsModal, ConfirmRemoveModal, PasteInput
 from agp_tui.ui.screens.help import KEY_HELP, HelpScreen

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from conftest import standard_world
 from fakes import Clock, FakeAgp, make_engine, sid
 from helpers import frame, loaded, wait_for
 from textual.pilot import Pilot
+from ui_world import standard_world
 
 from agp_tui.ui.app import AgpApp, make_app
 from agp_tui.ui.screens.discover import DiscoverScreen

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from conftest import standard_world
 from fakes import Clock, FakeAgp, sid
 from helpers import frame, running, table_of, wait_for
 from textual.widgets import Tree
+from ui_world import standard_world
 
 from agp_tui.ui.screens.main import MainScreen
 from agp_tui.ui.screens.tree import TreeScreen
