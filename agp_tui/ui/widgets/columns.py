@@ -18,13 +18,13 @@ from agp_tui.monitor.history import TokenHistory
 from agp_tui.monitor.view import SessionView
 from agp_tui.ui.format import (
     dollars,
-    duration,
     human_count,
     short_id,
     short_model,
     since,
     status_kind,
     status_label,
+    table_duration,
 )
 from agp_tui.ui.sparkline import blocks_per_model, spark
 from agp_tui.ui.text import literal, safe_text
@@ -185,9 +185,9 @@ def render_cell(
         cost = dollars(view.cost)
         return _pad(Text(cost, style=style_of("cell--dim") if view.cost is None else ""), col)
     if key == "age":
-        return _pad(Text(duration(since(view.created_at, now))), col)
+        return _pad(Text(table_duration(since(view.created_at, now))), col)
     if key == "updated":
-        age = duration(since(view.last_ok_at, now)) if view.last_ok_at else "—"
+        age = table_duration(since(view.last_ok_at, now)) if view.last_ok_at else "—"
         if view.stale:
             return _pad(Text("!" + age, style=style_of("cell--stale")), col)
         return _pad(Text(age), col)

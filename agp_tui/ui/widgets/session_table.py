@@ -14,6 +14,7 @@ from rich.text import Text
 from textual import events
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from agp_tui.monitor.engine import Engine
 from agp_tui.monitor.view import SessionView
@@ -196,7 +197,7 @@ class SessionTable(DataTable[Text]):
             fp = _fingerprint(text)
             if current.get(col.key) != fp:
                 current[col.key] = fp
-                self.update_cell(sid, col.key, text)
+                self._set_cell(sid, col.key, text)
                 self.cells_updated += 1
         if self.sort_key == "order" or old_view is None:
             return old_view is None
@@ -261,6 +262,19 @@ class SessionTable(DataTable[Text]):
         self.sort_key = later[0] if later else keys[0]
         self._resort_and_label()
         return self.sort_key
+
+    def _set_cell(self, row_key: str, column_key: str, value: Text) -> None:
+        """`update_cell` without its whole-table `refresh()`: only the row is repainted.
+
+        `DataTable.update_cell` refreshes the entire widget, so every visible line was sent
+        to the terminal again on each render tick — with 20 live rows about 35 KB/s, most of
+        an SSH link's load (`python -m agp_tui.bench bandwidth`). Bumping `_update_count`
+        still invalidates DataTable's render caches, exactly as `update_cell` does.
+        """
+        rk = RowKey(row_key)
+        self._data[rk][ColumnKey(column_key)] = value
+        self._update_count += 1
+        self.refresh_row(self.get_row_index(rk))
 
     def reverse_sort(self) -> None:
         self.sort_reverse = not self.sort_reverse

@@ -1,0 +1,101 @@
+"""`python -m agp_tui.bench bandwidth [--quick] [--json]`: bytes per second the dashboard
+writes to its terminal while 100 running sessions update — what an SSH link carries.
+
+A simulator runs in its own process at real speed with 100 freshly created (so running)
+sessions; the installed dashboard runs in a pseudo-terminal of 120x36 watching all of
+them, and everything it writes is counted. The first seconds (the first full paint and
+the initial fetches) are reported apart from the steady state.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import fcntl
+import json
+import os
+import select
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import time
+from typing import Any
+
+import aiohttp
+
+from agp_tui.bench._simproc import simulator
+from agp_tui.bench.engine import create_sessions
+
+BUDGET_BYTES_PER_S = 16_000  # our own target: a tenth of a slow (1.25 Mbit/s) SSH link
+COLS, ROWS = 120, 36
+WARMUP_S = 5.0
+
+
+def _run_dashboard(base_url: str, key: str, ids: list[str], seconds: float) -> dict[str, Any]:
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
+    with tempfile.TemporaryDirectory() as home:
+        env = {**os.environ, "TERM": "xterm-256color", "HOME": home,
+               "XDG_CONFIG_HOME": f"{home}/config", "XDG_DATA_HOME": f"{home}/data",
+               "COLUMNS": str(COLS), "LINES": str(ROWS)}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "agp_tui", "--base-url", base_url, "--api-key", key, *ids],
+            stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True, start_new_session=True,
+        )
+        os.close(slave)
+        began = time.monotonic()
+        warm = steady = 0
+        try:
+            while (now := time.monotonic()) - began < seconds:
+                ready, _, _ = select.select([master], [], [], 0.2)
+                if not ready:
+                    continue
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:
+                    break
+                if now - began < WARMUP_S:
+                    warm += len(chunk)
+                else:
+                    steady += len(chunk)
+        finally:
+            os.write(master, b"q")
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            os.close(master)
+    steady_s = max(seconds - WARMUP_S, 1e-9)
+    return {"first_seconds_bytes": warm, "steady_bytes": steady, "steady_seconds": round(steady_s, 1),
+            "bytes_per_s": round(steady / steady_s), "exit_code": proc.returncode}
+
+
+async def _prepare(base_url: str, key: str, n: int) -> list[str]:
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {key}"}) as http:
+        return await create_sessions(http, base_url, n)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m agp_tui.bench bandwidth", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="15 s instead of 45 s")
+    parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    parser.add_argument("--sessions", type=int, default=100)
+    args = parser.parse_args(argv)
+    seconds = 15.0 if args.quick else 45.0
+    with simulator("--seed", "3", "--sessions", "20", "--quota-limit", "100000") as sim:
+        ids = asyncio.run(_prepare(sim.base_url, sim.api_key, args.sessions))
+        result = _run_dashboard(sim.base_url, sim.api_key, ids, seconds)
+    report = {"benchmark": "bandwidth", "sessions": args.sessions, "terminal": f"{COLS}x{ROWS}",
+              **result, "budget_bytes_per_s": BUDGET_BYTES_PER_S,
+              "result": "PASS" if result["bytes_per_s"] <= BUDGET_BYTES_PER_S else "MISS"}
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(f"dashboard output with {args.sessions} running sessions at {COLS}x{ROWS}: "
+              f"{report['bytes_per_s']} bytes/s (budget <= {BUDGET_BYTES_PER_S}) {report['result']}")
+        print(f"  first {WARMUP_S:.0f} s (first paint, initial fetches): {result['first_seconds_bytes']} bytes; "
+              f"then {result['steady_bytes']} bytes in {result['steady_seconds']} s; exit {result['exit_code']}")
+    return 0
