@@ -23,7 +23,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from agp_tui.api.client import AgpClient
@@ -57,6 +57,8 @@ from agp_tui.monitor.watchlist import Watchlist
 log = logging.getLogger(__name__)
 
 NON_TERMINAL = tuple(sorted(KNOWN - TERMINAL))
+SWEEP_CHUNK = 80  # candidates per concurrently swept window (a page holds 100)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _PRIORITY_NAMES = {prio.URGENT: "urgent", prio.FOCUS: "focus", prio.NORMAL: "normal",
                    prio.BACKGROUND: "background"}
 Listener = Callable[[EngineEvent], None]
@@ -862,6 +864,36 @@ class Engine:
             if self._auth_ok.is_set():
                 await self._sweep_once()
 
+    async def _sweep_window(self, oldest: datetime, newest: datetime, count: int) -> dict[str, str] | None:
+        """(id, status) of every non-terminal session created in [oldest, newest]; None when
+        that takes more pages than polling its `count` candidates would cost requests."""
+        max_pages = max(1, count // 4)
+        seen: dict[str, str] = {}
+        pages = 0
+        after = oldest - timedelta(milliseconds=1)
+        while True:
+            async with self._budget.slot(prio.URGENT):
+                self.requests["sweep"] += 1
+                page = await self._client.list_session_states(
+                    status=NON_TERMINAL, created_after=after,
+                    created_before=newest + timedelta(milliseconds=1), sort="created_at", size=100,
+                )
+            pages += 1
+            fresh = [(sid, st) for sid, st, _ in page.items if sid not in seen]
+            seen.update(fresh)
+            if not page.has_more or not fresh:
+                return seen
+            if pages >= max_pages:
+                return None
+            # Keyset paging: the next page starts after the last creation time seen, so
+            # sessions finishing meanwhile cannot shift others past a page boundary (with
+            # page numbers they would, and look finished). The millisecond of overlap
+            # re-reads ties at the boundary instead of skipping them.
+            last = parse_time(page.items[-1][2])
+            if last is None:
+                return seen
+            after = last - timedelta(milliseconds=1)
+
     async def _sweep_once(self) -> None:
         cands = [
             t for t in self._tracked.values()
@@ -884,44 +916,31 @@ class Engine:
         if len(cands) < self.settings.sweep_min_sessions:
             self._sweep_active = False
             return
-        created = [t.created_at for t in cands if t.created_at is not None]
-        # Only the span the candidates were created in: fewer of the org's other sessions.
-        oldest, newest = min(created), max(created)
-        # A sweep must cost far fewer requests than polling each candidate would.
-        max_pages = max(1, len(cands) // 4)
+        # Candidates in creation order, in chunks that each fit a page or two: the chunks'
+        # windows are swept concurrently, so a sweep of a thousand sessions takes about one
+        # round trip, not ten in a row (detection latency), and each window holds few of
+        # the org's other sessions.
+        ordered = sorted(cands, key=lambda t: t.created_at or _EPOCH)
+        chunks = [ordered[i:i + SWEEP_CHUNK] for i in range(0, len(ordered), SWEEP_CHUNK)]
+        results = await asyncio.gather(
+            *(self._sweep_window(c[0].created_at or _EPOCH, c[-1].created_at or _EPOCH, len(c))
+              for c in chunks),
+            return_exceptions=True,
+        )
         seen: dict[str, str] = {}
-        pages = 0
-        after = oldest - timedelta(seconds=1)
-        try:
-            while True:
-                async with self._budget.slot(prio.URGENT):
-                    self.requests["sweep"] += 1
-                    page = await self._client.list_session_states(
-                        status=NON_TERMINAL, created_after=after,
-                        created_before=newest + timedelta(seconds=1), sort="created_at", size=100,
-                    )
-                pages += 1
-                fresh = [(sid, st) for sid, st, _ in page.items if sid not in seen]
-                seen.update(fresh)
-                if not page.has_more or not fresh:
-                    break
-                if pages >= max_pages:
-                    self._sweep_active = False
-                    self._sweep_backoff = 10  # the org is too busy for sweeps to pay off
-                    return
-                # Keyset paging: the next page starts after the last creation time seen, so
-                # sessions finishing meanwhile cannot shift others past a page boundary
-                # (with page numbers they would, and look finished). The millisecond of
-                # overlap re-reads ties at the boundary instead of skipping them.
-                last = parse_time(page.items[-1][2])
-                if last is None:
-                    break
-                after = last - timedelta(milliseconds=1)
-        except AgpError as exc:
-            self._sweep_active = False
-            if isinstance(exc, AuthError) and exc.status == 401:
-                self._enter_auth_error(exc)
-            return
+        for result in results:
+            if isinstance(result, AgpError):
+                self._sweep_active = False
+                if isinstance(result, AuthError) and result.status == 401:
+                    self._enter_auth_error(result)
+                return
+            if isinstance(result, BaseException):
+                raise result
+            if result is None:  # the org is too busy for sweeps to pay off
+                self._sweep_active = False
+                self._sweep_backoff = 10
+                return
+            seen.update(result)
         self._note_success(self._wall())
         self._sweep_active = True
         for t in cands:
