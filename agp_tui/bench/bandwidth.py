@@ -96,6 +96,7 @@ def main(argv: list[str]) -> int:
     else:
         print(f"dashboard output with {args.sessions} running sessions at {COLS}x{ROWS}: "
               f"{report['bytes_per_s']} bytes/s (budget <= {BUDGET_BYTES_PER_S}) {report['result']}")
-        print(f"  first {WARMUP_S:.0f} s (first paint, initial fetches): {result['first_seconds_bytes']} bytes; "
-              f"then {result['steady_bytes']} bytes in {result['steady_seconds']} s; exit {result['exit_code']}")
+        print(f"  first {WARMUP_S:.0f} s (first paint, initial fetches): "
+              f"{result['first_seconds_bytes']} bytes; then {result['steady_bytes']} bytes "
+              f"in {result['steady_seconds']} s; exit {result['exit_code']}")
     return 0
