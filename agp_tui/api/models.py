@@ -64,6 +64,16 @@ def _list(d: JsonObj, key: str) -> Sequence[Any]:
     return value if isinstance(value, list) else ()
 
 
+def _token_fields(d: JsonObj) -> dict[str, Any]:
+    """The per-model counters that usage rows and cost rows both carry (missing reads 0)."""
+    return {
+        "name": _opt_str(d, "name") or "?",
+        "input_tokens": _int(d, "input_tokens"),
+        "output_tokens": _int(d, "output_tokens"),
+        "reasoning_tokens": _int(d, "reasoning_tokens"),
+    }
+
+
 def parse_time(value: object) -> datetime | None:
     """ISO 8601 with `Z` or an offset; anything unreadable is treated as absent."""
     if not isinstance(value, str) or not value:
@@ -92,13 +102,7 @@ class ModelUsage:
     @classmethod
     def from_json(cls, raw: object) -> ModelUsage:
         d = _obj(raw, "usage_per_model[]")
-        return cls(
-            name=_opt_str(d, "name") or "?",
-            input_tokens=_int(d, "input_tokens"),
-            output_tokens=_int(d, "output_tokens"),
-            reasoning_tokens=_int(d, "reasoning_tokens"),
-            cached_tokens=_opt_int(d, "cached_tokens"),
-        )
+        return cls(**_token_fields(d), cached_tokens=_opt_int(d, "cached_tokens"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,13 +266,7 @@ class ModelCost:
     @classmethod
     def from_json(cls, raw: object) -> ModelCost:
         d = _obj(raw, "cost_per_model[]")
-        return cls(
-            name=_opt_str(d, "name") or "?",
-            input_tokens=_int(d, "input_tokens"),
-            output_tokens=_int(d, "output_tokens"),
-            reasoning_tokens=_int(d, "reasoning_tokens"),
-            total_cost=_opt_float(d, "total_cost"),
-        )
+        return cls(**_token_fields(d), total_cost=_opt_float(d, "total_cost"))
 
 
 @dataclass(frozen=True, slots=True)
