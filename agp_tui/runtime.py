@@ -5,7 +5,6 @@ Kept free of textual so the headless commands start fast.
 
 from __future__ import annotations
 
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from agp_tui.api.backend import AiohttpBackend, Backend, HttpxBackend
@@ -33,10 +32,6 @@ def region_label(base_url: str) -> str:
             return name
     parts = urlsplit(base_url)
     return parts.netloc or base_url
-
-
-def watchlist_path(settings: Settings) -> Path:
-    return settings.watchlist_path
 
 
 def make_client(
@@ -78,5 +73,5 @@ def make_engine(
     The engine polls on its own schedule, so the client's own retries are off.
     """
     client = make_client(settings, retry=RetryPolicy.off())
-    watchlist = Watchlist(watchlist_path(settings)) if persist else None
+    watchlist = Watchlist(settings.watchlist_path) if persist else None
     return Engine(client, watchlist, engine_settings(settings, **overrides))

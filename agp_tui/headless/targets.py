@@ -16,9 +16,8 @@ if TYPE_CHECKING:
 
 def open_watchlist(settings: Settings) -> Watchlist:
     from agp_tui.monitor.watchlist import Watchlist
-    from agp_tui.runtime import watchlist_path
 
-    return Watchlist(watchlist_path(settings))
+    return Watchlist(settings.watchlist_path)
 
 
 def show_warnings(watchlist: Watchlist) -> None:

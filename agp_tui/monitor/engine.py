@@ -283,11 +283,6 @@ class Engine:
         return self._wall()
 
     @property
-    def last_success_at(self) -> float | None:
-        """Wall time of the last good answer from the API, whatever the request."""
-        return self._last_success
-
-    @property
     def requests_granted(self) -> int:
         return self._budget.granted
 

@@ -458,3 +458,22 @@ async def test_large_watchlist_starts_from_list_pages_not_one_call_each(fake: Fa
         assert sum(isinstance(e, StatusChanged) for e in events) == 31
     finally:
         await engine.aclose()
+
+
+async def test_follow_children_polls_subagents_of_watched_sessions(fake: FakeAgp) -> None:
+    root = fake.add(agent="acme/manager")
+    kid = fake.add(parent=root.id, agent="worker")
+    engine, _ = await run_engine(fake, [root.id])
+    try:
+        await until(lambda: engine.children_of(root.id) == (kid.id,))
+        await asyncio.sleep(0.1)
+        assert fake.per_session[kid.id] == 0  # not followed: children wait for a tree view
+        engine.set_follow_children(True)
+        await until(lambda: fake.per_session[kid.id] >= 2)
+        engine.set_follow_children(False)
+        await asyncio.sleep(0.1)
+        polls = fake.per_session[kid.id]
+        await asyncio.sleep(0.2)
+        assert fake.per_session[kid.id] == polls
+    finally:
+        await engine.aclose()
