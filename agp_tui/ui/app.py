@@ -20,7 +20,7 @@ from textual.worker import Worker, WorkerState
 from agp_tui.monitor.engine import Engine
 from agp_tui.monitor.events import EngineEvent, StatusChanged, WatchlistChanged
 from agp_tui.monitor.follow import DEFAULT_INTERVAL, AutoFollow, FollowRule, describe_rule
-from agp_tui.ui import osc
+from agp_tui.ui import lean_output, osc
 from agp_tui.ui.actions import BrowserOpened, SessionActions, SessionKeys, SteerDone
 from agp_tui.ui.commands import JumpToSession, SessionCommands
 from agp_tui.ui.notify import Notifier, NotifyOptions
@@ -78,6 +78,7 @@ class AgpApp(App[None]):
         env: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__()
+        lean_output.install()  # partial repaints send only what changed (see lean_output.py)
         self.engine = engine
         self.profile = profile
         self.region = region

@@ -54,6 +54,7 @@ class MainScreen(SessionKeys, Screen[None]):
         super().__init__(id="main")
         self.detail_wanted: bool | None = None  # None: decided by the terminal size
         self._focus_key: tuple[tuple[str, ...], str | None] = ((), None)
+        self._modeline_text = ""
 
     @property
     def agp(self) -> AgpApp:
@@ -136,7 +137,10 @@ class MainScreen(SessionKeys, Screen[None]):
         if table.marked:
             parts.append(f"{len(table.marked)} marked")
         line = self.query_one("#modeline", Static)
-        line.update(Text("  ·  ".join(parts)))
+        text = "  ·  ".join(parts)
+        if text != self._modeline_text:  # this runs every frame: repaint only on change
+            self._modeline_text = text
+            line.update(Text(text), layout=False)  # one line, always: no layout pass
         line.set_class(bool(parts), "-shown")
 
     def on_screen_resume(self) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Sparkline, Static
+from textual.widgets import Sparkline
 
 from agp_tui.monitor.engine import Engine
 from agp_tui.monitor.history import TokenHistory
@@ -24,13 +24,14 @@ from agp_tui.ui.format import (
 )
 from agp_tui.ui.text import literal, safe_text
 from agp_tui.ui.widgets.columns import error_text
+from agp_tui.ui.widgets.lines import TextLines
 
 
 class ModelRow(Horizontal):
     """One model: its name and totals as numbers, then its token-rate `Sparkline`."""
 
     def compose(self) -> ComposeResult:
-        yield Static("", classes="model-numbers")
+        yield TextLines("", classes="model-numbers")
         yield Sparkline([], classes="model-spark")
 
     _pending: tuple[str, TokenHistory, float] | None = None
@@ -53,7 +54,7 @@ class ModelRow(Horizontal):
             text.append(f"in {human_count(usage.input_tokens):>5}  out {human_count(usage.output_tokens):>5}"
                         f"  rsn {human_count(usage.reasoning_tokens):>5}")
         text.append(f"  {human_rate(history.latest_rate(name)):>8}")
-        self.query_one(".model-numbers", Static).update(text)
+        self.query_one(".model-numbers", TextLines).update(text)
         series = history.series(name, "total", now=now)
         spark = self.query_one(Sparkline)
         if list(spark.data or []) != series:
@@ -102,9 +103,9 @@ class DetailPane(VerticalScroll):
         self.show_tree_hint = True
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="detail-info")
+        yield TextLines("", id="detail-info")
         yield Vertical(id="detail-models")
-        yield Static("", id="detail-tree")
+        yield TextLines("", id="detail-tree")
 
     def show(self, session_id: str | None) -> None:
         self.session_id = session_id
@@ -112,13 +113,13 @@ class DetailPane(VerticalScroll):
 
     def refresh_view(self) -> None:
         view = self.engine.view(self.session_id) if self.session_id else None
-        info = self.query_one("#detail-info", Static)
-        for kind in ("-error", "-waiting", "-stale"):
-            self.remove_class(kind)
+        info = self.query_one("#detail-info", TextLines)
         if view is None:
+            for kind in ("-error", "-waiting", "-stale"):
+                self.remove_class(kind)
             info.update(Text("No session selected. Press a to add session ids.", style="italic"))
             self._show_models(None)
-            self.query_one("#detail-tree", Static).update("")
+            self.query_one("#detail-tree", TextLines).update("")
             return
         now = self.clock()
         self.set_class(bool(view.stale), "-stale")
@@ -126,7 +127,7 @@ class DetailPane(VerticalScroll):
         self.set_class(bool(view.status and view.status.waiting_on_user), "-waiting")
         info.update(self._info(view, now))
         self._show_models(self.engine.history(view.id))
-        self.query_one("#detail-tree", Static).update(self._tree(view))
+        self.query_one("#detail-tree", TextLines).update(self._tree(view))
 
     def _info(self, view: SessionView, now: float) -> Text:
         out = Text(no_wrap=False, overflow="fold")

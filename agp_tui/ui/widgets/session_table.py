@@ -264,17 +264,18 @@ class SessionTable(DataTable[Text]):
         return self.sort_key
 
     def _set_cell(self, row_key: str, column_key: str, value: Text) -> None:
-        """`update_cell` without its whole-table `refresh()`: only the row is repainted.
+        """`update_cell` without its whole-table `refresh()`: only the cell is repainted.
 
         `DataTable.update_cell` refreshes the entire widget, so every visible line was sent
         to the terminal again on each render tick — with 20 live rows about 35 KB/s, most of
-        an SSH link's load (`python -m agp_tui.bench bandwidth`). Bumping `_update_count`
-        still invalidates DataTable's render caches, exactly as `update_cell` does.
+        an SSH link's load (`python -m agp_tui.bench bandwidth`). A cell region, written by
+        `lean_output`, sends just that cell. Bumping `_update_count` still invalidates DataTable's
+        render caches, exactly as `update_cell` does.
         """
         rk = RowKey(row_key)
         self._data[rk][ColumnKey(column_key)] = value
         self._update_count += 1
-        self.refresh_row(self.get_row_index(rk))
+        self.refresh_coordinate(Coordinate(self.get_row_index(rk), self.get_column_index(column_key)))
 
     def reverse_sort(self) -> None:
         self.sort_reverse = not self.sort_reverse
