@@ -1,0 +1,138 @@
+"""The lean screen writer (`agp_tui.ui.lean_output`) leaves a terminal showing exactly what
+Textual's own writer would, for fewer bytes.
+
+Everything the dashboard would write is replayed into two terminal emulators (pyte): one
+fed by our writer, one by Textual's. After every frame both terminals must hold the same
+characters with the same colours and attributes, and that must be the screen the
+compositor has in memory.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyte
+from fakes import Clock, FakeAgp, sid
+from helpers import frame, running, wait_for
+from rich.segment import Segment
+from rich.style import Style
+from textual._compositor import ChopsUpdate, CompositorUpdate
+from textual.strip import Strip
+from ui_world import standard_world
+
+from agp_tui.ui import lean_output
+
+COLS, ROWS = 120, 40
+
+
+class Terminal:
+    """A pyte screen fed with raw terminal output."""
+
+    def __init__(self) -> None:
+        self.screen = pyte.Screen(COLS, ROWS)
+        self.stream = pyte.Stream(self.screen)
+        self.bytes = 0
+
+    def feed(self, data: str) -> None:
+        self.bytes += len(data.encode())
+        self.stream.feed(data)
+
+    def cells(self) -> list[list[tuple[Any, ...]]]:
+        buf = self.screen.buffer
+        return [[(c.data, c.fg, c.bg, c.bold, c.italics, c.underscore, c.reverse)
+                 for c in (buf[y][x] for x in range(COLS))] for y in range(ROWS)]
+
+    def text(self) -> list[str]:
+        return [line.rstrip() for line in self.screen.display]
+
+
+def _chops(strip: Strip) -> ChopsUpdate:
+    return ChopsUpdate([{0: strip}], [(0, 30, 45)], [[strip.cell_length]])
+
+
+def test_a_span_in_the_middle_of_a_line_sends_only_the_overlapping_segments() -> None:
+    blue, red = Style(color="blue"), Style(color="red", bold=True)
+    strip = Strip([Segment("a" * 20, blue), Segment("b" * 20, blue), Segment("c" * 20, red),
+                   Segment("好" * 10, red)])
+    console = _console()
+    lean = lean_output.render_segments(_chops(strip), console)
+    assert "a" not in lean  # nothing left of the span is resent
+    assert lean.startswith("\x1b[1;21H")  # from the first segment that overlaps column 30
+    assert "b" * 20 in lean and "c" * 20 in lean and "好" not in lean
+    ours, theirs = Terminal(), Terminal()
+    full = _full(strip, console)
+    for term in (ours, theirs):
+        term.feed(full)
+    ours.feed(lean)
+    assert lean_output._original is not None
+    theirs.feed(lean_output._original(_chops(strip), console))
+    assert ours.cells() == theirs.cells()
+
+
+def test_colours_are_sent_once_per_run_of_equal_style() -> None:
+    grey = Style(color="grey50", bgcolor="black")
+    strip = Strip([Segment(f"{n:>5}", grey) for n in range(10)])
+    update = ChopsUpdate([{0: strip}], [(0, 0, 50)], [[50]])
+    lean = lean_output.render_segments(update, _console())
+    assert lean.count("\x1b[0;") == 1 and lean.endswith("\x1b[0m")
+    assert lean_output._original is not None
+    assert len(lean) < len(lean_output._original(update, _console())) / 3
+
+
+def test_links_keep_their_osc8_encoding() -> None:
+    link = Style(link="https://example.com/x")
+    strip = Strip([Segment("go", link), Segment(" there", Style(color="red"))])
+    lean = lean_output.render_segments(ChopsUpdate([{0: strip}], [(0, 0, 8)], [[8]]), _console())
+    assert "\x1b]8;id=" in lean and "https://example.com/x" in lean
+
+
+async def test_the_dashboard_looks_the_same_through_both_writers(fake: FakeAgp, clock: Clock) -> None:
+    """Frames of a live 120x40 dashboard, replayed through both writers into two terminals."""
+    ids = standard_world(fake)
+    ids += [fake.session(n, steps=n, status="running", usage=[("holo3-1-35b-a3b", 100 * n, 10, 0)]).id
+            for n in range(10, 40)]
+    ours, theirs = Terminal(), Terminal()
+    async with running(fake, clock, ids, (COLS, ROWS)) as (app, pilot):
+        real_display = app._display
+        console = app.console
+
+        def display(screen: Any, renderable: Any) -> None:
+            if isinstance(renderable, CompositorUpdate) and screen is app.screen and not app._batch_count:
+                ours.feed(renderable.render_segments(console))
+                if isinstance(renderable, ChopsUpdate):
+                    assert lean_output._original is not None
+                    theirs.feed(lean_output._original(renderable, console))
+                else:
+                    theirs.feed(renderable.render_segments(console))
+            real_display(screen, renderable)
+
+        app._display = display  # type: ignore[method-assign]
+        app.screen.refresh()  # a full frame first: both terminals start from the same screen
+        await frame(pilot)
+        start = ours.bytes, theirs.bytes
+        for round_ in range(1, 6):
+            for n in range(10, 40, 3):
+                s = fake.sessions[sid(n)]
+                s.steps += round_
+                s.usage = [("holo3-1-35b-a3b", 100 * n + 997 * round_, 10 * round_, 0)]
+            clock.advance(7)
+            app.engine.refresh()
+            await wait_for(pilot, lambda r=round_: app.engine.view(sid(37)).steps == 37 + r * (r + 1) // 2)  # type: ignore[union-attr]
+            await pilot.press("down")
+            await frame(pilot)
+            assert ours.cells() == theirs.cells(), f"terminals differ after round {round_}"
+            shown = [strip.text.rstrip() for strip in app.screen._compositor.render_strips()]
+            assert ours.text() == shown, f"terminal is not the compositor's screen after round {round_}"
+        ours_sent, theirs_sent = ours.bytes - start[0], theirs.bytes - start[1]
+        assert ours_sent > 0
+        assert ours_sent < theirs_sent * 0.6, (ours_sent, theirs_sent)
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(color_system="256", force_terminal=True, width=COLS)
+
+
+def _full(strip: Strip, console: Any) -> str:
+    return "\x1b[1;1H" + strip.render(console)
