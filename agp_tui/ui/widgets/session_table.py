@@ -13,6 +13,7 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.coordinate import Coordinate
+from textual.geometry import Region
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
@@ -275,7 +276,19 @@ class SessionTable(DataTable[Text]):
         rk = RowKey(row_key)
         self._data[rk][ColumnKey(column_key)] = value
         self._update_count += 1
-        self.refresh_coordinate(Coordinate(self.get_row_index(rk), self.get_column_index(column_key)))
+        self._refresh_region(self._cell_region(self.get_row_index(rk), column_key))
+
+    def _cell_region(self, row_index: int, column_key: str) -> Region:
+        """Where a cell is, in constant time. DataTable's `_get_cell_region` sums the heights
+        of all the rows above (rebuilding its row list after every update): with 1,000 rows
+        that was a millisecond per changed cell. Every row here is one line high."""
+        x = 0
+        for col in self._cols:
+            width = self.columns[ColumnKey(col.key)].get_render_width(self)
+            if col.key == column_key:
+                return Region(x, row_index + (self.header_height if self.show_header else 0), width, 1)
+            x += width
+        return Region(0, 0, 0, 0)
 
     def reverse_sort(self) -> None:
         self.sort_reverse = not self.sort_reverse
