@@ -16,6 +16,7 @@ from agp_tui import __version__
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from agp_tui.api.secret import Secret
     from agp_tui.config import CliOverrides, Settings
 
 Handler = Callable[[argparse.Namespace, "Settings"], int]
@@ -24,12 +25,20 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
+def _secret(value: str) -> Secret:
+    from agp_tui.api.secret import Secret
+
+    return Secret(value)
+
+
 def _global_options(parser: argparse.ArgumentParser, *, suppress: bool = False) -> None:
     """Global options, accepted before or after the subcommand."""
     default = argparse.SUPPRESS if suppress else None
     parser.add_argument("--base-url", metavar="URL", default=default,
                         help="API base URL, host alone or with /api/v2 (env AGP_BASE_URL)")
-    parser.add_argument("--api-key", metavar="KEY", default=default,
+    # Wrapped at parse time: the Namespace (printed by anything that shows locals) never
+    # holds the raw key.
+    parser.add_argument("--api-key", metavar="KEY", default=default, type=_secret,
                         help="API key (else H_API_KEY, HAI_API_KEY, profile, `hai login`)")
     parser.add_argument("--profile", metavar="NAME", default=default,
                         help="config profile (env AGP_PROFILE)")
@@ -194,10 +203,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from agp_tui.api.errors import AgpError, InsecureTransport
     from agp_tui.api.ids import InvalidSessionId
     from agp_tui.config import ConfigError, load_settings
+    from agp_tui.monitor.watchlist import WatchlistError
     from agp_tui.runtime import NoApiKey
 
     try:
         settings = load_settings(_overrides(args), os.environ)
+        for warning in settings.warnings:
+            print(f"agp-tui: warning: {warning}", file=sys.stderr)
         handler: Handler | None = getattr(args, "handler", None)
         if handler is not None:
             return int(handler(args, settings))
@@ -207,7 +219,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, NoApiKey, InvalidSessionId, InsecureTransport) as exc:
         print(f"agp-tui: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except AgpError as exc:  # the API answered badly or not at all: not a usage error
+    except (AgpError, WatchlistError) as exc:  # the API or the disk failed: not a usage error
         print(f"agp-tui: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

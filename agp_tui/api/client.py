@@ -23,7 +23,7 @@ from agp_tui.api.errors import AgpError, BadResponse, InsecureTransport, error_f
 from agp_tui.api.ids import normalize_session_id
 from agp_tui.api.models import Changes, Page, Quota, Session, SessionStatus, SessionSummary
 from agp_tui.api.retry import RetryPolicy, parse_retry_after
-from agp_tui.api.secret import Secret
+from agp_tui.api.secret import AuthHeaders, Secret
 
 if TYPE_CHECKING:
     import httpx
@@ -49,7 +49,7 @@ def _iso(value: datetime | str) -> str:
 def _decode(resp: RawResponse) -> Any:
     try:
         return json.loads(resp.body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nesting too deep
         snippet = resp.body[:40].decode("utf-8", "replace")
         raise BadResponse(
             f"HTTP {resp.status} body is not JSON: {snippet!r}", status=resp.status
@@ -90,12 +90,10 @@ class AgpClient:
         self._backend = backend
         self._retry = retry if retry is not None else RetryPolicy()
         self._timeout = timeout
-        self._headers: dict[str, str] = {
-            "Accept": "application/json",
-            "User-Agent": f"agp-tui/{__version__}",
-        }
-        if key:
-            self._headers["Authorization"] = f"Bearer {key.reveal()}"
+        # The key stays wrapped until a backend reads the header to send it (see AuthHeaders).
+        self._headers = AuthHeaders(
+            {"Accept": "application/json", "User-Agent": f"agp-tui/{__version__}"}, key
+        )
         self._key_bytes = key.reveal().encode() if key else b""
 
     def __repr__(self) -> str:
@@ -146,7 +144,7 @@ class AgpClient:
                     return resp
                 retry_after = parse_retry_after(resp.headers.get("Retry-After"))
                 body: object = None
-                with contextlib.suppress(ValueError, UnicodeDecodeError):
+                with contextlib.suppress(ValueError, UnicodeDecodeError, RecursionError):
                     body = json.loads(resp.body) if resp.body else None
                 err = error_for_status(resp.status, body, retry_after)
             attempt += 1

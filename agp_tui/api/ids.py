@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import uuid
+from urllib.parse import urlsplit
 
 from agp_tui.api.errors import AgpError
 
@@ -37,24 +39,63 @@ def normalize_session_id(raw: str) -> str:
         ) from None
 
 
+# Agent View pages live on H Company's platform hosts; loopback serves the simulator.
+_PLATFORM_DOMAIN = "hcompany.ai"
+
+
+def _platform_host(netloc: str) -> bool:
+    try:
+        host = urlsplit("//" + netloc).hostname or ""
+    except ValueError:  # e.g. an unbalanced "[" in what was pasted
+        return False
+    if host == _PLATFORM_DOMAIN or host.endswith("." + _PLATFORM_DOMAIN):
+        return True
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def session_id_from_token(token: str) -> str:
+    """A session id, or the id in an Agent View URL (its last path segment).
+
+    A URL on another host is refused even when it ends in a UUID: a link pasted from
+    somewhere else is not a session the user meant, and its id would be a guess.
+    Raises `InvalidSessionId`.
+    """
+    text = token.strip()
+    if "/" in text:
+        scheme, sep, rest = text.partition("://")
+        host = (rest if sep else text).split("/", 1)[0].rsplit("@", 1)[-1]
+        if (sep and scheme.lower() not in ("http", "https")) or (
+            (sep or "." in host) and not _platform_host(host)
+        ):
+            shown = text if len(text) <= 60 else text[:57] + "..."
+            raise InvalidSessionId(
+                f"{shown!r} is not an Agent View URL (expected a link on {_PLATFORM_DOMAIN})"
+            )
+    # Agent View URLs: drop ?query and #fragment, then take the last path segment.
+    candidate = re.split(r"[?#]", text, maxsplit=1)[0].rstrip("/").rsplit("/", 1)[-1]
+    return normalize_session_id(candidate)
+
+
 def parse_session_ids(text: str) -> tuple[list[str], list[str]]:
     """Split pasted text (spaces, commas, newlines) into (valid ids, rejected tokens).
 
     Agent View URLs are accepted too: the id is their last path segment.
     Duplicates are dropped, order kept.
     """
-    ids: list[str] = []
+    ids: dict[str, None] = {}  # ordered, and O(1) per duplicate check: pastes can be huge
     bad: list[str] = []
     for token in _SPLIT.split(text):
         if not token:
             continue
-        # Agent View URLs: drop ?query and #fragment, then take the last path segment.
-        candidate = re.split(r"[?#]", token, maxsplit=1)[0].rstrip("/").rsplit("/", 1)[-1]
         try:
-            sid = normalize_session_id(candidate)
+            sid = session_id_from_token(token)
         except InvalidSessionId:
             bad.append(token)
             continue
-        if sid not in ids:
-            ids.append(sid)
-    return ids, bad
+        ids.setdefault(sid)
+    return list(ids), bad

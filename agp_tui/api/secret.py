@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+
 
 class Secret:
     """Wraps a secret value so that repr(), str(), f-strings and logs print it redacted."""
@@ -39,3 +41,46 @@ class Secret:
     def __reduce__(self) -> str | tuple[object, ...]:
         # Pickling would write the key somewhere; refuse loudly instead.
         raise TypeError("Secret cannot be pickled")
+
+
+class AuthHeaders(Mapping[str, str]):
+    """Request headers whose `Authorization` is built from a `Secret` only when it is read.
+
+    The client hands this to the backend instead of a dict: a plain dict holding
+    `Bearer <key>` would be printed by anything that shows locals (Rich tracebacks with
+    `show_locals=True`, which Textual uses for crashes; debuggers; `repr` in a log line).
+    Iterating yields the real value, which is what the HTTP libraries do to send it.
+    """
+
+    __slots__ = ("_key", "_plain")
+
+    def __init__(self, plain: Mapping[str, str], key: Secret | None) -> None:
+        self._plain = dict(plain)
+        self._key = key if key else None
+
+    def __getitem__(self, name: str) -> str:
+        if self._key is not None and name == AUTHORIZATION:
+            return f"Bearer {self._key.reveal()}"
+        return self._plain[name]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._plain
+        if self._key is not None:
+            yield AUTHORIZATION
+
+    def __len__(self) -> int:
+        return len(self._plain) + (self._key is not None)
+
+    def __repr__(self) -> str:
+        shown = dict(self._plain)
+        if self._key is not None:
+            shown[AUTHORIZATION] = f"Bearer {self._key.redacted()}"
+        return f"AuthHeaders({shown!r})"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> str | tuple[object, ...]:
+        raise TypeError("AuthHeaders cannot be pickled")
+
+
+AUTHORIZATION = "Authorization"

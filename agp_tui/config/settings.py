@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
+import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -54,7 +56,8 @@ class CliOverrides:
     config_path: Path | None = None  # --config PATH
     profile: str | None = None  # --profile NAME
     base_url: str | None = None  # --base-url URL
-    api_key: str | None = field(default=None, repr=False)  # --api-key KEY; kept out of repr()
+    # --api-key KEY; the CLI wraps it at parse time, and it is kept out of repr() either way
+    api_key: Secret | str | None = field(default=None, repr=False)
     allow_insecure_http: bool | None = None  # --allow-insecure-http (None: not given)
 
 
@@ -82,6 +85,7 @@ class Settings:
     sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     config_exists: bool = False
     profiles: tuple[str, ...] = (DEFAULT_PROFILE,)  # names --profile accepts
+    warnings: tuple[str, ...] = ()  # one line each, for the CLI to print (e.g. file mode)
 
     @property
     def watchlist_path(self) -> Path:
@@ -156,8 +160,10 @@ def _select_profile(
             continue
         if value in known:
             return value, source
+        close = difflib.get_close_matches(value, known, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}? " if close else ""
         raise ConfigError(
-            source, None, f"unknown profile {value!r}; profiles in {in_file}: {listed}"
+            source, None, f"unknown profile {value!r}; {hint}profiles in {in_file}: {listed}"
         )
     if doc.default_profile is not None:
         if doc.default_profile in known:
@@ -209,7 +215,8 @@ def _resolve_api_key(
     from_profile: str,
 ) -> tuple[Secret | None, str]:
     if cli.api_key is not None:
-        return checked_key(cli.api_key, "flag --api-key", None), "flag --api-key"
+        flag = cli.api_key.reveal() if isinstance(cli.api_key, Secret) else cli.api_key
+        return checked_key(flag, "flag --api-key", None), "flag --api-key"
     for var in KEY_ENV_VARS:
         value = _env(env, var)
         if value is not None:
@@ -231,6 +238,24 @@ def _resolve_api_key(
         return checked_key(stored, str(hai_file), HAI_KEY_VAR), f"file {hai_file}"
     tried = ["--api-key", *KEY_ENV_VARS, f"profile {name!r}", str(hai_file)]
     return None, "not set; tried " + ", ".join(tried)
+
+
+def _exposed_key_warning(path: Path, doc: ConfigDocument) -> str | None:
+    """A warning when the file holds an API key and its group or others may read it.
+
+    Like ssh with a private key, but a warning rather than a refusal: the file is the
+    user's, and refusing would lock them out over a mode bit.
+    """
+    if os.name != "posix" or not any(p.api_key is not None for p, _ in doc.profiles.values()):
+        return None
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return None
+    if not mode & 0o077:
+        return None
+    return (f"{path} holds an API key and is readable by group or others (mode {mode:04o}); "
+            f"run: chmod 600 {path}")
 
 
 def _config_path(cli: CliOverrides, env: Mapping[str, str] | None) -> tuple[Path, str]:
@@ -262,6 +287,7 @@ def load_settings(cli: CliOverrides | None = None, env: Mapping[str, str] | None
     for info in declared_keys():
         if info.dotted not in _RESOLVED_ELSEWHERE:
             sources[info.dotted] = from_profile if info.dotted in present else "default"
+    exposed = _exposed_key_warning(path, doc) if exists else None
     allow_insecure_http = profile.allow_insecure_http
     if cli.allow_insecure_http is not None:
         allow_insecure_http = cli.allow_insecure_http
@@ -284,6 +310,7 @@ def load_settings(cli: CliOverrides | None = None, env: Mapping[str, str] | None
         sources=MappingProxyType(sources),
         config_exists=exists,
         profiles=_known_profiles(doc),
+        warnings=(exposed,) if exposed else (),
     )
 
 

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
-from agp_tui.api.ids import InvalidSessionId, normalize_session_id
+from agp_tui.api.ids import InvalidSessionId, session_id_from_token
 
 _SPLIT = re.compile(r"[\s,;]+")
 
@@ -43,9 +43,8 @@ class Parsed:
 
 
 def _normalize(token: str) -> str | None:
-    candidate = token.strip().rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0].split("#", 1)[0]
     try:
-        return normalize_session_id(candidate)
+        return session_id_from_token(token)  # the same rules as the dashboard's add dialog
     except InvalidSessionId:
         return None
 
@@ -173,11 +172,27 @@ def from_args_or_stdin(args: Sequence[str], *, stdin_when_empty: bool) -> Parsed
     return parse_tokens(args)
 
 
-def report_rejected(rejected: Sequence[str], limit: int = 20) -> None:
+EXPECTED = "(expected a UUID or an Agent View URL)"
+_URL_EXPECTED = "(an Agent View URL must be a link on hcompany.ai)"
+
+
+def _shown(token: str, width: int = 60) -> str:
+    return repr(token if len(token) <= width else token[: width - 3] + "...")
+
+
+def report_rejected(rejected: Sequence[str], limit: int = 3) -> None:
+    """A line per rejected token while there are few; past `limit`, one summary line.
+
+    Ten thousand pasted tokens must not become ten thousand lines that bury the one
+    saying what was added.
+    """
     from agp_tui.headless.output import err
 
-    for token in rejected[:limit]:
-        shown = token if len(token) <= 60 else token[:57] + "..."
-        err(f"not a session id: {shown!r} (expected a UUID or an Agent View URL)")
-    if len(rejected) > limit:
-        err(f"... and {len(rejected) - limit} more that are not session ids")
+    if len(rejected) <= limit:
+        for token in rejected:
+            why = _URL_EXPECTED if "://" in token else EXPECTED
+            err(f"not a session id: {_shown(token)} {why}")
+        return
+    examples = ", ".join(_shown(t, 40) for t in rejected[:limit])
+    err(f"{len(rejected)} inputs are not session ids {EXPECTED}, e.g. {examples} "
+        f"and {len(rejected) - limit} more")

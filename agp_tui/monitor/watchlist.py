@@ -8,6 +8,10 @@ what is on disk, writes atomically and releases. The cache then holds the merged
 Reads take no lock: writers only ever `os.replace` a complete file into place, so a reader
 sees either the old or the new version, never a torn one.
 
+A writer killed between creating its temp file and renaming it (SIGKILL, power loss)
+leaves a `.<name>.<random>.tmp` behind; temp files are only ever created under the lock, so
+the first mutation of each `Watchlist` deletes any it finds while holding the lock.
+
 A file we cannot parse is moved aside to `<name>.corrupt-<UTC timestamp>` (under the lock,
 after re-checking it is still corrupt) and a warning is recorded; it is never emptied or
 overwritten in place, so a hand edit gone wrong loses nothing.
@@ -174,6 +178,7 @@ class Watchlist:
         self._warned: set[str] = set()
         # flock serialises processes (and separate fds); this serialises threads sharing us.
         self._mutex = threading.Lock()
+        self._swept = False  # debris of killed writers is removed once per instance
 
     # ----------------------------------------------------------------- accessors
 
@@ -400,6 +405,8 @@ class Watchlist:
     def _mutate(self, op: Callable[[dict[str, WatchEntry]], bool]) -> None:
         """Read-modify-write under the file lock; `op` edits the dict, True if it changed."""
         with self._mutex, self._locked():
+            if not self._swept:
+                self._sweep_debris()
             entries, dropped, sig = self._read_or_quarantine()
             self._note_dropped(dropped)
             # Cache what is on disk first, so a failing op or write still leaves us current.
@@ -408,13 +415,32 @@ class Watchlist:
                 self._sig = self._write(entries)
                 self._entries = entries
 
+    def _temp_prefix(self) -> str:
+        return f".{self._path.name}."
+
+    def _sweep_debris(self) -> None:
+        """Delete temp files of writers that died mid-write. Call with the file lock held.
+
+        Only a lock holder creates temp files, so while we hold it none can be in use.
+        """
+        self._swept = True
+        prefix = self._temp_prefix()
+        try:
+            names = [e.name for e in os.scandir(self._path.parent)
+                     if e.name.startswith(prefix) and e.name.endswith(".tmp")]
+        except OSError:
+            return  # an unreadable directory will fail the write itself, with a clear message
+        for name in names:
+            with contextlib.suppress(OSError):
+                os.unlink(self._path.parent / name)
+
     def _write(self, entries: dict[str, WatchEntry]) -> _Signature:
         doc = {"version": FORMAT_VERSION, "sessions": [e.to_json() for e in entries.values()]}
         data = (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
         parent = self._path.parent
         try:
             # mkstemp creates the file 0600: a watchlist is private to its user.
-            fd, tmp_name = tempfile.mkstemp(dir=parent, prefix=f".{self._path.name}.", suffix=".tmp")
+            fd, tmp_name = tempfile.mkstemp(dir=parent, prefix=self._temp_prefix(), suffix=".tmp")
         except OSError as err:
             raise WatchlistError(f"cannot save watchlist {self._path}: {_why(err)}") from None
         try:

@@ -103,6 +103,22 @@ class AgpApp(App[None]):
         self.frames = 0  # batches rendered, for tests and benchmarks
         self._closed = False
 
+    def _fatal_error(self) -> None:
+        """Textual's crash report, minus local variables (Textual renders `show_locals=True`).
+
+        Locals can hold an API key (request headers, a pasted command line) and the report
+        is printed to the terminal and pasted into bug reports; the frames and the error
+        itself are what a report needs. Mirrors `App._fatal_error` otherwise.
+        """
+        import rich
+        from rich.segment import Segments
+        from rich.traceback import Traceback
+
+        self.bell()
+        traceback = Traceback(show_locals=False, width=None, suppress=[rich])
+        self._exit_renderables.append(Segments(self.console.render(traceback, self.console.options)))
+        self._close_messages_no_wait()
+
     # -- lifecycle -------------------------------------------------------------------------
 
     def on_mount(self) -> None:
