@@ -44,3 +44,40 @@ async def test_engine_start_failure_is_reported(fake: FakeAgp, clock: Clock, mon
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: any("cannot start" in n.message for n in app._notifications))
         assert app.is_running
+
+
+async def test_a_watchlist_that_cannot_be_written_is_a_message_not_a_crash(
+    fake: FakeAgp, clock: Clock, tmp_path: Any, monkeypatch: Any
+) -> None:
+    """A full disk while adding or removing from the dashboard: one toast, nothing changes."""
+    import errno
+
+    import agp_tui.monitor.watchlist as store
+    from agp_tui.ui.modals import AddSessionsModal, ConfirmRemoveModal
+
+    ids = standard_world(fake)
+    watchlist = store.Watchlist(tmp_path / "watchlist.json")
+    watchlist.add(ids)
+    engine = make_engine(fake, clock)
+    engine._watchlist = watchlist  # the fake engine, over a real file on disk
+    app = make_app(engine, clock=clock, tick_clock=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: engine.started and len(engine.watched_ids()) == len(ids))
+        await frame(pilot)
+        before = (tmp_path / "watchlist.json").read_bytes()
+
+        def disk_full(*args: Any, **kw: Any) -> Any:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        monkeypatch.setattr(store.tempfile, "mkstemp", disk_full)
+        await pilot.press("a")
+        assert isinstance(app.screen, AddSessionsModal)
+        await pilot.press(*sid(77), "enter")
+        await wait_for(pilot, lambda: any("No space left" in n.message for n in app._notifications))
+        assert app.is_running and sid(77) not in engine.watched_ids()
+        await pilot.press("d")
+        assert isinstance(app.screen, ConfirmRemoveModal)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: sum("No space left" in n.message for n in app._notifications) == 2)
+        assert app.is_running and engine.watched_ids() == ids
+        assert (tmp_path / "watchlist.json").read_bytes() == before

@@ -23,6 +23,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from agp_tui.api.errors import AgpError
 from agp_tui.api.models import Page, SessionSummary
+from agp_tui.monitor.watchlist import WatchlistError
 from agp_tui.ui.discovery import DiscoverQuery, QueryError, page_count
 from agp_tui.ui.format import STATUS_KINDS, duration, short_id, since, status_kind, status_label
 from agp_tui.ui.steering import plain_error
@@ -272,7 +273,11 @@ class DiscoverScreen(Screen[None]):
         if not ids:
             self.notify("nothing to add", severity="warning", timeout=2)
             return
-        added = self.agp.engine.add(ids)
+        try:
+            added = self.agp.engine.add(ids)
+        except WatchlistError as exc:  # a full disk, a read-only file: say so, keep the marks
+            self.notify(str(exc), title="Not added", severity="error", markup=False)
+            return
         known = len(ids) - len(added)
         msg = f"watching {len(added)} new session{'s' if len(added) != 1 else ''}"
         if known:

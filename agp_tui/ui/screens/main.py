@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from agp_tui.api.ids import InvalidSessionId
 from agp_tui.monitor.events import Connection
+from agp_tui.monitor.watchlist import WatchlistError
 from agp_tui.ui.actions import ACTION_BINDINGS, SessionKeys
 from agp_tui.ui.filtering import parse_filter
 from agp_tui.ui.modals import AddSessionsModal, ConfirmRemoveModal, describe_rejected
@@ -182,7 +183,7 @@ class MainScreen(SessionKeys, Screen[None]):
         ids, bad = result
         try:
             added = self.agp.engine.add(ids)
-        except InvalidSessionId as exc:  # parse_session_ids already checked; kept for safety
+        except (InvalidSessionId, WatchlistError) as exc:  # a full disk, a read-only file
             self.notify(str(exc), title="Not added", severity="error", markup=False)
             return
         known = len(ids) - len(added)
@@ -208,7 +209,11 @@ class MainScreen(SessionKeys, Screen[None]):
 
         def done(confirmed: bool | None) -> None:
             if confirmed:
-                removed = engine.remove(ids)
+                try:
+                    removed = engine.remove(ids)
+                except WatchlistError as exc:  # nothing changed: the file could not be written
+                    self.notify(str(exc), title="Not removed", severity="error", markup=False)
+                    return
                 self.table.forget(removed)
                 self.table.sync(None)
                 self.notify(f"stopped watching {len(removed)} session{'s' if len(removed) != 1 else ''}")
