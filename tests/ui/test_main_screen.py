@@ -287,3 +287,53 @@ async def test_palette_jumps_to_a_session(fake: FakeAgp, clock: Clock) -> None:
         await pilot.pause()
         assert isinstance(app.screen, MainScreen)
         assert table_of(app).selected_id == sid(6)
+
+
+async def test_what_is_painted_follows_the_data_through_cursor_moves(fake: FakeAgp, clock: Clock) -> None:
+    """Changed rows' cached renders are dropped; unchanged ones are reused (SessionTable
+    keeps DataTable's render caches across data updates): the screen never shows old data."""
+    ids = [fake.session(n, steps=n, usage=[("holo3-1-35b-a3b", 100 * n, 10, 0)]).id for n in range(1, 41)]
+    async with running(fake, clock, ids, (80, 24)) as (app, pilot):
+
+        def painted_steps(n: int) -> str:
+            lines = [strip.text for strip in app.screen._compositor.render_strips()]
+            line = next(ln for ln in lines if sid(n)[:8] in ln)
+            return line.split()[line.split().index(sid(n)[:8]) + 4]  # after id, agent, glyph, status
+
+        await pilot.press("down", "down")
+        for round_ in range(1, 4):
+            for n in (1, 3, 5):
+                fake.sessions[sid(n)].steps = 100 * round_ + n
+            clock.advance(3)
+            app.engine.refresh()
+            await wait_for(pilot, lambda r=round_: app.engine.view(sid(5)).steps == 100 * r + 5)  # type: ignore[union-attr]
+            await frame(pilot)
+            await pilot.press("up" if round_ % 2 else "down")  # re-render the cursor rows from cache
+            await frame(pilot)
+            assert [painted_steps(n) for n in (1, 2, 3, 5)] == [str(100 * round_ + 1), "2",
+                                                                 str(100 * round_ + 3), str(100 * round_ + 5)]
+
+
+async def test_cell_fast_path_renders_what_datatable_would(fake: FakeAgp, clock: Clock) -> None:
+    """SessionTable._render_cell's shortcut is segment-for-segment DataTable's renderer, for
+    every cell of the standard world (hostile strings included), under and off the cursor."""
+    from textual.widgets import DataTable
+
+    ids = standard_world(fake)
+    for width, height in ((80, 24), (200, 50)):
+        async with running(fake, clock, ids, (width, height)) as (app, pilot):
+            table = table_of(app)
+            await pilot.press("down")
+            base = table.rich_style
+            compared = 0
+            for row in range(table.row_count):
+                for col, column in enumerate(table.ordered_columns):
+                    w = column.get_render_width(table)
+                    for cursor, hover in ((False, False), (True, False), (False, True)):
+                        table._cell_render_cache.clear()
+                        ours = table._render_cell(row, col, base, w, cursor, hover)
+                        table._cell_render_cache.clear()
+                        theirs = DataTable._render_cell(table, row, col, base, w, cursor, hover)
+                        assert ours == theirs, (row, column.key, cursor, hover)
+                        compared += 1
+            assert compared == table.row_count * len(table.ordered_columns) * 3

@@ -7,8 +7,11 @@ differ; rows are added and removed by key; the cursor stays on the same session.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
+from typing import Any
 
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
@@ -35,6 +38,10 @@ from agp_tui.ui.widgets.columns import (
 
 _CellKey = tuple[str, str, tuple[object, ...]]
 CLOCK_ROWS_PER_TICK = 200
+# A sorted table re-sorts for data changes at most this often (s): rows do not jump under
+# the cursor several times a second, and a re-sort (every row re-rendered) costs ~25 ms
+# with 1,000 rows. Sorting by key, adding or removing rows re-sorts at once.
+RESORT_INTERVAL = 2.0
 
 
 def _fingerprint(text: Text) -> _CellKey:
@@ -65,6 +72,9 @@ class SessionTable(DataTable[Text]):
         self._position: dict[str, int] = {}
         self._styles: dict[str, Style] = {}
         self.cells_updated = 0  # for tests: how many update_cell calls were made
+        self._changed_rows: set[RowKey] = set()  # whose render caches are out of date
+        self._resort_due = False  # data moved a row's sort value since the last sort
+        self._sorted_at = 0.0
         self._clock_offset = 0
 
     # -- layout -----------------------------------------------------------------------
@@ -174,7 +184,9 @@ class SessionTable(DataTable[Text]):
                 view = engine.view(sid) if sid not in done else None
                 if view is not None:
                     reorder |= self._show(view, now, TIME_COLUMNS)
-        if reorder:
+        self._drop_render_caches()
+        self._resort_due |= reorder
+        if self._resort_due and (everything or time.monotonic() - self._sorted_at >= RESORT_INTERVAL):
             self._sort()
         self._restore_cursor(selected)
 
@@ -238,6 +250,7 @@ class SessionTable(DataTable[Text]):
             return (0, sort_value(self.sort_key, view, self.engine.history(sid), pos), pos)
 
         self.sort("id", key=key, reverse=self.sort_reverse)
+        self._resort_due, self._sorted_at = False, time.monotonic()
 
     def _restore_cursor(self, selected: str | None) -> None:
         if selected is None or selected not in self._shown:
@@ -270,13 +283,77 @@ class SessionTable(DataTable[Text]):
         `DataTable.update_cell` refreshes the entire widget, so every visible line was sent
         to the terminal again on each render tick — with 20 live rows about 35 KB/s, most of
         an SSH link's load (`python -m agp_tui.bench bandwidth`). A cell region, written by
-        `lean_output`, sends just that cell. Bumping `_update_count` still invalidates DataTable's
-        render caches, exactly as `update_cell` does.
+        `lean_output`, sends just that cell. It also bumps `_update_count`, which is part
+        of every DataTable render-cache key: with data arriving several times a second no
+        rendered cell survived to the next keypress, and scrolling 1,000 rows re-rendered
+        every visible cell (~40 ms). Instead the caches of the changed rows are dropped
+        once per batch (`_drop_render_caches`).
         """
         rk = RowKey(row_key)
         self._data[rk][ColumnKey(column_key)] = value
-        self._update_count += 1
+        self._changed_rows.add(rk)
         self._refresh_region(self._cell_region(self.get_row_index(rk), column_key))
+
+    def _drop_render_caches(self) -> None:
+        """Forget DataTable's rendered lines and cells of the rows changed since last time.
+
+        DataTable keys its caches by (row key | row index | line y, ..., update count);
+        everything else in them is still what the screen shows. Scanning the caches
+        (at most ~13,000 keys) once per batch costs about a millisecond.
+        """
+        rows = self._changed_rows
+        if not rows:
+            return
+        indices = {self.get_row_index(rk) for rk in rows if rk in self.rows}
+        lines = {i + (self.header_height if self.show_header else 0) for i in indices}
+        caches: list[tuple[Any, int, set[Any]]] = [
+            (self._cell_render_cache, 0, rows), (self._row_render_cache, 0, rows),
+            (self._line_cache, 0, lines), (self._row_renderable_cache, 1, indices),
+        ]
+        for cache, position, wanted in caches:
+            for key in [k for k in cache.keys() if k[position] in wanted]:  # noqa: SIM118 (no __iter__)
+                cache.discard(key)
+        rows.clear()
+
+    def _render_cell(
+        self, row_index: int, column_index: int, base_style: Style, width: int,
+        cursor: bool = False, hover: bool = False,
+    ) -> list[list[Segment]]:
+        """DataTable's cell renderer, with a fast path for our one-line `Text` cells.
+
+        DataTable renders every cell through `Console.render_lines(Styled(Padding(cell)))`,
+        ~0.1 ms a cell: a re-sort or a scroll of 1,000 rows re-renders ~300 visible cells,
+        which was most of a keypress's latency. A one-line Text needs only its wrap to the
+        width, its segments and the two styles; `test_cell_fast_path_renders_what_datatable_would`
+        checks the output is segment-for-segment what DataTable produces.
+        """
+        if row_index < 0 or column_index < 0 or self.cell_padding or self.fixed_rows or self.fixed_columns:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        row_key = self._row_locations.get_key(row_index)
+        column_key = self._column_locations.get_key(column_index)
+        if row_key is None or column_key is None:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        cache_key = (row_key, column_key, base_style, cursor, hover, self._show_hover_cursor,
+                     self._update_count, self._pseudo_class_state)
+        cached = self._cell_render_cache.get(cache_key)
+        if cached is not None:
+            return cached
+        cell = self._data[row_key].get(column_key)
+        if not isinstance(cell, Text) or self.rows[row_key].height != 1:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        component_style, post_style = self._get_styles_to_render_cell(
+            False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
+            self.cursor_foreground_priority == "css", self.cursor_background_priority == "css",
+        )
+        pre_style = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component_style
+        console = self.app.console
+        wrapped = cell.wrap(console, width, justify=cell.justify or "default",
+                            overflow=cell.overflow or "fold", no_wrap=True)
+        segments = wrapped[0].render(console, end="") if wrapped else []
+        styled = Segment.apply_style(segments, pre_style, post_style)
+        lines = [Segment.adjust_line_length(list(styled), width)]
+        self._cell_render_cache[cache_key] = lines
+        return lines
 
     def _cell_region(self, row_index: int, column_key: str) -> Region:
         """Where a cell is, in constant time. DataTable's `_get_cell_region` sums the heights
