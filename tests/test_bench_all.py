@@ -1,0 +1,46 @@
+"""`python -m agp_tui.bench all` summarises every suite under the keys the README promises."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agp_tui.bench.all import summarize
+
+ISSUE_KEYS = {"ui_cpu_pct_100", "ui_cpu_pct_1000", "ui_key_p95_ms_1000", "ui_rss_mb_1000",
+              "startup_demo_s", "startup_status_s", "bandwidth_bytes_per_s_100"}
+
+
+def _suites(**over: Any) -> dict[str, dict[str, Any]]:
+    suites: dict[str, dict[str, Any]] = {
+        "sim": {"status_polls_per_s": 9000.0, "budget_per_s": 500, "result": "PASS"},
+        "startup": {"startup_status_s": 0.22, "budget_s": 0.3, "within_budget": True,
+                    "interpreter_floor_s": 0.02,
+                    "demo": {"budget_s": 1.0, "within_budget": True}, "startup_demo_s": 0.6},
+        "bandwidth": {"bytes_per_s": 3100, "budget_bytes_per_s": 5000, "result": "PASS"},
+        "engine": {"runs": [{"sessions": 100, "requests_ratio_vs_naive": 0.2, "naive_requests": 5000,
+                             "detect_p95_s": 3.1, "cpu_factor_vs_floor": 1.0,
+                             "floor_cpu_ms_per_poll": 0.7}]},
+        "ui": {"ui_cpu_pct_100": 3.0, "ui_cpu_pct_1000": 6.0, "ui_key_p95_ms_1000": 61.0,
+               "ui_rss_mb_1000": 83.0,
+               "budgets": {"ui_cpu_pct_100": 10.0, "ui_cpu_pct_1000": 25.0, "ui_key_p95_ms_1000": 50.0,
+                           "ui_rss_mb_1000": 150.0},
+               "verdicts": {"ui_cpu_pct_100": "PASS", "ui_cpu_pct_1000": "PASS",
+                            "ui_key_p95_ms_1000": "MISS", "ui_rss_mb_1000": "PASS"}},
+    }
+    suites.update(over)
+    return suites
+
+
+def test_every_headline_key_is_reported_with_its_budget_and_verdict() -> None:
+    rows = summarize(_suites())
+    assert ISSUE_KEYS <= rows.keys()
+    assert {"engine_requests_ratio_100", "engine_detect_p95_s_100", "engine_cpu_factor_100"} <= rows.keys()
+    assert rows["ui_key_p95_ms_1000"] == {"value": 61.0, "budget": "<= 50.0", "baseline": "",
+                                          "result": "MISS"}
+    assert rows["startup_status_s"]["baseline"] == "bare interpreter 0.02 s"
+    assert rows["engine_cpu_factor_100"]["baseline"].startswith("bare aiohttp loop")
+
+
+def test_a_suite_that_failed_to_run_drops_its_figures_but_not_the_others() -> None:
+    rows = summarize(_suites(ui={"error": "exit 1: boom"}))
+    assert "ui_cpu_pct_100" not in rows and "startup_demo_s" in rows
