@@ -34,9 +34,9 @@ from agp_tui.api.client import AgpClient
 from agp_tui.api.retry import RetryPolicy
 from agp_tui.api.status import RUNNING, TERMINAL
 from agp_tui.bench._simproc import SimProcess, simulator
-from agp_tui.monitor.cadence import Cadence
 from agp_tui.monitor.engine import Engine, EngineSettings
 from agp_tui.monitor.events import EngineEvent, StatusChanged
+from agp_tui.monitor.timescale import time_scaled
 
 NAIVE_INTERVAL = 3.0
 ON_SCREEN = 15
@@ -55,21 +55,8 @@ class Plan:
 
 
 def scaled(speed: float) -> EngineSettings:
-    """Default settings with every duration divided by `speed` and the rate multiplied."""
-    base, c = EngineSettings(), Cadence()
-    cadence = replace(
-        c, pending=c.pending / speed, running=c.running / speed, running_slow=c.running_slow / speed,
-        slow_after=c.slow_after / speed, waiting=c.waiting / speed, final_fetch=c.final_fetch / speed,
-        background_max=c.background_max / speed, error_base=c.error_base / speed,
-        error_max=c.error_max / speed,
-    )
-    return replace(
-        base, cadence=cadence, max_rps=base.max_rps * speed, bucket_seconds=base.bucket_seconds / speed,
-        sweep_interval=base.sweep_interval / speed, stale_after=base.stale_after / speed,
-        quota_interval=base.quota_interval / speed,
-        housekeeping_interval=max(base.housekeeping_interval / speed, 0.02),
-        watchlist_sync_interval=3600.0, seed=1,
-    )
+    """Default settings on a clock `speed` times faster (see `monitor/timescale.py`)."""
+    return replace(time_scaled(EngineSettings(), speed), seed=1)
 
 
 async def create_sessions(http: aiohttp.ClientSession, base: str, n: int) -> list[str]:

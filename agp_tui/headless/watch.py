@@ -10,6 +10,9 @@ watches the profile's watchlist; `-` reads ids from stdin.
 A refused key, or a server that cannot be reached before any answer came, ends the watch
 with one line on stderr and exit 1; once answers came, outages are reported and waited out.
 
+`--time-scale X` is for servers whose clock runs X times faster (`agp-tui sim --speed X`,
+as the soak tests run it): the engine's intervals, backoffs and thresholds are divided by X.
+
 Exit codes: 0 when all settled, or 1 if a session could not be read (not found, or a
 403/400 that retrying cannot fix). With `--exit-status`, like `gh run watch --exit-status`,
 the outcome decides, worst first: 1 a session failed (or could not be read), 3 timed out,
@@ -74,6 +77,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
                    help="poll every S seconds and print progress at most every S seconds per "
                         "session (default: the profile's poll cadence)")
     p.add_argument("--json", action="store_true", help="print JSON lines (schema in the README)")
+    p.add_argument("--time-scale", type=_interval, default=1.0, metavar="X",
+                   help="the server's clock runs X times faster than ours (a simulator run with "
+                        "--speed X): every poll interval, backoff, stale threshold and the "
+                        "progress throttle is divided by X (default 1)")
     p.set_defaults(handler=handle)
 
 
@@ -102,12 +109,18 @@ def handle(args: argparse.Namespace, settings: Settings) -> int:
     if not ids:
         err("nothing to watch: pass session ids, or add some with `agp-tui watchlist add ID`")
         return EXIT_USAGE
-    throttle = args.interval if args.interval is not None else settings.poll.running
+    speed: float = args.time_scale
+    throttle = (args.interval if args.interval is not None else settings.poll.running) / speed
 
     async def main() -> int:
-        from agp_tui.runtime import make_engine
+        from dataclasses import fields
 
-        engine = make_engine(settings, persist=False, cadence=cadence_for(settings, args.interval))
+        from agp_tui.monitor.timescale import time_scaled
+        from agp_tui.runtime import engine_settings, make_engine
+
+        scaled = time_scaled(engine_settings(settings, cadence=cadence_for(settings, args.interval)), speed)
+        engine = make_engine(settings, persist=False,
+                             **{f.name: getattr(scaled, f.name) for f in fields(scaled)})
         watcher = Watcher(engine, ids, Style.detect(), as_json=args.json, throttle=throttle,
                           exit_status=args.exit_status)
         return await watcher.run()

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import random
 import time
 from collections import Counter
@@ -27,7 +28,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from agp_tui.api.client import AgpClient
-from agp_tui.api.errors import AgpError, AuthError, NotFound, RateLimited, ServerError, Unreachable
+from agp_tui.api.errors import (
+    AgpError,
+    AuthError,
+    BadResponse,
+    NotFound,
+    RateLimited,
+    ServerError,
+    Unreachable,
+)
 from agp_tui.api.ids import normalize_session_id
 from agp_tui.api.models import Changes, ModelUsage, Quota, SessionStatus, parse_time
 from agp_tui.api.status import KNOWN, PENDING, QUEUED, RUNNING, TERMINAL
@@ -58,6 +67,7 @@ log = logging.getLogger(__name__)
 
 NON_TERMINAL = tuple(sorted(KNOWN - TERMINAL))
 SWEEP_CHUNK = 80  # candidates per concurrently swept window (a page holds 100)
+LONG_POLL_GARBLED_MAX = 3  # garbled /changes answers in a row before /status polls take over
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _PRIORITY_NAMES = {prio.URGENT: "urgent", prio.FOCUS: "focus", prio.NORMAL: "normal",
                    prio.BACKGROUND: "background"}
@@ -129,6 +139,7 @@ class Engine:
         self._housekeeping_due = asyncio.Event()
         self._failing: set[str] = set()  # sessions whose last poll failed (not 404)
         self._last_success: float | None = None
+        self._last_success_loop = -math.inf  # loop time of the last good answer (backoff)
         self._transport_failures = 0
         self._failing_since: float | None = None
         self.connection = Connection.CONNECTING
@@ -136,6 +147,7 @@ class Engine:
         self.quota: Quota | None = None
         self.follow_children = self.settings.follow_children
         self.requests: Counter[str] = Counter()  # requests made, by purpose (benchmarks)
+        self.retries = 0  # polls of a session whose previous poll failed (soak figures)
         self.started = False
 
     # -- lifecycle --------------------------------------------------------------------
@@ -441,13 +453,20 @@ class Engine:
         if t.not_found:
             return None
         cadence = self.settings.cadence
-        if t.failures:
-            return cadence.error_delay(t.failures, t.retry_after, self._rng)
         status = t.status.status if t.status else None
-        if t.status is not None and t.status.terminal:
-            return cadence.final_fetch if t.final_left else None
         loop_now = asyncio.get_running_loop().time()
         running_for = loop_now - t.running_since if t.running_since is not None else 0.0
+        if t.failures:
+            delay = cadence.error_delay(t.failures, t.retry_after, self._rng)
+            if t.retry_after is None and loop_now - self._last_success_loop < cadence.error_base:
+                # Other requests are being answered right now: this session's trouble is
+                # passing (a dropped connection, one bad gateway), not an outage, and backing
+                # off past its usual interval would only delay its recovery. A Retry-After,
+                # or a server failing everything, still gets the full backoff.
+                delay = min(delay, cadence.base_interval(status, running_for))
+            return delay
+        if t.status is not None and t.status.terminal:
+            return cadence.final_fetch if t.final_left else None
         return cadence.interval(status, running_for, background=self._is_background(t), rng=self._rng)
 
     def _priority(self, t: Tracked) -> int:
@@ -479,10 +498,17 @@ class Engine:
                     return
                 if not self._auth_ok.is_set():
                     await self._auth_ok.wait()
-                if self._wants_long_poll(t) and not t.urgent:
-                    await self._long_poll_once(t)
-                else:
-                    await self._poll_once(t)
+                try:
+                    if self._wants_long_poll(t) and not t.urgent:
+                        await self._long_poll_once(t)
+                    else:
+                        await self._poll_once(t)
+                except Exception as exc:
+                    # A bug, or an answer no model expected: a dead task would leave the row
+                    # frozen on old data and never marked stale. Log it, show it as a bad
+                    # answer (stale after a while, like any failure) and poll on with backoff.
+                    log.exception("polling %s failed unexpectedly", t.id)
+                    self._on_poll_error(t, BadResponse(f"{type(exc).__name__}: {exc}"))
         finally:
             t.task = None
 
@@ -490,6 +516,8 @@ class Engine:
         priority = self._priority(t)
         t.urgent = False
         load_info = not t.info_loaded
+        if t.failures:
+            self.retries += 1
         try:
             async with self._budget.slot(priority, key=t.id):
                 self.requests["poll:" + _PRIORITY_NAMES[priority]] += 1
@@ -546,8 +574,15 @@ class Engine:
                 return  # refresh-now, focus change...: the loop goes round at once
             changes = req.result()
         except AgpError as exc:
-            if exc.retryable or (isinstance(exc, AuthError) and exc.status == 401):
-                self._on_poll_error(t, exc)  # passing trouble: the usual backoff
+            garbled = isinstance(exc, BadResponse)
+            if garbled:
+                t.long_poll_garbled += 1
+            if (exc.retryable or (isinstance(exc, AuthError) and exc.status == 401)
+                    or (garbled and t.long_poll_garbled < LONG_POLL_GARBLED_MAX)):
+                # Passing trouble, a garbled body included (a cut connection, a proxy's
+                # hiccup): the usual backoff, then /changes again. Only a body that keeps
+                # coming back garbled means something in the way does not speak /changes.
+                self._on_poll_error(t, exc)
             else:
                 # A server or proxy without /changes or /events must not cost the session:
                 # it goes back to /status polls, which judge not-found and errors properly.
@@ -559,6 +594,7 @@ class Engine:
             for fut in (request, woken):
                 if fut is not None and not fut.done():
                     fut.cancel()
+        t.long_poll_garbled = 0
         if changes is None:  # 204: nothing new in the whole wait
             self._note_success(self._wall())
             return
@@ -722,6 +758,7 @@ class Engine:
 
     def _note_success(self, now: float) -> None:
         self._last_success = now
+        self._last_success_loop = asyncio.get_running_loop().time()
         self._transport_failures = 0
         self._failing_since = None
         if self.connection is not Connection.LIVE and self._auth_ok.is_set():
@@ -857,7 +894,11 @@ class Engine:
                 self._sweep_active = False
                 continue
             if self._auth_ok.is_set():
-                await self._sweep_once()
+                try:
+                    await self._sweep_once()
+                except Exception:  # never let one bad sweep end them all: polls cover for it
+                    log.exception("list sweep failed unexpectedly")
+                    self._sweep_active = False
 
     async def _sweep_window(self, oldest: datetime, newest: datetime, count: int) -> dict[str, str] | None:
         """(id, status) of every non-terminal session created in [oldest, newest]; None when

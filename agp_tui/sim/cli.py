@@ -7,7 +7,7 @@ import asyncio
 import signal
 import sys
 
-from agp_tui.sim.chaos import Chaos, ChaosSpecError, parse_chaos
+from agp_tui.sim.chaos import ChaosSpecError, describe, parse_chaos
 from agp_tui.sim.server import DEMO_API_KEY, SimServer, is_loopback
 from agp_tui.sim.world import World
 
@@ -35,7 +35,13 @@ def _parser() -> argparse.ArgumentParser:
         "--chaos",
         default="",
         metavar="SPEC",
-        help="e.g. latency=50,jitter=20,5xx=0.05,429=0.02,malformed=0.01,drop=0.01",
+        help="inject trouble, e.g. latency=50,jitter=20,spike=0.02,spike_ms=3000,5xx=0.05,429=0.02,"
+             "malformed=0.01,drop=0.01,retry_after=1,seed=7: latency/jitter/spike_ms in ms (a "
+             "'spike' fraction of requests waits up to spike_ms more), rates in 0..1, retry_after "
+             "in s (fractions allowed); all in real time, so divide by --speed to keep them "
+             "proportionate. 'off' starts without trouble but switchable: GET/POST "
+             '/_sim/chaos {"chaos": SPEC} reads or changes it while running, POST /_sim/clock '
+             '{"frozen": true|false} stops or restarts world time',
     )
     p.add_argument(
         "--key",
@@ -64,7 +70,7 @@ def _parser() -> argparse.ArgumentParser:
 def sim_main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     try:
-        chaos = parse_chaos(args.chaos) if args.chaos else Chaos()
+        chaos = parse_chaos(args.chaos) if args.chaos else None
     except ChaosSpecError as e:
         print(f"agp-tui sim: {e}", file=sys.stderr)
         return 2
@@ -114,8 +120,8 @@ async def _serve(server: SimServer) -> int:
         f'"{server.base_url}/sessions?status=running&size=5"'
     )
     chaos = server.chaos
-    if chaos.enabled:
-        print(f"Chaos: {chaos}")
+    if server.chaos_switch is not None:
+        print(f"Chaos: {describe(chaos)} (switchable: POST /_sim/chaos)")
     sys.stdout.flush()
     try:
         await stop.wait()

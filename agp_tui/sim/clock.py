@@ -41,16 +41,35 @@ class RealClock:
         self.speed = speed
         self._real = real
         self._origin = real()
+        self._frozen_at: float | None = None  # real time the clock was stopped at
 
     def now(self) -> float:
-        return (self._real() - self._origin) * self.speed
+        real = self._real() if self._frozen_at is None else self._frozen_at
+        return (real - self._origin) * self.speed
 
     @property
     def origin(self) -> float:
-        """The real (monotonic) time of world time 0."""
+        """The real (monotonic) time of world time 0 (moved later by each freeze's length)."""
         return self._origin
 
+    @property
+    def frozen(self) -> bool:
+        return self._frozen_at is not None
+
+    def freeze(self) -> None:
+        """Stop world time (a soak compares a client against a world that holds still)."""
+        if self._frozen_at is None:
+            self._frozen_at = self._real()
+
+    def thaw(self) -> None:
+        """Let time run again from where it stopped: the frozen span never happened."""
+        if self._frozen_at is not None:
+            self._origin += self._real() - self._frozen_at
+            self._frozen_at = None
+
     def real_delay(self, world_seconds: float) -> float:
+        if self._frozen_at is not None:
+            return math.inf  # nothing is due until the clock runs again
         return max(0.0, world_seconds) / self.speed
 
 

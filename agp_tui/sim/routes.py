@@ -16,6 +16,7 @@ from aiohttp import web
 
 from agp_tui.sim import steering
 from agp_tui.sim.catalog import STATUSES
+from agp_tui.sim.clock import RealClock
 from agp_tui.sim.events import render
 from agp_tui.sim.middleware import HttpError, json_response
 from agp_tui.sim.session import SimSession
@@ -61,7 +62,29 @@ class Api:
             web.post(f"{s}/{{id}}/share", self.share),
             web.delete(f"{s}/{{id}}/share", self.unshare),
             web.get("/_sim/truth", self.truth),
+            web.post("/_sim/clock", self.clock_control),
         ]
+
+    async def clock_control(self, request: web.Request) -> web.Response:
+        """Not AGP: `{"frozen": true}` stops world time, `false` lets it run on. A soak turns
+        chaos off and freezes the world, so "the client agrees with the server" is exact."""
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        frozen = body.get("frozen") if isinstance(body, dict) else None
+        if not isinstance(frozen, bool):
+            raise HttpError(422, 'expected {"frozen": true | false}')
+        clock = self.world.clock
+        if not isinstance(clock, RealClock):
+            raise HttpError(409, "this world's clock only moves when told (a manual clock)")
+        now = self.world.sync()  # bring every session up to the moment time stops
+        if frozen:
+            clock.freeze()
+        else:
+            clock.thaw()
+        self.world.notify()  # long-polls waiting on a tick re-read the clock
+        return web.json_response({"now": now, "frozen": clock.frozen})
 
     async def truth(self, request: web.Request) -> web.Response:
         """Not AGP: the simulator's ground truth (status transitions in world time, and how
@@ -73,6 +96,7 @@ class Api:
             "now": now,
             "speed": getattr(clock, "speed", None),
             "origin_monotonic": getattr(clock, "origin", None),
+            "frozen": getattr(clock, "frozen", False),
             "sessions": {
                 sess.id: {"parent": sess.parent_id, "log": sess.status_log}
                 for sess in world.all_sessions()

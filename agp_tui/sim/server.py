@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from agp_tui.sim.chaos import Chaos, chaos_middleware
+from agp_tui.sim.chaos import Chaos, ChaosSwitch, chaos_middleware
 from agp_tui.sim.middleware import auth_middleware, error_middleware
 from agp_tui.sim.routes import PREFIX, Api
 from agp_tui.sim.world import World
@@ -55,18 +55,39 @@ class SimServer:
         self.api_keys = tuple(api_keys)
         if not self.api_keys:
             raise ValueError("at least one API key is required")
-        self.chaos = chaos or Chaos()
+        # Given a Chaos (even `Chaos()`, no trouble yet), the server can switch it at run time
+        # through `POST /_sim/chaos`; given none, not even a pass-through layer is added, so
+        # /status stays as cheap as it can be.
+        self.chaos_switch = ChaosSwitch(chaos) if chaos is not None else None
         self.api = Api(self.world, long_poll_cap=long_poll_cap)
         self._runner: web.AppRunner | None = None
 
+    @property
+    def chaos(self) -> Chaos:
+        """The chaos in force right now."""
+        return self.chaos_switch.chaos if self.chaos_switch is not None else Chaos()
+
     def make_app(self) -> web.Application:
         middlewares: list[Middleware] = []
-        if self.chaos.enabled:  # not even a pass-through layer when off: /status stays cheap
-            middlewares.append(chaos_middleware(self.chaos))
+        if self.chaos_switch is not None:
+            middlewares.append(chaos_middleware(self.chaos_switch))
         middlewares += [error_middleware, auth_middleware(self.api_keys, self.api.is_shared)]
         app = web.Application(middlewares=middlewares)
         app.add_routes(self.api.routes())
+        app.add_routes([web.get("/_sim/chaos", self._chaos_get), web.post("/_sim/chaos", self._chaos_post)])
         return app
+
+    async def _chaos_get(self, request: web.Request) -> web.Response:
+        if self.chaos_switch is None:
+            return web.json_response({"chaos": "off", "enabled": False, "settings": None, "injected": {}})
+        return await self.chaos_switch.get(request)
+
+    async def _chaos_post(self, request: web.Request) -> web.Response:
+        if self.chaos_switch is None:
+            return web.json_response(
+                {"detail": "chaos cannot be switched on: start the simulator with --chaos (--chaos off "
+                           "starts without trouble but switchable)"}, status=409)
+        return await self.chaos_switch.post(request)
 
     async def start(self) -> None:
         # A short shutdown grace: long-polls in flight must not hold a test for 60 s.
