@@ -93,7 +93,8 @@ def detail_text(body: object) -> str:
         parts = []
         for item in detail:
             if isinstance(item, Mapping):
-                loc = ".".join(str(p) for p in item.get("loc", ()) if p is not None)
+                raw_loc = item.get("loc")  # a list by the spec; anything else is not a path
+                loc = ".".join(str(p) for p in raw_loc if p is not None) if isinstance(raw_loc, list) else ""
                 msg = str(item.get("msg", "invalid"))
                 parts.append(f"{loc}: {msg}" if loc else msg)
             else:

@@ -8,9 +8,10 @@ raises `BadResponse`, so callers never see a KeyError or TypeError from here.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from agp_tui.api.errors import BadResponse
@@ -18,6 +19,30 @@ from agp_tui.api.status import is_settled, is_terminal, is_waiting_on_user
 
 JsonObj = Mapping[str, Any]
 T = TypeVar("T")
+
+# Counters (steps, tokens, quota slots) are read into [0, MAX_COUNT]: 2**53 - 1 is the
+# largest integer a float holds exactly, so rates, sums and formatting never overflow
+# (a 10**400 from a broken server would raise OverflowError in float()); a negative
+# count is as meaningless as a missing one and reads as 0.
+MAX_COUNT = 2**53 - 1
+# Times outside these years are a broken server's, and converting them to another zone
+# (UTC here, local time in the views) could leave datetime's range and raise OverflowError.
+_MIN_YEAR, _MAX_YEAR = 1970, 9000
+
+
+def _shown(value: object) -> str:
+    """A short description of a wrong value for an error message.
+
+    Never `repr()` of the whole value: a 100 KB string or a deeply nested list would be
+    copied (or recurse) just to be cut, and an int past 4300 digits makes repr() raise.
+    """
+    if isinstance(value, str):
+        return repr(value[:40])
+    if value is None or isinstance(value, bool | float):
+        return repr(value)
+    if isinstance(value, int):
+        return "a huge int" if abs(value) > MAX_COUNT else repr(value)
+    return f"a {type(value).__name__}"
 
 
 def _obj(value: object, what: str) -> JsonObj:
@@ -29,7 +54,7 @@ def _obj(value: object, what: str) -> JsonObj:
 def _req_str(d: JsonObj, key: str, what: str) -> str:
     value = d.get(key)
     if not isinstance(value, str):
-        raise BadResponse(f"{what}.{key}: expected a string, got {value!r:.60}")
+        raise BadResponse(f"{what}.{key}: expected a string, got {_shown(value)}")
     return value
 
 
@@ -42,9 +67,9 @@ def _int(d: JsonObj, key: str, default: int = 0) -> int:
     value = d.get(key)
     # bool is an int subclass; a true/false count is a malformed payload, read as default.
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
+        return min(max(value, 0), MAX_COUNT)
+    if isinstance(value, float) and value.is_integer():  # False for NaN and infinities
+        return int(min(max(value, 0.0), float(MAX_COUNT)))
     return default
 
 
@@ -53,9 +78,16 @@ def _opt_int(d: JsonObj, key: str) -> int | None:
 
 
 def _opt_float(d: JsonObj, key: str) -> float | None:
+    """An amount (a cost): finite and not negative, else unknown.
+
+    Python's json reads `NaN` and `Infinity`, and float() of a huge int overflows;
+    neither is an amount anyone can show or sum.
+    """
     value = d.get(key)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value) if 0 <= value <= MAX_COUNT else None
+    if isinstance(value, float) and math.isfinite(value) and value >= 0:
+        return value
     return None
 
 
@@ -75,13 +107,19 @@ def _token_fields(d: JsonObj) -> dict[str, Any]:
 
 
 def parse_time(value: object) -> datetime | None:
-    """ISO 8601 with `Z` or an offset; anything unreadable is treated as absent."""
-    if not isinstance(value, str) or not value:
+    """ISO 8601 with `Z` or an offset, as an aware UTC datetime; anything unreadable is absent.
+
+    A time without an offset is read as UTC (the API's zone) so `.timestamp()` does not
+    depend on the viewer's zone; years outside 1970..9000 are treated as absent.
+    """
+    if not isinstance(value, str) or not value or len(value) > 64:
         return None
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        dt = dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
+    return dt if _MIN_YEAR <= dt.year <= _MAX_YEAR else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +222,7 @@ class SessionSummary:
         if isinstance(status, Mapping):  # tolerate a server that nests it like Session
             status = status.get("status")
         if not isinstance(status, str):
-            raise BadResponse(f"SessionSummary.status: expected a string, got {status!r:.60}")
+            raise BadResponse(f"SessionSummary.status: expected a string, got {_shown(status)}")
         return cls(
             id=_req_str(d, "id", "SessionSummary"),
             status=status,

@@ -47,7 +47,8 @@ class LineWriter:
         if view is None:
             out(f"{stamp}  {text}", flush=True)
             return
-        sid = view.id[:8] if self.style.tty else view.id  # full ids in pipes, short on screen
+        # Full ids in pipes, short on screen; cleaned: a child's id comes from the server.
+        sid = clean(view.id[:8] if self.style.tty else view.id)
         out(f"{stamp}  {sid}  {dash(view.agent)}  {text}", flush=True)
 
     def _counters(self, view: SessionView) -> str:
@@ -91,7 +92,7 @@ class LineWriter:
         if self.as_json:
             self._json("children", view, children=list(child_ids))
             return
-        shown = [c[:8] if self.style.tty else c for c in child_ids]
+        shown = [clean(c[:8] if self.style.tty else c) for c in child_ids]
         n = len(child_ids)
         self._human(view, f"{n} new subagent{'s' if n != 1 else ''}: {', '.join(shown)}")
 
@@ -105,7 +106,7 @@ class LineWriter:
         if self.as_json:
             self._json("connection", None, connection=state, error=detail)
             return
-        text = f"connection {state}" + (f": {clean(detail)}" if detail else "")
+        text = f"connection {clean(state)}" + (f": {clean(detail)}" if detail else "")
         self._human(None, self.style.paint(text, "warning" if state != "live" else "dim"))
 
     def done(self, outcomes: dict[str, str], code: int) -> None:
@@ -115,5 +116,5 @@ class LineWriter:
         counts: dict[str, int] = {}
         for outcome in outcomes.values():
             counts[outcome] = counts.get(outcome, 0) + 1
-        summary = ", ".join(f"{n} {self.style.status(o)}" for o, n in sorted(counts.items()))
+        summary = ", ".join(f"{n} {self.style.status(clean(o))}" for o, n in sorted(counts.items()))
         self._human(None, f"done: {summary}")

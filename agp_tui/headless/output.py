@@ -14,6 +14,7 @@ JSON keeps the server's strings exact, escaped so no control byte reaches the te
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
@@ -39,18 +40,59 @@ _ESCAPES = re.compile(
     re.VERBOSE,
 )
 _BREAKS = re.compile("[\t\n\v\f\r\x85\u2028\u2029]+")
-# The other C0/C1 controls, DEL, and the bidi overrides that reorder what follows them.
-_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-# Characters JSON may legally carry raw that a terminal would still act on.
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# Characters JSON may legally carry raw that a terminal would still act on, or could not
+# even encode: C1 controls, DEL, the line separators, every format character (bidi
+# overrides, zero-width and tag characters) and lone surrogates.
+_JSON_UNSAFE = re.compile(
+    "[\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"
+    "\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ud800-\udfff\ufeff\ufff9-\ufffb"
+    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0001\U000e0020-\U000e007f]"
+)
+# A cleaned string is cut to this many characters, ending in an ellipsis: pipes get whole
+# values otherwise, but no server string may turn one output line into 100 KB (`--json`
+# keeps every string whole).
+CLEAN_LIMIT = 1000
+# Consecutive combining marks kept after a base character (real scripts stack two or
+# three; "zalgo" text stacks hundreds and smears over neighbouring lines).
+MAX_COMBINING = 4
+# Dropped by category: Cc (C0, DEL, C1), Cf (bidi overrides that reorder what follows
+# them, zero-width and tag characters that hide text), Cs (lone surrogates, unencodable).
+_DROPPED = frozenset({"Cc", "Cf", "Cs"})
+_COMBINING = frozenset({"Mn", "Me"})
 
 
-def clean(text: object) -> str:
-    """One printable line: escape sequences dropped, line breaks and tabs made spaces."""
+def _printable(s: str) -> str:
+    out: list[str] = []
+    marks = 0
+    for ch in s:
+        if " " <= ch < "\x7f":  # printable ASCII, the common case, decided cheaply
+            out.append(ch)
+            marks = 0
+            continue
+        cat = unicodedata.category(ch)
+        if cat in _DROPPED:
+            continue
+        if cat in _COMBINING:
+            marks += 1
+            if marks > MAX_COMBINING:
+                continue
+        else:
+            marks = 0
+        out.append(ch)
+    return "".join(out)
+
+
+def clean(text: object, limit: int = CLEAN_LIMIT) -> str:
+    """One printable line: escape sequences dropped, line breaks and tabs made spaces,
+    at most `limit` characters (the last an ellipsis when cut)."""
     s = "" if text is None else str(text)
+    if len(s) > limit * 8 + 4096:  # only the head can survive the cut: do not scan the rest
+        s = s[: limit * 8 + 4096]
     s = _ESCAPES.sub("", s)
     s = _BREAKS.sub(" ", s)
-    return _CONTROLS.sub("", s)
+    s = _printable(s)
+    return s if len(s) <= limit else s[: max(limit - 1, 0)] + "…"
 
 
 def cell_width(text: str) -> int:
@@ -135,11 +177,14 @@ def table(
 ) -> list[str]:
     """Rows as lines: aligned with a header on a terminal, tab-separated without one elsewhere.
 
-    Cells must already be `clean()`. On a terminal, the `fit` columns (index, min width) are
+    Every cell is `clean()`ed here (again: cleaning is idempotent), so a caller that forgot
+    one, such as an id from the server, still cannot drive the terminal. On a terminal, the
+    `fit` columns (index, min width) are
     cut in that order so rows fit the window; if even that cannot make them fit, nothing is
     cut and the terminal wraps: losing information for nothing helps no one. `paint`
     colours a column after alignment (widths ignore escapes).
     """
+    rows = [[clean(cell) for cell in row] for row in rows]
     if not style.tty:
         return ["\t".join(row) for row in rows]
     widths = [cell_width(h) for h in headers]
@@ -174,13 +219,39 @@ def _line(cells: Sequence[str], widths: Sequence[int], right: frozenset[int],
     return "  ".join(parts).rstrip()
 
 
+def _finite_json(value: object) -> object:
+    """`value` with NaN and infinities as null: Python's json reads and writes them, but
+    they are not JSON and `jq` and friends reject the whole line."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite_json(v) for v in value]
+    return value
+
+
 def json_text(value: object, *, indent: int | None = 2) -> str:
     """JSON with UTF-8 kept readable but every character a terminal could act on escaped."""
-    text = json.dumps(value, indent=indent, ensure_ascii=False,
-                      separators=None if indent else (",", ":"))
+    separators = None if indent else (",", ":")
+    try:
+        text = json.dumps(value, indent=indent, ensure_ascii=False, allow_nan=False,
+                          separators=separators)
+    except ValueError:  # a non-finite float somewhere (rare: only then walk the value)
+        text = json.dumps(_finite_json(value), indent=indent, ensure_ascii=False,
+                          separators=separators)
     # Outside strings JSON is pure ASCII, so these can only sit inside string literals,
     # where a \\uXXXX escape means exactly the same character.
-    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return _JSON_UNSAFE.sub(_json_escape, text)
+
+
+def _json_escape(m: re.Match[str]) -> str:
+    """`\\uXXXX`, as a UTF-16 surrogate pair past U+FFFF (JSON's only way to write those)."""
+    code = ord(m.group())
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
 def iso(value: datetime | float | None) -> str | None:

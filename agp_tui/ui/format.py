@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime
+
+from rich.cells import cell_len
 
 from agp_tui.api import status as st
 from agp_tui.ui.text import safe_text
@@ -54,23 +57,34 @@ def status_label(status: str | None) -> str:
     return f"{status_symbol(status)} {safe_text(status, 40)}"
 
 
+def _finite(n: int | float) -> float | None:
+    """`n` as a float, or None when it has none (NaN, infinities, ints past float range)."""
+    try:
+        f = float(n)
+    except OverflowError:
+        return None
+    return f if math.isfinite(f) else None
+
+
 def human_count(n: int | float) -> str:
-    """At most five characters: 999, 12.4k, 124k, 1.2M, 12M, 3.4G."""
-    n = float(n)
-    if abs(n) < 1000:
-        return f"{n:.0f}"
-    for unit, scale in (("k", 1e3), ("M", 1e6), ("G", 1e9), ("T", 1e12)):
-        value = n / scale
+    """At most five characters (six when negative): 999, 12.4k, 124k, 1.2M, 12M, 3.4G, 1e+18."""
+    f = _finite(n)
+    if f is None:
+        return "?"  # never "nanP" or an OverflowError in a table cell
+    if abs(f) < 1000:
+        return f"{f:.0f}"
+    for unit, scale in (("k", 1e3), ("M", 1e6), ("G", 1e9), ("T", 1e12), ("P", 1e15)):
+        value = f / scale
         if abs(value) < 9.95:
             return f"{value:.1f}{unit}"
         if abs(value) < 999.5:
             return f"{value:.0f}{unit}"
-    return f"{n / 1e15:.0f}P"
+    return f"{f:.0e}"
 
 
 def dollars(amount: float | None) -> str:
     """A cost cell, at most seven characters: $0.0123, $12.34, $1234, $12k; — when unknown."""
-    if amount is None:
+    if amount is None or _finite(amount) is None or amount < 0:
         return "—"
     if amount < 1:
         return f"${amount:.4f}"
@@ -87,7 +101,7 @@ def human_rate(per_second: float) -> str:
 
 def duration(seconds: float | None) -> str:
     """Compact age: 5s, 3m, 2h, 4d (empty when unknown)."""
-    if seconds is None:
+    if seconds is None or _finite(seconds) is None:
         return ""
     s = max(0, int(seconds))
     if s < 60:
@@ -105,7 +119,7 @@ def table_duration(seconds: float | None) -> str:
     Every changed cell repaints its row; second-by-second ages on every visible row were
     most of the bytes sent to the terminal (measured: `python -m agp_tui.bench bandwidth`).
     """
-    if seconds is None:
+    if seconds is None or _finite(seconds) is None:
         return ""
     if seconds < 5:
         return "now"
@@ -116,7 +130,7 @@ def table_duration(seconds: float | None) -> str:
 
 def long_duration(seconds: float | None) -> str:
     """Detail-pane age: 45s, 3m 05s, 2h 04m, 3d 02h."""
-    if seconds is None:
+    if seconds is None or _finite(seconds) is None:
         return "—"
     s = max(0, int(seconds))
     if s < 60:
@@ -139,8 +153,22 @@ def timestamp(when: datetime | None) -> str:
     return when.strftime("%Y-%m-%d %H:%M:%S %Z").strip() if when else "—"
 
 
+def head_cells(text: str, cells: int) -> str:
+    """The start of `text` that fits `cells` terminal cells, with no ellipsis; cells, not
+    characters, so a server's wide characters cannot push a column out of line."""
+    out: list[str] = []
+    used = 0
+    for ch in text:
+        used += cell_len(ch)
+        if used > cells:
+            break
+        out.append(ch)
+    return "".join(out)
+
+
 def short_id(session_id: str) -> str:
-    return safe_text(session_id, None)[:8]
+    """The first 8 cells of an id (a UUID's first group)."""
+    return head_cells(safe_text(session_id, 64), 8)  # 64: a 36-character UUID is never cut short
 
 
 _SIZE = re.compile(r"^\d+(?:\.\d+)?[bmkt]$", re.IGNORECASE)
@@ -148,10 +176,10 @@ _SIZE = re.compile(r"^\d+(?:\.\d+)?[bmkt]$", re.IGNORECASE)
 
 def short_model(name: str, width: int = 5) -> str:
     """A short model label for sparklines: `holo3-122b-a10b` -> `122b`, else a prefix."""
-    clean = safe_text(name)
+    clean = safe_text(name, 64)
     parts = [p for p in re.split(r"[-_/:\s]+", clean) if p]
     for part in parts:
         if _SIZE.match(part):
             return part[:width]
     tail = parts[-1] if parts else clean or "?"
-    return tail[:width]
+    return head_cells(tail, width) or "?"

@@ -28,6 +28,8 @@ CLIPBOARD_LIMIT = 64 * 1024  # bytes copied at most; terminals cap OSC 52 around
 def clean(text: object, limit: int = NOTIFY_LIMIT) -> str:
     """One line of printable text: control characters dropped, whitespace collapsed, capped."""
     s = "" if text is None else str(text)
+    # Only the head of a huge string can survive the cap: do not scan 100 KB for 200 chars.
+    s = s[: limit * 4 + 4096]
     s = "".join(" " if ch.isspace() else ch for ch in s if not _control(ch))
     s = " ".join(s.split())
     return s if len(s) <= limit else s[: max(limit - 1, 0)] + "…"
@@ -37,8 +39,9 @@ def _control(ch: str) -> bool:
     if ch in " \t\n\r":
         return False  # kept as spaces
     cat = unicodedata.category(ch)
-    # Cc: C0, DEL, C1 (ESC, BEL, 0x9c ST ...); Cf: bidi overrides and zero-width marks.
-    return cat in ("Cc", "Cf")
+    # Cc: C0, DEL, C1 (ESC, BEL, 0x9c ST ...); Cf: bidi overrides and zero-width marks;
+    # Cs: a lone surrogate (JSON can carry one) cannot be encoded for the terminal at all.
+    return cat in ("Cc", "Cf", "Cs")
 
 
 def in_tmux(env: Mapping[str, str]) -> bool:

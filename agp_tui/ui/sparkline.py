@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 
 
+def _level(v: float) -> float:
+    # NaN, infinities and negatives are no rate anyone can draw (and round(NaN) raises):
+    # they show as the lowest block rather than breaking the cell.
+    return v if math.isfinite(v) and v > 0 else 0.0
+
+
 def spark(values: Sequence[float], width: int | None = None) -> str:
     """The last `width` values as blocks scaled to their maximum; zero is the lowest block."""
-    data = list(values)[-width:] if width else list(values)
+    data = [_level(v) for v in (list(values)[-width:] if width else values)]
     if width and len(data) < width:
         data = [0.0] * (width - len(data)) + data
     top = max(data, default=0.0)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 
@@ -140,14 +141,14 @@ def rates_text(history: TokenHistory | None, width: int, now: float, style_of: S
     if not models:
         return out
     labels = [short_model(m, 4) for m in models]
-    label_w = max(len(lbl) for lbl in labels)
+    label_w = max(cell_len(lbl) for lbl in labels)  # cells: a model name may be wide characters
     per = min(blocks_per_model(width, len(models), label_w), history.buckets)
     if per < 3 and len(models) > 1:  # too many models for the cell: the sum of all of them
         return rates_text_combined(history, width, now, style_of)
     for i, (model, label) in enumerate(zip(models, labels, strict=True)):
         if i:
             out.append(" ")
-        out.append(label.rjust(label_w), style_of("cell--dim"))
+        out.append(" " * (label_w - cell_len(label)) + label, style_of("cell--dim"))
         out.append(" ")
         out.append(spark(history.series(model, "total", now=now), per), style_of("cell--spark"))
     return out
@@ -169,7 +170,7 @@ def render_cell(
         return id_cell(view, marked, style_of)
     if key == "agent":
         name = view.label or view.agent or ""
-        return _pad(literal(name), col)
+        return _pad(literal(name, col.width), col)
     if key == "status":
         return _pad(status_text(view, style_of), col)
     if key == "steps":
@@ -192,7 +193,7 @@ def render_cell(
             return _pad(Text("!" + age, style=style_of("cell--stale")), col)
         return _pad(Text(age), col)
     if key == "error":
-        return _pad(literal(error_text(view), style=style_of("cell--error")), col)
+        return _pad(literal(error_text(view), col.width, style=style_of("cell--error")), col)
     raise KeyError(key)
 
 

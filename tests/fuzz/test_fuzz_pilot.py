@@ -1,0 +1,67 @@
+"""The dashboard shows good data, then the server answers with wrong shapes: the row keeps
+its last good values, the detail pane says so, and the stale mark appears."""
+
+from __future__ import annotations
+
+import httpx
+from fakes import Clock, FakeAgp, sid
+from helpers import cell_text, frame, running, wait_for
+
+WRONG_SHAPES = (
+    b'["not", "an", "object"]',
+    b'{"status": 7, "steps": "many"}',
+    b'{"steps": 99, "usage_per_model": {"name": 1}}',
+    b'{"status": {"status": null}}',
+    b"[" * 50_000 + b"]" * 50_000,
+    b"\xff\xfe not json",
+)
+
+
+class ShapeShifter(FakeAgp):
+    """Answers every GET about session 1 with the current wrong shape once `broken` is set."""
+
+    broken: bytes | None = None
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if self.broken is not None and request.method == "GET" and sid(1) in request.url.path:
+            self.requests.append(request)
+            return httpx.Response(200, content=self.broken)
+        return super().__call__(request)
+
+
+async def test_wrong_shapes_keep_the_row_and_mark_it_stale() -> None:
+    fake, clock = ShapeShifter(), Clock()
+    fake.session(1, agent="h/web-surfer-flash", status="running", steps=7,
+                 usage=[("holo3-1-35b-a3b", 12_400, 890, 0)])
+    fake.session(2, agent="acme/other", status="running", steps=2)
+    async with running(fake, clock, [sid(1), sid(2)], (120, 30)) as (app, pilot):
+        before = {c: cell_text(app, sid(1), c) for c in ("status", "steps", "input", "output", "agent")}
+        assert before["steps"].strip() == "7" and before["input"].strip() == "12k"
+        for body in WRONG_SHAPES:
+            fake.broken = body
+            asked = len(fake.requests)
+            app.engine.refresh([sid(1)])
+            await wait_for(pilot, lambda: len(fake.requests) > asked)  # noqa: B023
+            await wait_for(pilot, lambda: app.engine.view(sid(1)).error_kind == "BadResponse")  # type: ignore[union-attr]
+            await frame(pilot)
+            assert app.is_running
+            assert {c: cell_text(app, sid(1), c) for c in before} == before  # last good values stay
+        assert "BadResponse" in cell_text(app, sid(1), "error")
+        clock.advance(31)  # past stale_after (30 s) with nothing but wrong shapes
+        await wait_for(pilot, lambda: app.engine.view(sid(1)).stale)  # type: ignore[union-attr]
+        await frame(pilot)
+        assert cell_text(app, sid(1), "updated").strip().startswith("!")
+        assert not cell_text(app, sid(2), "updated").strip().startswith("!")
+        assert {c: cell_text(app, sid(1), c) for c in before} == before
+        await pilot.press("i")  # the detail pane of the highlighted (first) row
+        await frame(pilot)
+        info = str(app.screen.query_one("#detail-info").render())
+        assert "(STALE)" in info and "BadResponse" in info and "running" in info
+        # And the next good answer clears it.
+        fake.broken = None
+        fake.sessions[sid(1)].steps = 8
+        app.engine.refresh([sid(1)])
+        await wait_for(pilot, lambda: not app.engine.view(sid(1)).stale)  # type: ignore[union-attr]
+        await frame(pilot)
+        assert cell_text(app, sid(1), "steps").strip() == "8"
+        assert not cell_text(app, sid(1), "updated").strip().startswith("!")
