@@ -57,15 +57,26 @@ def _sgr_runs(segments: Iterable[Segment], color_system: ColorSystem, out: list[
 
 
 def _overlapping(strip: Strip, x: int, x1: int, x2: int) -> tuple[int, list[Segment]]:
-    """The segments of `strip` (starting at column `x`) that overlap columns [x1, x2)."""
+    """The parts of `strip` (starting at column `x`) that cover columns [x1, x2).
+
+    A segment of narrow characters is cut exactly at x1 and x2 (a sparkline that gained a
+    bar resends that bar, not the whole run); one holding wide characters is sent whole,
+    so a double-width glyph is never split."""
     start = -1
     picked: list[Segment] = []
     for segment in strip:
-        width = cell_len(segment.text)
+        text = segment.text
+        width = cell_len(text)
         if x >= x2:
             break
         if x + width > x1:
-            if start < 0:
+            if width == len(text):  # narrow characters only: cut at the span's edges
+                cut_from, cut_to = max(x1 - x, 0), min(x2 - x, width)
+                if (cut_from, cut_to) != (0, width):
+                    segment = Segment(text[cut_from:cut_to], segment.style, segment.control)
+                if start < 0:
+                    start = x + cut_from
+            elif start < 0:
                 start = x
             picked.append(segment)
         x += width

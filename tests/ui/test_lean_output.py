@@ -46,26 +46,40 @@ class Terminal:
         return [line.rstrip() for line in self.screen.display]
 
 
-def _chops(strip: Strip) -> ChopsUpdate:
-    return ChopsUpdate([{0: strip}], [(0, 30, 45)], [[strip.cell_length]])
+def _chops(strip: Strip, x1: int, x2: int) -> ChopsUpdate:
+    return ChopsUpdate([{0: strip}], [(0, x1, x2)], [[strip.cell_length]])
 
 
-def test_a_span_in_the_middle_of_a_line_sends_only_the_overlapping_segments() -> None:
+def test_a_span_in_the_middle_of_a_line_sends_just_its_columns() -> None:
     blue, red = Style(color="blue"), Style(color="red", bold=True)
     strip = Strip([Segment("a" * 20, blue), Segment("b" * 20, blue), Segment("c" * 20, red),
                    Segment("好" * 10, red)])
     console = _console()
-    lean = lean_output.render_segments(_chops(strip), console)
-    assert "a" not in lean  # nothing left of the span is resent
-    assert lean.startswith("\x1b[1;21H")  # from the first segment that overlaps column 30
-    assert "b" * 20 in lean and "c" * 20 in lean and "好" not in lean
+    lean = lean_output.render_segments(_chops(strip, 30, 45), console)
+    assert lean.startswith("\x1b[1;31H")  # column 30 (0-based), exactly
+    assert "a" not in lean and "b" * 10 in lean and "b" * 11 not in lean
+    assert "c" * 5 in lean and "c" * 6 not in lean and "好" not in lean
+    _same_screen(strip, _chops(strip, 30, 45), console)
+
+
+def test_a_wide_character_is_never_split() -> None:
+    red = Style(color="red")
+    strip = Strip([Segment("a" * 10, red), Segment("好好好", red), Segment("z" * 10, red)])
+    console = _console()
+    lean = lean_output.render_segments(_chops(strip, 13, 14), console)  # the middle of a 好
+    assert lean.startswith("\x1b[1;11H") and "好好好" in lean  # the whole wide run, from its start
+    _same_screen(strip, _chops(strip, 13, 14), console)
+
+
+def _same_screen(strip: Strip, update: ChopsUpdate, console: Any) -> None:
+    """Over the same first frame, our writer and Textual's leave the same terminal."""
     ours, theirs = Terminal(), Terminal()
     full = _full(strip, console)
     for term in (ours, theirs):
         term.feed(full)
-    ours.feed(lean)
+    ours.feed(lean_output.render_segments(update, console))
     assert lean_output._original is not None
-    theirs.feed(lean_output._original(_chops(strip), console))
+    theirs.feed(lean_output._original(update, console))
     assert ours.cells() == theirs.cells()
 
 

@@ -119,3 +119,26 @@ def test_layout_at_80_drops_the_least_important() -> None:
     assert "error" not in keys and "reasoning" not in keys
     assert next(c for c in layout(200) if c.key == "rate").width > next(
         c for c in layout(80) if c.key == "rate").width
+
+
+def test_changed_range_narrows_a_repaint_to_the_characters_that_moved() -> None:
+    from rich.text import Text
+
+    from agp_tui.ui.widgets.session_table import _changed_range
+
+    def spark(blocks: str) -> Text:
+        t = Text(" 122b ", style="dim")
+        t.append(blocks, "yellow")
+        return t
+
+    assert _changed_range(spark("▁▁▂▅"), spark("▁▁▂█"), 20) == (9, 10)  # the newest bar only
+    assert _changed_range(spark("▁▁▂▅"), spark("▂▅██"), 20) == (6, 10)
+    assert _changed_range(spark("▁▁▂▅"), spark("▁▁▂▅"), 20) is None  # nothing to narrow
+    # Anything but same-length narrow text in the same styles repaints the whole cell.
+    assert _changed_range(spark("▁▁▂▅"), spark("▁▁▂▅▆"), 20) is None
+    assert _changed_range(Text(" 好a"), Text(" 好b"), 20) is None
+    assert _changed_range(Text(" 12", justify="right"), Text(" 13", justify="right"), 20) is None
+    red = Text(" abc")
+    red.stylize("red", 1, 2)
+    assert _changed_range(Text(" abc"), red, 20) is None
+    assert _changed_range(Text(" abcdef"), Text(" abcdeg"), 4) is None  # truncated when drawn

@@ -11,12 +11,13 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.coordinate import Coordinate
-from textual.geometry import Region
+from textual.geometry import Region, Size
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
@@ -48,6 +49,24 @@ def _fingerprint(text: Text) -> _CellKey:
     return (text.plain, str(text.style), tuple((s.start, s.end, str(s.style)) for s in text.spans))
 
 
+def _changed_range(old: Text, new: Text, width: int) -> tuple[int, int] | None:
+    """The [start, end) columns of a left-aligned cell whose characters differ, when the two
+    renders differ in characters only (same length, same styles, narrow characters); None
+    means repaint the whole cell. A sparkline usually changes in its last bar or two."""
+    a, b = old.plain, new.plain
+    if (len(a) != len(b) or len(a) > width or new.justify not in (None, "default", "left")
+            or old.justify != new.justify or old.style != new.style
+            or cell_len(a) != len(a) or cell_len(b) != len(b)
+            or _spans(old) != _spans(new)):
+        return None
+    diffs = [i for i, (p, q) in enumerate(zip(a, b, strict=True)) if p != q]
+    return (diffs[0], diffs[-1] + 1) if diffs else None
+
+
+def _spans(text: Text) -> list[tuple[int, int, object]]:
+    return [(s.start, s.end, s.style) for s in text.spans]
+
+
 class SessionTable(DataTable[Text]):
     """Watched sessions, one row each; see `columns.py` for what each cell shows."""
 
@@ -74,6 +93,7 @@ class SessionTable(DataTable[Text]):
         self.cells_updated = 0  # for tests: how many update_cell calls were made
         self._changed_rows: set[RowKey] = set()  # whose render caches are out of date
         self._resort_due = False  # data moved a row's sort value since the last sort
+        self._last_sizes: tuple[Size, Size, Size] | None = None
         self._sorted_at = 0.0
         self._clock_offset = 0
 
@@ -103,6 +123,18 @@ class SessionTable(DataTable[Text]):
         self.sync(None)
         self._restore_cursor(selected)
         self.scroll_to(scroll.x, scroll.y, animate=False)
+
+    def _size_updated(
+        self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
+    ) -> bool:
+        """ScrollView's, skipped when nothing changed. ScrollView repaints both scrollbars on
+        every layout pass of the screen even when no size moved, and any toast or detail
+        line that changes height asks for one: 24 rows of scrollbar resent each time."""
+        sizes = (size, virtual_size, container_size)
+        if sizes == self._last_sizes and self.size == size:
+            return False
+        self._last_sizes = sizes
+        return super()._size_updated(size, virtual_size, container_size, layout)
 
     @property
     def column_keys(self) -> list[str]:
@@ -289,10 +321,15 @@ class SessionTable(DataTable[Text]):
         every visible cell (~40 ms). Instead the caches of the changed rows are dropped
         once per batch (`_drop_render_caches`).
         """
-        rk = RowKey(row_key)
-        self._data[rk][ColumnKey(column_key)] = value
+        rk, ck = RowKey(row_key), ColumnKey(column_key)
+        old = self._data[rk].get(ck)
+        self._data[rk][ck] = value
         self._changed_rows.add(rk)
-        self._refresh_region(self._cell_region(self.get_row_index(rk), column_key))
+        region = self._cell_region(self.get_row_index(rk), column_key)
+        changed = _changed_range(old, value, region.width) if old is not None else None
+        if changed is not None:  # a sparkline gained a bar: repaint those cells, not all 60
+            region = Region(region.x + changed[0], region.y, changed[1] - changed[0], 1)
+        self._refresh_region(region)
 
     def _drop_render_caches(self) -> None:
         """Forget DataTable's rendered lines and cells of the rows changed since last time.
