@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+
+# A longer Retry-After is a misconfigured proxy, not advice: waiting it out would look like
+# a dashboard that stopped (and `inf` would stop it for good).
+MAX_RETRY_AFTER_S = 3600.0
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
@@ -20,14 +25,16 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     except ValueError:
         pass
     else:
-        return max(seconds, 0.0) if seconds == seconds else None  # NaN is not a delay
+        if not math.isfinite(seconds):  # "nan", "inf": not a delay
+            return None
+        return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max((when - (now or datetime.now(UTC))).total_seconds(), 0.0)
+    return min(max((when - (now or datetime.now(UTC))).total_seconds(), 0.0), MAX_RETRY_AFTER_S)
 
 
 @dataclass(frozen=True, slots=True)

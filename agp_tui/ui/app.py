@@ -29,6 +29,7 @@ from agp_tui.ui.screens.discover import DiscoverScreen
 from agp_tui.ui.screens.help import HelpScreen
 from agp_tui.ui.screens.main import MainScreen
 from agp_tui.ui.screens.tree import TreeScreen
+from agp_tui.ui.text import safe_text
 from agp_tui.ui.updates import Batch, EngineChanged
 
 log = logging.getLogger(__name__)
@@ -247,7 +248,7 @@ class AgpApp(App[None]):
 
     def report_error(self, what: str, exc: BaseException) -> None:
         log.exception("%s", what, exc_info=exc)
-        text = f"{what}: {type(exc).__name__}: {exc}"
+        text = f"{what}: {type(exc).__name__}: {safe_text(str(exc), 300)}"  # may quote the server
         now = time.monotonic()
         if (text, now) != self._last_error and not (
             text == self._last_error[0] and now - self._last_error[1] < 10

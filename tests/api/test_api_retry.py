@@ -72,6 +72,10 @@ NOW = datetime(2015, 10, 21, 7, 27, 30, tzinfo=UTC)
     ("   ", None),
     ("soon", None),
     ("nan", None),
+    ("inf", None),
+    ("-inf", None),
+    ("1e12", 3600.0),  # capped: a day-long wait is a misconfiguration, not advice
+    ("Wed, 21 Oct 2016 07:28:00 GMT", 3600.0),
     ("Wed, 32 Oct 2015 07:28:00 GMT", None),
 ])
 def test_parse_retry_after(value: str | None, expected: float | None) -> None:
