@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
+from urllib.parse import urlsplit
 
 from agp_tui.api.errors import Unreachable
 
@@ -43,9 +44,19 @@ class Backend(Protocol):
     async def aclose(self) -> None: ...
 
 
-def _describe(exc: BaseException) -> str:
+def _describe(exc: BaseException, url: str) -> str:
+    """`ConnectError: All connection attempts failed (api.example:443)`: the library's words,
+    plus where we were going when they do not say (httpx's often do not)."""
     text = str(exc).strip()
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    msg = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname or "", parts.port
+    except ValueError:  # a malformed port
+        return msg
+    if not host or host in msg:
+        return msg
+    return f"{msg} ({host}:{port})" if port else f"{msg} ({host})"
 
 
 class HttpxBackend:
@@ -75,7 +86,7 @@ class HttpxBackend:
                 json=json_body, timeout=timeout,
             )
         except httpx.HTTPError as exc:  # transport, timeout, decoding, redirects: all 'unreachable'
-            raise Unreachable(_describe(exc)) from None
+            raise Unreachable(_describe(exc, url)) from None
         return RawResponse(resp.status_code, resp.headers, resp.content)
 
     async def aclose(self) -> None:
@@ -132,7 +143,7 @@ class AiohttpBackend:
                 body = await resp.read()
                 return RawResponse(resp.status, resp.headers, body)
         except (TimeoutError, aiohttp.ClientError) as exc:
-            raise Unreachable(_describe(exc)) from None
+            raise Unreachable(_describe(exc, url)) from None
 
     async def aclose(self) -> None:
         if self._owned and self._session is not None and not self._session.closed:

@@ -252,7 +252,7 @@ def _exposed_key_warning(path: Path, doc: ConfigDocument) -> str | None:
         mode = stat.S_IMODE(os.stat(path).st_mode)
     except OSError:
         return None
-    if not mode & 0o077:
+    if not mode & 0o044:  # the read bits of group and others
         return None
     return (f"{path} holds an API key and is readable by group or others (mode {mode:04o}); "
             f"run: chmod 600 {path}")

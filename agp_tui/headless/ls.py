@@ -75,7 +75,7 @@ async def _ls(settings: Settings, filters: dict[str, Any], limit: int | None, *,
     from agp_tui.headless.shapes import summary_json
     from agp_tui.runtime import make_client
 
-    async with make_client(settings) as client:
+    async with make_client(settings, fast=False) as client:  # httpx: ~100 ms lighter to import
         items = [s async for s in client.iter_sessions(limit=limit, **filters)]
     if as_json:
         return print_json([summary_json(s) for s in items])

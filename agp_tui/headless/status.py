@@ -79,7 +79,7 @@ async def _status(ids: list[str], settings: Settings, *, as_json: bool) -> int:
             return print_json([])
         err("no sessions: pass ids, or add some with `agp-tui watchlist add ID`")
         return EXIT_OK
-    async with make_client(settings) as client:
+    async with make_client(settings, fast=False) as client:  # httpx: ~100 ms lighter to import
         results = await fetch_all(client, ids)
     failures = [(sid, exc) for sid, _, exc in results if exc is not None]
     if as_json:

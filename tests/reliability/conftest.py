@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 _TESTS = Path(__file__).resolve().parents[1]
 if importlib.util.find_spec("agp_tui") is None:  # the checkout, when the package is not installed
@@ -16,3 +20,25 @@ if importlib.util.find_spec("agp_tui") is None:  # the checkout, when the packag
 for _folder in ("headless", "ui"):
     if str(_TESTS / _folder) not in sys.path:
         sys.path.append(str(_TESTS / _folder))
+
+
+# The soak and kill figures, repeated at the end of every run's output (not only with -s).
+_FIGURES: list[str] = []
+
+
+@pytest.fixture
+def report_figure() -> Callable[[str], None]:
+    """Print a line of figures now and again in the run's summary."""
+
+    def report(line: str) -> None:
+        print(line)
+        _FIGURES.append(line.strip())
+
+    return report
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _FIGURES:
+        terminalreporter.write_sep("-", "reliability figures")
+        for line in _FIGURES:
+            terminalreporter.write_line(line)

@@ -20,6 +20,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 from agp_tui.monitor.watchlist import Watchlist
@@ -93,7 +94,9 @@ def corrupt(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.iterdir() if ".corrupt-" in p.name)
 
 
-def test_sigkill_at_random_moments_never_tears_the_file(tmp_path: Path) -> None:
+def test_sigkill_at_random_moments_never_tears_the_file(
+    tmp_path: Path, report_figure: Callable[[str], None]
+) -> None:
     rng = random.Random(SEED)
     ids = make_ids(rng, BASE + EXTRA)
     old, new = ids[:BASE], ids
@@ -145,7 +148,7 @@ def test_sigkill_at_random_moments_never_tears_the_file(tmp_path: Path) -> None:
     store.add([make_ids(rng, 1)[0]])  # the next writer cleans the last killed writer's debris
     assert debris(directory, path.name) == []
     elapsed = time.monotonic() - started
-    print(f"\ncrash-safe watchlist: {KILLS} SIGKILLs in {elapsed:.1f} s, {KILLS} parses ok, "
+    report_figure(f"crash-safe watchlist: {KILLS} SIGKILLs in {elapsed:.1f} s, {KILLS} parses ok, "
           f"old list {seen['old']}, new list {seen['new']}, killed mid-write (temp file left) "
           f"{mid_write}, most temp files at once {most_debris}, moved aside as corrupt 0")
     # Both outcomes occurred, so the kills really landed at different points of the cycle.
@@ -155,7 +158,9 @@ def test_sigkill_at_random_moments_never_tears_the_file(tmp_path: Path) -> None:
 ROUNDS = 120  # ids each concurrent writer adds, one locked read-modify-write each
 
 
-def test_two_processes_adding_at_once_lose_nothing(tmp_path: Path) -> None:
+def test_two_processes_adding_at_once_lose_nothing(
+    tmp_path: Path, report_figure: Callable[[str], None]
+) -> None:
     rng = random.Random(SEED + 1)
     path = tmp_path / "data" / "watchlist-default.json"
     mine, theirs = make_ids(rng, ROUNDS), make_ids(rng, ROUNDS)
@@ -172,10 +177,12 @@ def test_two_processes_adding_at_once_lose_nothing(tmp_path: Path) -> None:
     # Each writer's own ids stay in the order it added them.
     assert [s for s in got if s in set(mine)] == mine
     assert [s for s in got if s in set(theirs)] == theirs
-    print(f"\nconcurrent adds: 2 processes x {ROUNDS} locked writes, {len(got)} of {2 * ROUNDS} kept")
+    report_figure(f"concurrent adds: 2 processes x {ROUNDS} locked writes, {len(got)} of {2 * ROUNDS} kept")
 
 
-def test_dashboard_remove_while_a_script_adds_loses_neither(tmp_path: Path) -> None:
+def test_dashboard_remove_while_a_script_adds_loses_neither(
+    tmp_path: Path, report_figure: Callable[[str], None]
+) -> None:
     rng = random.Random(SEED + 2)
     path = tmp_path / "data" / "watchlist-default.json"
     doomed, kept, added = make_ids(rng, ROUNDS), make_ids(rng, 20), make_ids(rng, ROUNDS)
@@ -206,7 +213,7 @@ def test_dashboard_remove_while_a_script_adds_loses_neither(tmp_path: Path) -> N
         f"removed ids back: {len(set(got) & set(doomed))}, additions lost: {len(set(added) - set(got))}")
     assert ui.reload_if_changed() or ui.ids() == got
     assert sorted(ui.ids()) == sorted(got)
-    print(f"\nremove vs add: {len(doomed)} removes and {len(added)} adds interleaved, none lost")
+    report_figure(f"remove vs add: {len(doomed)} removes and {len(added)} adds interleaved, none lost")
 
 
 def test_a_killed_writers_temp_file_is_cleaned_by_the_next_writer(tmp_path: Path) -> None:

@@ -210,9 +210,9 @@ def http_for(proc: SimProcess) -> aiohttp.ClientSession:
     return aiohttp.ClientSession(headers={"Authorization": f"Bearer {proc.api_key}"})
 
 
-def summary(name: str, figures: Mapping[str, object]) -> str:
+def summary(name: str, figures: Mapping[str, object], report: Callable[[str], None]) -> str:
     line = f"SOAK {name}: " + ", ".join(f"{k} {v}" for k, v in figures.items())
-    print(line)
+    report(line)
     return line
 
 
@@ -289,7 +289,7 @@ def disagreements(engine: Engine, ids: list[str], truth: Mapping[str, str]) -> l
     return bad
 
 
-async def test_dashboard_soak_under_chaos(tmp_path: Path) -> None:
+async def test_dashboard_soak_under_chaos(tmp_path: Path, report_figure: Callable[[str], None]) -> None:
     from agp_tui.ui.app import make_app
     from agp_tui.ui.screens.tree import TreeScreen
     from agp_tui.ui.widgets.columns import status_label
@@ -402,7 +402,7 @@ async def test_dashboard_soak_under_chaos(tmp_path: Path) -> None:
                             if recovered_after is not None else "never"),
         "bound": f"{RECOVERY_BOUND_SIM:g} sim-s + {HARNESS_SLACK:g} s", "matched": f"{matched}/{len(ids)}",
         "troubles": len(troubles.items) + len(reported),
-    })
+    }, report_figure)
     # The run had the trouble it was meant to have, and sessions did move.
     assert injected["5xx"] and injected["429"] and injected["malformed"] and injected["drop"], injected
     assert injected["spike"], injected
@@ -463,7 +463,7 @@ def watch_state(lines: list[str], ids: list[str]) -> tuple[dict[str, str | None]
     return status, trouble
 
 
-async def test_watch_soak_under_chaos(tmp_path: Path) -> None:
+async def test_watch_soak_under_chaos(tmp_path: Path, report_figure: Callable[[str], None]) -> None:
     loop = asyncio.get_running_loop()
     home = tmp_path / "home"
     home.mkdir()
@@ -535,7 +535,7 @@ async def test_watch_soak_under_chaos(tmp_path: Path) -> None:
                             if recovered_after is not None else "never"),
         "bound": f"{RECOVERY_BOUND_SIM:g} sim-s + {HARNESS_SLACK:g} s",
         "matched": f"{len(ids) - len(left)}/{len(ids)}", "exit": code,
-    })
+    }, report_figure)
     assert injected["5xx"] and injected["429"] and injected["malformed"] and injected["drop"], injected
     assert paused
     stderr = "\n".join(err.lines)
