@@ -25,21 +25,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, Any
 
-# ESC-introduced sequences (CSI, OSC, DCS/SOS/PM/APC strings, two-byte escapes) and their
-# 8-bit C1 forms. An unterminated string sequence swallows the rest of the text: showing
-# less of a hostile string is better than letting any of it reach the terminal.
-_ESCAPES = re.compile(
-    r"""
-      \x1b\[[0-?]*[ -/]*[@-~]?
-    | \x1b\][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?
-    | \x1b[PX^_][^\x1b\x9c]*(?:\x1b\\|\x9c)?
-    | \x1b[ -/]*[0-~]?
-    | \x9b[0-?]*[ -/]*[@-~]?
-    | [\x90\x98\x9d\x9e\x9f][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?
-    """,
-    re.VERBOSE,
-)
-_BREAKS = re.compile("[\t\n\v\f\r\x85\u2028\u2029]+")
+from agp_tui.printable import printable_line
+
 # Characters JSON may legally carry raw that a terminal would still act on, or could not
 # even encode: C1 controls, DEL, the line separators, every format character (bidi
 # overrides, zero-width and tag characters) and lone surrogates.
@@ -53,45 +40,10 @@ _JSON_UNSAFE = re.compile(
 # values otherwise, but no server string may turn one output line into 100 KB (`--json`
 # keeps every string whole).
 CLEAN_LIMIT = 1000
-# Consecutive combining marks kept after a base character (real scripts stack two or
-# three; "zalgo" text stacks hundreds and smears over neighbouring lines).
-MAX_COMBINING = 4
-# Dropped by category: Cc (C0, DEL, C1), Cf (bidi overrides that reorder what follows
-# them, zero-width and tag characters that hide text), Cs (lone surrogates, unencodable).
-_DROPPED = frozenset({"Cc", "Cf", "Cs"})
-_COMBINING = frozenset({"Mn", "Me"})
-
-
-def _printable(s: str) -> str:
-    out: list[str] = []
-    marks = 0
-    for ch in s:
-        if " " <= ch < "\x7f":  # printable ASCII, the common case, decided cheaply
-            out.append(ch)
-            marks = 0
-            continue
-        cat = unicodedata.category(ch)
-        if cat in _DROPPED:
-            continue
-        if cat in _COMBINING:
-            marks += 1
-            if marks > MAX_COMBINING:
-                continue
-        else:
-            marks = 0
-        out.append(ch)
-    return "".join(out)
-
-
 def clean(text: object, limit: int = CLEAN_LIMIT) -> str:
     """One printable line: escape sequences dropped, line breaks and tabs made spaces,
     at most `limit` characters (the last an ellipsis when cut)."""
-    s = "" if text is None else str(text)
-    if len(s) > limit * 8 + 4096:  # only the head can survive the cut: do not scan the rest
-        s = s[: limit * 8 + 4096]
-    s = _ESCAPES.sub("", s)
-    s = _BREAKS.sub(" ", s)
-    s = _printable(s)
+    s = printable_line(text, limit)
     return s if len(s) <= limit else s[: max(limit - 1, 0)] + "…"
 
 
