@@ -11,20 +11,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import fcntl
 import json
 import os
-import select
-import struct
-import subprocess
 import sys
 import tempfile
-import termios
 import time
 from typing import Any
 
 import aiohttp
 
+from agp_tui.bench._pty import spawn
 from agp_tui.bench._simproc import simulator
 from agp_tui.bench.engine import create_sessions
 
@@ -35,48 +31,30 @@ WARMUP_S = 5.0
 
 def _run_dashboard(base_url: str, key: str, ids: list[str], seconds: float,
                    dump: str | None = None) -> dict[str, Any]:
-    master, slave = os.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
+    warm = steady = 0
+    raw = bytearray()
     with tempfile.TemporaryDirectory() as home:
-        env = {**os.environ, "TERM": "xterm-256color", "HOME": home,
-               "XDG_CONFIG_HOME": f"{home}/config", "XDG_DATA_HOME": f"{home}/data",
-               "COLUMNS": str(COLS), "LINES": str(ROWS)}
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "agp_tui", "--base-url", base_url, "--api-key", key, *ids],
-            stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True, start_new_session=True,
-        )
-        os.close(slave)
-        began = time.monotonic()
-        warm = steady = 0
-        raw = bytearray()
-        try:
+        env = {**os.environ, "HOME": home, "XDG_CONFIG_HOME": f"{home}/config",
+               "XDG_DATA_HOME": f"{home}/data", "COLUMNS": str(COLS), "LINES": str(ROWS)}
+        argv = [sys.executable, "-m", "agp_tui", "--base-url", base_url, "--api-key", key, *ids]
+        with spawn(argv, COLS, ROWS, env) as pty:
+            began = time.monotonic()
             while (now := time.monotonic()) - began < seconds:
-                ready, _, _ = select.select([master], [], [], 0.2)
-                if not ready:
-                    continue
-                try:
-                    chunk = os.read(master, 65536)
-                except OSError:
+                chunk = pty.read(0.2)
+                if chunk is None:
                     break
-                if dump is not None:
+                if dump is not None and chunk:
                     raw += f"\x00T{now - began:.3f}\x00".encode() + chunk
                 if now - began < WARMUP_S:
                     warm += len(chunk)
                 else:
                     steady += len(chunk)
-        finally:
-            os.write(master, b"q")
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-            os.close(master)
     if dump is not None:
         with open(dump, "wb") as fh:
             fh.write(raw)
     steady_s = max(seconds - WARMUP_S, 1e-9)
     return {"first_seconds_bytes": warm, "steady_bytes": steady, "steady_seconds": round(steady_s, 1),
-            "bytes_per_s": round(steady / steady_s), "exit_code": proc.returncode}
+            "bytes_per_s": round(steady / steady_s), "exit_code": pty.proc.returncode}
 
 
 async def _prepare(base_url: str, key: str, n: int) -> list[str]:

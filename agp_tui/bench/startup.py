@@ -18,7 +18,6 @@ import json
 import math
 import os
 import re
-import select
 import shutil
 import socket
 import statistics
@@ -29,6 +28,8 @@ import time
 import urllib.request
 from pathlib import Path
 from typing import Any
+
+from agp_tui.bench._pty import spawn
 
 BUDGET_S = 0.3
 DEMO_BUDGET_S = 1.0
@@ -98,39 +99,19 @@ def _time_runs(argv: list[str], env: dict[str, str], runs: int) -> list[float]:
 
 def _time_demo(env: dict[str, str], runs: int) -> list[float]:
     """Seconds from spawning `agp-tui --demo` to the first frame with a session's status."""
-    import fcntl
-    import struct
-    import termios
-
     times = []
     for _ in range(runs):
-        master, slave = os.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", DEMO_SIZE[1], DEMO_SIZE[0], 0, 0))
         started = time.perf_counter()
-        proc = subprocess.Popen([*_command(), "--demo"], stdin=slave, stdout=slave, stderr=slave,
-                                env={**env, "TERM": "xterm-256color"}, close_fds=True, start_new_session=True)
-        os.close(slave)
-        seen, painted = "", None
-        try:
+        painted = None
+        with spawn([*_command(), "--demo"], DEMO_SIZE[0], DEMO_SIZE[1], env) as pty:
+            seen = ""
             while painted is None and time.perf_counter() - started < 30:
-                ready, _, _ = select.select([master], [], [], 0.05)
-                if not ready:
-                    continue
-                try:
-                    chunk = os.read(master, 65536)
-                except OSError:
+                chunk = pty.read(0.05)
+                if chunk is None:
                     break
                 seen += _ESCAPES.sub(" ", chunk.decode(errors="replace"))
                 if "status" in seen and _STATUS_WORDS.search(seen.split("status", 1)[1]):
                     painted = time.perf_counter() - started
-        finally:
-            os.write(master, b"q")
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-            os.close(master)
         if painted is None:
             raise RuntimeError("agp-tui --demo painted no session status within 30 s")
         times.append(painted)
