@@ -762,7 +762,12 @@ class Engine:
         self._transport_failures = 0
         self._failing_since = None
         if self.connection is not Connection.LIVE and self._auth_ok.is_set():
+            outage = self.connection in (Connection.OFFLINE, Connection.STALE)
             self._set_connection(Connection.LIVE)
+            if outage and self._failing:
+                # The server is back: sessions still backing off from the outage (up to a
+                # minute) poll now instead, paced by the request budget like any other poll.
+                self.refresh(list(self._failing))
 
     def _note_failure(self, exc: AgpError) -> None:
         if isinstance(exc, NotFound):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -475,5 +476,34 @@ async def test_follow_children_polls_subagents_of_watched_sessions(fake: FakeAgp
         polls = fake.per_session[kid.id]
         await asyncio.sleep(0.2)
         assert fake.per_session[kid.id] == polls
+    finally:
+        await engine.aclose()
+
+
+async def test_when_the_server_comes_back_every_failing_session_polls_at_once() -> None:
+    """After an outage, sessions in a long backoff do not wait it out once the server answers."""
+    import httpx
+
+    fake = FakeAgp()
+    ids = [fake.add().id for _ in range(4)]
+    down = True
+    real = fake.handle
+
+    async def flaky(request: httpx.Request) -> httpx.Response:
+        if down:
+            raise httpx.ConnectError("refused")
+        return await real(request)
+
+    fake.handle = flaky  # type: ignore[method-assign]
+    slow_retry = replace(FAST, error_base=30.0, error_max=30.0)  # a failed poll waits 30 s
+    engine, _ = await run_engine(fake, ids, cadence=slow_retry)
+    try:
+        await until(lambda: engine.connection is Connection.OFFLINE)
+        await until(lambda: all(v.error_kind for s in ids if (v := engine.view(s)) is not None))
+        down = False
+        engine.refresh([ids[0]])  # one row refreshed by hand: the server answers again
+        await until(lambda: engine.connection is Connection.LIVE)
+        await until(lambda: not any(v.error_kind for s in ids if (v := engine.view(s)) is not None),
+                    timeout=2.0)
     finally:
         await engine.aclose()
