@@ -116,8 +116,8 @@ def duration(seconds: float | None) -> str:
 def table_duration(seconds: float | None) -> str:
     """A table age that changes rarely: `now` under 5 s, then 5 s steps, then `duration`.
 
-    Every changed cell repaints its row; second-by-second ages on every visible row were
-    most of the bytes sent to the terminal (measured: `python -m agp_tui.bench bandwidth`).
+    Every changed cell is sent to the terminal; second-by-second ages on every visible row
+    were most of those bytes (measured: `python -m agp_tui.bench bandwidth`).
     """
     if seconds is None or _finite(seconds) is None:
         return ""

@@ -6,6 +6,7 @@ import io
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -71,6 +72,19 @@ class Env:
     def point_at(self, base_url: str, api_key: str) -> Env:
         self.base_url, self.api_key = base_url, api_key
         return self
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (bound, then released): an unreachable server."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def keyed_sim(seed: int, sessions: int, *keys: str) -> SimHandle:
+    """A frozen-clock simulator in a thread accepting `keys` (and the demo key, for set-up)."""
+    world = World(seed=seed, sessions=sessions, clock=ManualClock(), arrival_interval_s=0)
+    return start_in_thread(world, api_keys=(*keys, DEMO_API_KEY))
 
 
 def make_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Env:

@@ -22,6 +22,22 @@ for _folder in ("headless", "ui"):
         sys.path.append(str(_TESTS / _folder))
 
 
+@pytest.fixture
+def watchlist_writes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Every watchlist file write from now on, as the number of entries written."""
+    from agp_tui.monitor.watchlist import Watchlist
+
+    writes: list[int] = []
+    real_write = Watchlist._write
+
+    def counting_write(self: Watchlist, entries: Any) -> Any:
+        writes.append(len(entries))
+        return real_write(self, entries)
+
+    monkeypatch.setattr(Watchlist, "_write", counting_write)
+    return writes
+
+
 # The soak and kill figures, repeated at the end of every run's output (not only with -s).
 _FIGURES: list[str] = []
 

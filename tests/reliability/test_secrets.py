@@ -14,7 +14,6 @@ import html
 import io
 import logging
 import os
-import socket
 import traceback
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from headless_helpers import Env, make_env, run_agp, run_cli
+from headless_helpers import Env, free_port, keyed_sim, make_env, run_agp, run_cli
 from rich.console import Console
 from rich.traceback import Traceback
 from textual.pilot import Pilot
@@ -33,7 +32,7 @@ from agp_tui.api.secret import AuthHeaders, Secret
 from agp_tui.config import CliOverrides, Settings, load_settings
 from agp_tui.monitor.events import Connection
 from agp_tui.runtime import make_client, make_engine
-from agp_tui.sim import DEMO_API_KEY, ManualClock, SimHandle, World, start_in_thread
+from agp_tui.sim import SimHandle
 from agp_tui.ui.app import AgpApp, make_app
 
 KEY = "sk-agp-SECRET-canary-4f9d2c7e81b3a605"
@@ -54,17 +53,10 @@ def _around(text: str, piece: str) -> str:
     return text[max(0, i - 80): i + 80]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    # The canary is the key the simulator accepts; DEMO_API_KEY too, for direct set-up calls.
-    world = World(seed=11, sessions=60, clock=ManualClock(), arrival_interval_s=0)
-    handle = start_in_thread(world, api_keys=(KEY, DEMO_API_KEY))
+    handle = keyed_sim(11, 60, KEY)  # the canary key the simulator accepts
     try:
         yield handle
     finally:

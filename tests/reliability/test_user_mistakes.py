@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from headless_helpers import Env, Result, make_env, run_cli
+from headless_helpers import Env, Result, free_port, keyed_sim, make_env, run_cli
 from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Static
@@ -28,7 +27,7 @@ from agp_tui.config import Settings
 from agp_tui.monitor.events import Connection
 from agp_tui.monitor.watchlist import Watchlist
 from agp_tui.runtime import make_engine
-from agp_tui.sim import DEMO_API_KEY, ManualClock, SimHandle, World, start_in_thread
+from agp_tui.sim import SimHandle
 from agp_tui.ui.app import AgpApp, make_app
 from agp_tui.ui.modals import AddSessionsModal, PasteInput
 from agp_tui.ui.screens.help import HelpScreen
@@ -50,16 +49,10 @@ MALFORMED = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[SimHandle]:
-    world = World(seed=5, sessions=30, clock=ManualClock(), arrival_interval_s=0)
-    handle = start_in_thread(world, api_keys=(KEY, DEMO_API_KEY))
+    handle = keyed_sim(5, 30, KEY)  # the key the simulator accepts
     try:
         yield handle
     finally:
@@ -133,16 +126,10 @@ def ten_thousand() -> tuple[str, list[str], int]:
 
 def test_ten_thousand_ids_at_once_one_write_one_summary(
     env: Env, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    watchlist_writes: list[int],
 ) -> None:
     text, fresh, n_invalid = ten_thousand()
-    writes: list[int] = []
-    real_write = Watchlist._write
-
-    def counting_write(self: Watchlist, entries: Any) -> Any:
-        writes.append(len(entries))
-        return real_write(self, entries)
-
-    monkeypatch.setattr(Watchlist, "_write", counting_write)
+    writes = watchlist_writes
     r = run_cli(capsys, monkeypatch, env, ["watchlist", "add"], stdin=text, server=False)
     assert r.code == 2  # the README: malformed input is a usage error, valid ids still added
     added, summary = messages(r)
@@ -282,17 +269,10 @@ async def test_dialog_keeps_malformed_and_empty_input_with_one_message(
 
 
 async def test_dialog_takes_ten_thousand_ids_in_one_write_and_one_toast(
-    sim: SimHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    sim: SimHandle, tmp_path: Path, watchlist_writes: list[int],
 ) -> None:
     text, fresh, n_invalid = ten_thousand()
-    writes: list[int] = []
-    real_write = Watchlist._write
-
-    def counting_write(self: Watchlist, entries: Any) -> Any:
-        writes.append(len(entries))
-        return real_write(self, entries)
-
-    monkeypatch.setattr(Watchlist, "_write", counting_write)
+    writes = watchlist_writes
     async with dashboard(sim.base_url, tmp_path) as (app, pilot, toasts, path):
         writes.clear()  # the set-up write of ON_LIST
         await submit_in_dialog(app, pilot, text, paste=True)
