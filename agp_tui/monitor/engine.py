@@ -619,6 +619,9 @@ class Engine:
             subagent_session_ids=old.subagent_session_ids if old else (),
         )
         t.cost, t.cost_at = ch.metrics.total_cost, self._wall()
+        # /changes carries the times too: a finish seen here places the last growth before it.
+        t.started_at = ch.started_at or t.started_at
+        t.finished_at = ch.finished_at or t.finished_at
         self._apply_status(t, st)
 
     async def _fetch_cost(self, t: Tracked) -> None:
@@ -654,14 +657,16 @@ class Engine:
             t.error_kind = t.error_message = None
             self._emit(SessionRecovered(t.id))
         t.last_ok_at = now
-        if t.history.last_observed_at is None and t.started_at is not None:
-            # First counters seen: they grew from zero since the start, so spread them over
-            # that span (as any gap between polls is) instead of taking a flat baseline.
-            t.history.observe(t.started_at.timestamp(), ())
         self._set_status(t, st, now)
         if old is not None and old.status == st.status and st.terminal and t.final_left:
             t.final_left -= 1
-        moved = t.history.observe(now, st.usage_per_model)
+        if st.terminal and t.finished_at is None and not t.info_loaded:
+            # Just found finished: the Session fetched next carries `finished_at`, and the
+            # growth this poll saw is placed before it then, not at our later `now`.
+            moved = False
+        else:
+            moved = t.history.observe(self._usage_time(t, st, now), st.usage_per_model,
+                                      grew_since=self._grew_since(t, st))
         if moved or (old is not None and old.steps != st.steps):
             t.last_change_at = now
             total = sum(u.total_tokens for u in st.usage_per_model)
@@ -669,6 +674,31 @@ class Engine:
         if st.subagent_session_ids and (old is None or old.subagent_session_ids != st.subagent_session_ids):
             self._on_children(t, st.subagent_session_ids)
         self._maybe_fetch_cost(t)
+
+    @staticmethod
+    def _grew_since(t: Tracked, st: SessionStatus) -> float | None:
+        """Where a session's first-seen counters are spread from (as an estimate), if at all.
+
+        A session first seen running used its tokens since it started: spreading them over
+        that span draws its likely pace, marked as an estimate. One first seen after it
+        settled did all its work before we looked: a flat baseline, no invented activity.
+        """
+        if t.history.last_observed_at is not None or st.terminal or t.started_at is None:
+            return None
+        return t.started_at.timestamp()
+
+    @staticmethod
+    def _usage_time(t: Tracked, st: SessionStatus, now: float) -> float:
+        """When the counters of `st` stopped growing: `now`, or a settled session's finish.
+
+        Growth seen on the poll that found a session finished happened before `finished_at`,
+        never after it. Clamped to [last observation, now] so a skewed server clock can
+        neither reorder observations nor place work in our future.
+        """
+        if not st.terminal or t.finished_at is None:
+            return now
+        last = t.history.last_observed_at
+        return min(now, max(t.finished_at.timestamp(), last if last is not None else -math.inf))
 
     def _set_status(self, t: Tracked, st: SessionStatus, now: float) -> None:
         """Take a new status object; on a change of status, emit it and adjust the schedule."""

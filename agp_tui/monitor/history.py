@@ -73,7 +73,10 @@ class TokenHistory:
 
     Semantics of `observe`:
     - The very first observation only sets the baseline of every model in it: tokens used
-      before we started watching are not a burst of activity.
+      before we started watching are not a burst of activity. With `grew_since` (a session
+      first seen while it runs), its counters are instead spread over [grew_since, at] and
+      that span is an *estimate* (`estimated_until`, `estimated_buckets`): we never saw when
+      those tokens were used, so renderers draw it apart from measured activity.
     - A model first seen on a LATER observation did its work since the previous one, so its
       whole value counts as growth from zero over that interval.
     - A counter that goes down (the server reset the session) re-baselines that model.
@@ -106,6 +109,8 @@ class TokenHistory:
         # The spreading plan depends only on (t0, t1) and all models usually share it.
         self._plan_key: tuple[float, float] = (math.nan, math.nan)
         self._plan: list[tuple[int, float]] = []
+        # Growth placed at or before this time was estimated, not measured (see `observe`).
+        self._estimated_until: float | None = None
 
     @property
     def buckets(self) -> int:
@@ -119,14 +124,30 @@ class TokenHistory:
     def last_observed_at(self) -> float | None:
         return self._last_at
 
+    @property
+    def estimated_until(self) -> float | None:
+        """End of the estimated span of a first observation made with `grew_since`, if any."""
+        return self._estimated_until
+
     # ---------------------------------------------------------------- observing
 
-    def observe(self, at: float, usage: Sequence[ModelUsage]) -> bool:
+    def observe(self, at: float, usage: Sequence[ModelUsage], *, grew_since: float | None = None) -> bool:
         """Record cumulative counters seen at wall-clock `at` (epoch seconds).
+
+        `grew_since` matters on the first observation only: the counters grew from zero
+        since then (a session first seen mid-run), so they are spread over [grew_since, at]
+        as an estimate rather than taken as a flat baseline. Ignored unless it is finite
+        and earlier than `at` (a server clock ahead of ours gives a start in our future).
 
         Returns True if any model's counters differ from the last ones seen (a newly seen
         model counts as a change); False for an ignored out-of-order observation.
         """
+        if (
+            grew_since is not None and self._last_at is None and math.isfinite(at)
+            and math.isfinite(grew_since) and grew_since < at
+        ):
+            self.observe(grew_since, ())  # an empty baseline: every model then counts from zero
+            self._estimated_until = at
         last_at = self._last_at
         if (last_at is not None and at < last_at) or not math.isfinite(at):
             return False
@@ -282,6 +303,24 @@ class TokenHistory:
                     total += ring[base + off]
             out[k - oldest] = total * inv
         return out
+
+    def estimated_buckets(self, now: float | None = None) -> int:
+        """How many of the oldest values of `series(..., now=now)` hold estimated growth.
+
+        Estimates always precede measurements, so they are a prefix of the window; the
+        bucket holding the first real observation is counted (it holds both).
+        """
+        until = self._estimated_until
+        at = self._last_at if now is None else now
+        if until is None or at is None:
+            return 0
+        newest = int(at // self._bucket_seconds)
+        oldest = newest - self._buckets + 1
+        return max(0, min(int(until // self._bucket_seconds) - oldest + 1, self._buckets))
+
+    def rate_is_estimate(self) -> bool:
+        """True while `latest_rate` still covers the estimated first span."""
+        return self._estimated_until is not None and self._last_at == self._estimated_until
 
     def latest_rate(self, model: str, kind: Kind = "total") -> float:
         """Tokens/s over the model's most recent observed interval.

@@ -29,6 +29,7 @@ class FakeSession:
     parent: str | None = None
     created_at: str = "2026-11-28T10:00:00Z"
     started_at: str | None = None
+    finished_at: str | None = None
     events: int = 0  # events so far; /changes serves them
     cost: float | None = 0.01
 
@@ -123,7 +124,7 @@ class FakeAgp:
                 return await self._changes(s, request)
             return httpx.Response(200, json={
                 "id": s.id, "status": s.status_json(), "created_at": s.created_at,
-                "started_at": s.started_at,
+                "started_at": s.started_at, "finished_at": s.finished_at,
                 "request": {"agent": s.agent, "messages": "hello", "parent_session_id": s.parent},
                 "agent_view_url": f"https://platform.eu.hcompany.ai/agent-view/{s.id}",
             })
