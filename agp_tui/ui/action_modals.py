@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static, TextArea
 
 from agp_tui.monitor.view import SessionView
+from agp_tui.ui.closing import ClosesOnce
 from agp_tui.ui.format import short_id, status_label
 from agp_tui.ui.text import literal
 
@@ -32,7 +33,7 @@ def session_lines(sessions: Sequence[SessionView], limit: int = LIST_LIMIT) -> T
     return body
 
 
-class ConfirmCancelModal(ModalScreen[bool]):
+class ConfirmCancelModal(ClosesOnce, ModalScreen[bool]):
     """Names the sessions `x` would cancel and warns that their subagents go too."""
 
     BINDINGS = [
@@ -69,7 +70,7 @@ class ConfirmCancelModal(ModalScreen[bool]):
         self.dismiss(False)
 
 
-class MessageModal(ModalScreen[str | None]):
+class MessageModal(ClosesOnce, ModalScreen[str | None]):
     """A multi-line message to the sessions; ctrl+s sends, esc drops it."""
 
     BINDINGS = [
@@ -113,7 +114,7 @@ class MessageModal(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class LinkModal(ModalScreen[None]):
+class LinkModal(ClosesOnce, ModalScreen[None]):
     """A URL as an OSC 8 hyperlink (terminals that support it make it clickable)."""
 
     BINDINGS = [Binding("escape,enter,q,o", "close", "Close")]

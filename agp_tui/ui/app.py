@@ -23,7 +23,7 @@ from agp_tui.monitor.events import EngineEvent, StatusChanged, WatchlistChanged
 from agp_tui.monitor.follow import DEFAULT_INTERVAL, AutoFollow, FollowRule, describe_rule
 from agp_tui.ui import lean_output, osc
 from agp_tui.ui.actions import BrowserOpened, SessionActions, SessionKeys, SteerDone
-from agp_tui.ui.commands import JumpToSession, SessionCommands
+from agp_tui.ui.commands import JumpToSession, Palette, SessionCommands
 from agp_tui.ui.notify import Notifier, NotifyOptions
 from agp_tui.ui.screens.discover import DiscoverScreen
 from agp_tui.ui.screens.help import HelpScreen
@@ -284,11 +284,18 @@ class AgpApp(App[None]):
         else:
             self.notify("no session to act on here: go back to the table first", severity="warning")
 
+    def action_command_palette(self) -> None:
+        """`ctrl+p`: Textual's palette, with paging that survives keys typed ahead."""
+        if self.use_command_palette and not Palette.is_open(self):  # type: ignore[arg-type]
+            self.push_screen(Palette(id="--command-palette"))
+
     def action_discover(self) -> None:
         if not isinstance(self.screen, DiscoverScreen):
             self.push_screen(DiscoverScreen())
 
     def open_tree(self, session_id: str) -> None:
+        if any(isinstance(s, TreeScreen) for s in self.screen_stack):
+            return  # one tree at a time (a palette command can ask from above the tree)
         self.push_screen(TreeScreen(session_id))
 
     def jump_to(self, session_id: str) -> None:

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 from functools import partial
 from typing import TYPE_CHECKING
 
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.binding import Binding
+from textual.command import CommandList, CommandPalette, DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
 from agp_tui.ui.actions import STEERING_ACTIONS
+from agp_tui.ui.closing import ClosesOnce
 from agp_tui.ui.format import short_id, status_label
 from agp_tui.ui.text import safe_text
 
 if TYPE_CHECKING:
     from agp_tui.ui.app import AgpApp
+
+log = logging.getLogger(__name__)
 
 
 class JumpToSession(Provider):
@@ -87,3 +92,27 @@ class SessionCommands(Provider):
     async def discover(self) -> Hits:
         for title, help_text, action in self._commands():
             yield DiscoveryHit(title, partial(self._run, action), help=help_text)
+
+
+class Palette(ClosesOnce, CommandPalette):
+    """Textual's command palette, made to survive a fast hand (found by tests/ui/test_monkey.py).
+
+    Two selections in one burst (`enter enter`) both reach Textual's handler: `ClosesOnce`
+    keeps the second from closing the screen below. And Textual 8.2's `OptionList` pages
+    through a line map it builds only once laid out with a non-zero size: `pagedown` as
+    the palette opened (keys typed ahead, a tiny terminal) raised `KeyError`.
+    """
+
+    BINDINGS = [
+        Binding("pagedown", "page('page_down')", "Next page", show=False),
+        Binding("pageup", "page('page_up')", "Previous page", show=False),
+    ]
+
+    def action_page(self, action: str) -> None:
+        commands = self.query_one(CommandList)
+        if commands.option_count == 0 or commands.scrollable_content_region.height <= 0:
+            return  # nothing laid out to page through yet
+        try:
+            getattr(commands, f"action_{action}")()
+        except KeyError:  # the line map is still behind the options: nothing to page yet
+            log.debug("palette %s before its list was laid out", action)

@@ -14,6 +14,7 @@ from textual.widgets import Button, Input, Static
 
 from agp_tui.api.ids import parse_session_ids
 from agp_tui.monitor.view import SessionView
+from agp_tui.ui.closing import ClosesOnce
 from agp_tui.ui.format import short_id, status_label
 from agp_tui.ui.text import literal, safe_text
 
@@ -38,7 +39,7 @@ def describe_rejected(tokens: Sequence[str], limit: int = 5) -> str:
     return f"not session ids: {shown}{more}"
 
 
-class AddSessionsModal(ModalScreen[tuple[list[str], list[str]] | None]):
+class AddSessionsModal(ClosesOnce, ModalScreen[tuple[list[str], list[str]] | None]):
     """Paste ids or Agent View URLs, separated by spaces, commas or newlines.
 
     Dismisses with (valid ids, rejected tokens); stays open while nothing valid was given.
@@ -78,7 +79,7 @@ class AddSessionsModal(ModalScreen[tuple[list[str], list[str]] | None]):
         self.dismiss(None)
 
 
-class ConfirmRemoveModal(ModalScreen[bool]):
+class ConfirmRemoveModal(ClosesOnce, ModalScreen[bool]):
     """Names the sessions that `d` would stop watching; y/enter confirms, n/esc cancels."""
 
     BINDINGS = [

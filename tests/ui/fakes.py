@@ -65,13 +65,15 @@ class FakeSession:
     finished: str | None = None
     cost: float | None = None  # metrics.total_cost on /changes (None: a model is unpriced)
     events: int = 3  # how many events the session has (/events total, /changes cursor)
+    cached: dict[str, int] = field(default_factory=dict)  # model -> cached_tokens, when reported
 
     def status_json(self) -> dict[str, Any]:
         return {
             "status": self.status, "error": self.error, "error_code": self.error_code,
             "outcome": self.outcome, "steps": self.steps,
             "usage_per_model": [
-                {"name": n, "input_tokens": i, "output_tokens": o, "reasoning_tokens": r}
+                {"name": n, "input_tokens": i, "output_tokens": o, "reasoning_tokens": r,
+                 **({"cached_tokens": self.cached[n]} if n in self.cached else {})}
                 for n, i, o, r in self.usage
             ],
             "subagent_session_ids": list(self.children),

@@ -9,6 +9,7 @@ added at once.
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING
 
 from rich.style import Style
@@ -24,6 +25,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 from agp_tui.api.errors import AgpError
 from agp_tui.api.models import Page, SessionSummary
 from agp_tui.monitor.watchlist import WatchlistError
+from agp_tui.ui.closing import ClosesOnce
 from agp_tui.ui.discovery import DiscoverQuery, QueryError, page_count
 from agp_tui.ui.format import STATUS_KINDS, duration, short_id, since, status_kind, status_label
 from agp_tui.ui.steering import plain_error
@@ -43,6 +45,13 @@ FILTERS = (
 
 class DiscoverTable(DataTable[Text]):
     """The listing; status colours are component classes styled in app.tcss."""
+
+    # DataTable binds home/end to the leftmost/rightmost column; in a row table they mean
+    # the first/last row, as the help says.
+    BINDINGS = [
+        Binding("home", "scroll_top", "First row", show=False),
+        Binding("end", "scroll_bottom", "Last row", show=False),
+    ]
 
     COMPONENT_CLASSES = DataTable.COMPONENT_CLASSES | {f"status--{k}" for k in STATUS_KINDS}
 
@@ -64,7 +73,7 @@ class PageFailed(Message, bubble=False):
         self.error = error
 
 
-class DiscoverScreen(Screen[None]):
+class DiscoverScreen(ClosesOnce, Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("a", "add", "Add"),
@@ -118,8 +127,10 @@ class DiscoverScreen(Screen[None]):
     def _load(self, query: DiscoverQuery) -> None:
         self.loading = True
         self._title()
-        self.run_worker(self._fetch(query), name="discover-page", group="discover", exclusive=True,
-                        exit_on_error=False)
+        # The function, not a coroutine: a page asked for while another loads cancels that
+        # worker, possibly before it started, and a coroutine never run warns on shutdown.
+        self.run_worker(partial(self._fetch, query), name="discover-page", group="discover",
+                        exclusive=True, exit_on_error=False)
 
     async def _fetch(self, query: DiscoverQuery) -> None:
         """Worker: one list call, its answer posted back; never touches a widget."""
@@ -216,7 +227,7 @@ class DiscoverScreen(Screen[None]):
         if isinstance(self.focused, Input):
             self.table.focus()
         else:
-            self.app.pop_screen()
+            self.dismiss()
 
     def action_reload(self) -> None:
         self._load(self.current)

@@ -10,6 +10,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from agp_tui.ui.closing import ClosesOnce
+
 # (section, key, what it does): the single source the help screen and the tests read.
 KEY_HELP: tuple[tuple[str, str, str], ...] = (
     ("Sessions", "a", "add session ids or Agent View URLs (paste several at once)"),
@@ -35,7 +37,7 @@ KEY_HELP: tuple[tuple[str, str, str], ...] = (
     ("View", "s", "sort by the next column"),
     ("View", "S", "reverse the sort"),
     ("View", "i", "show / hide the detail pane"),
-    ("View", "↑↓ PgUp PgDn", "move (home/end too); the mouse works as well"),
+    ("View", "↑↓ PgUp PgDn", "move; home / end: first / last row; the mouse works as well"),
     ("Tree", "enter / click", "expand or collapse a node"),
     ("Tree", "z", "fold every finished branch"),
     ("Tree", "e", "expand every branch"),
@@ -51,7 +53,9 @@ READ_ONLY_KEYS = frozenset({"p", "f", "x", "m"})
 STATUS_HELP = (
     "● running   ◌ pending/queued   ❚❚ paused   ◔ idle / awaiting tool results (waiting on you)\n"
     "✔ completed   ✘ failed   ⌛ timed out   ■ interrupted   ? unknown (shown literally)\n"
-    "upd column: time since the last good poll; !12s = stale (polls failing)\n"
+    "upd column: time since the last good poll; !12s = stale (not updated as often as it should be)\n"
+    "sparklines: tokens/s per model in 10 s buckets; dim bars are an ESTIMATE (a session first\n"
+    "  seen mid-run: its earlier tokens spread since its start), ~12/s an estimated rate, — finished\n"
     "cost column and detail: the API's own figure in USD (/changes metrics); — until known"
 )
 
@@ -72,7 +76,7 @@ def help_table(read_only: bool = False) -> Table:
     return table
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(ClosesOnce, ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "close", "Close")]
 
     def __init__(self, read_only: bool = False) -> None:

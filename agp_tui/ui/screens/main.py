@@ -166,7 +166,10 @@ class MainScreen(SessionKeys, Screen[None]):
 
     @on(DataTable.RowSelected)
     def _row_selected(self, event: DataTable.RowSelected) -> None:
-        self.action_tree()
+        # Two `enter`s in one burst queue two selections here; the second arrives once the
+        # tree is already open above this screen and must not open another.
+        if self.is_current:
+            self.action_tree()
 
     # -- actions -----------------------------------------------------------------------
 

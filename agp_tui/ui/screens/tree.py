@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static, Tree
 
 from agp_tui.ui.actions import ACTION_BINDINGS, SessionKeys
+from agp_tui.ui.closing import ClosesOnce
 from agp_tui.ui.format import short_id
 from agp_tui.ui.screens.main import TALL_ENOUGH
 from agp_tui.ui.text import literal
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from agp_tui.ui.app import AgpApp
 
 
-class TreeScreen(SessionKeys, Screen[None]):
+class TreeScreen(ClosesOnce, SessionKeys, Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("z", "fold", "Fold finished"),
@@ -110,7 +111,7 @@ class TreeScreen(SessionKeys, Screen[None]):
         return [node.data] if node is not None and node.data is not None else []
 
     def action_back(self) -> None:
-        self.app.pop_screen()
+        self.dismiss()
 
     def action_fold(self) -> None:
         n = self.session_tree.fold_finished()

@@ -145,19 +145,30 @@ def rates_text(history: TokenHistory | None, width: int, now: float, style_of: S
     per = min(blocks_per_model(width, len(models), label_w), history.buckets)
     if per < 3 and len(models) > 1:  # too many models for the cell: the sum of all of them
         return rates_text_combined(history, width, now, style_of)
+    estimated = history.estimated_buckets(now)
     for i, (model, label) in enumerate(zip(models, labels, strict=True)):
         if i:
             out.append(" ")
         out.append(" " * (label_w - cell_len(label)) + label, style_of("cell--dim"))
         out.append(" ")
-        out.append(spark(history.series(model, "total", now=now), per), style_of("cell--spark"))
+        _append_bars(out, history.series(model, "total", now=now), per, estimated, style_of)
     return out
 
 
 def rates_text_combined(history: TokenHistory, width: int, now: float, style_of: StyleOf) -> Text:
     out = Text("all ", style=style_of("cell--dim"), no_wrap=True)
-    out.append(spark(history.combined("total", now=now), max(width - 4, 2)), style_of("cell--spark"))
+    series = history.combined("total", now=now)
+    _append_bars(out, series, max(width - 4, 2), history.estimated_buckets(now), style_of)
     return out
+
+
+def _append_bars(out: Text, series: list[float], width: int, estimated: int, style_of: StyleOf) -> None:
+    """The last `width` rates as bars; those holding estimated growth are drawn dim."""
+    bars = spark(series, width)
+    dim = max(0, estimated - (len(series) - len(bars)))
+    if dim:
+        out.append(bars[:dim], style_of("cell--spark-estimate"))
+    out.append(bars[dim:], style_of("cell--spark"))
 
 
 def render_cell(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Sparkline
+from textual.containers import VerticalScroll
+from textual.geometry import Size
 
 from agp_tui.monitor.engine import Engine
 from agp_tui.monitor.history import TokenHistory
@@ -22,43 +23,59 @@ from agp_tui.ui.format import (
     status_label,
     timestamp,
 )
+from agp_tui.ui.sparkline import spark
 from agp_tui.ui.text import literal, safe_text
 from agp_tui.ui.widgets.columns import error_text
 from agp_tui.ui.widgets.lines import TextLines
 
+MIN_SPARK = 10  # fewer cells left beside a model's numbers: its sparkline gets its own line
 
-class ModelRow(Horizontal):
-    """One model: its name and totals as numbers, then its token-rate `Sparkline`."""
 
-    def compose(self) -> ComposeResult:
-        yield TextLines("", classes="model-numbers")
-        yield Sparkline([], classes="model-spark")
+class ModelLines(TextLines):
+    """Each model of a session on its own line: name and totals, then its token-rate sparkline.
 
-    _pending: tuple[str, TokenHistory, float] | None = None
-    _ready = False  # children composed (`is_mounted` is still False inside on_mount)
+    One widget that draws lines, not a row of child widgets per model: rows mounted and
+    removed as the selection moved were updated before their children existed (ten quick
+    `Down` presses ended the app with `NoMatches`). Lines follow the width: the sparkline
+    takes what the numbers leave, or a line of its own when too little is left.
+    """
 
-    def on_mount(self) -> None:
-        self._ready = True
-        if self._pending is not None:
-            self.show(*self._pending)
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("", id=id)
+        self._models: list[tuple[Text, list[float], int]] = []  # numbers, series, estimated
+        self._spark = Style()
+        self._estimate = Style(dim=True)
 
-    def show(self, name: str, history: TokenHistory, now: float) -> None:
-        if not self._ready:  # filled in by on_mount
-            self._pending = (name, history, now)
-            return
-        self._pending = None
-        usage = history.totals(name)
-        text = literal(name, 18)
-        text.pad_right(19 - text.cell_len)
-        if usage is not None:
-            text.append(f"in {human_count(usage.input_tokens):>5}  out {human_count(usage.output_tokens):>5}"
-                        f"  rsn {human_count(usage.reasoning_tokens):>5}")
-        text.append(f"  {human_rate(history.latest_rate(name)):>8}")
-        self.query_one(".model-numbers", TextLines).update(text)
-        series = history.series(name, "total", now=now)
-        spark = self.query_one(Sparkline)
-        if list(spark.data or []) != series:
-            spark.data = series
+    def show(self, models: list[tuple[Text, list[float], int]], spark: Style, estimate: Style) -> None:
+        """`models`: (numbers, rates oldest first, how many leading rates are estimates)."""
+        self._models, self._spark, self._estimate = models, spark, estimate
+        self._rewrap(self._width)
+
+    def _wrap(self, width: int) -> list[Text]:
+        lines: list[Text] = []
+        for numbers, series, estimated in self._models:
+            room = width - numbers.cell_len - 1
+            if width <= 0 or room >= MIN_SPARK:
+                line = numbers.copy()
+                if width > 0:
+                    line.append(" ")
+                    line.append_text(self._bars(series, estimated, min(room, len(series))))
+                lines.append(line)
+                continue
+            lines.extend(numbers.wrap(self.app.console, width, no_wrap=False, overflow="fold"))
+            lines.append(self._bars(series, estimated, min(width, len(series))))
+        return lines
+
+    def _bars(self, series: list[float], estimated: int, width: int) -> Text:
+        bars = spark(series, width)
+        dim = max(0, estimated - (len(series) - len(bars)))  # estimates among the bars shown
+        out = Text(no_wrap=True)
+        out.append(bars[:dim], self._estimate)
+        out.append(bars[dim:], self._spark)
+        return out
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self._wrap(width))
 
 
 def _kv(out: Text, key: str, value: Text | str, *, sep: str = "  ") -> None:
@@ -92,19 +109,18 @@ def _rollup_text(r: Rollup) -> str:
 class DetailPane(VerticalScroll):
     """Shown below or beside the table (and on the tree screen) for one session."""
 
-    COMPONENT_CLASSES = {f"status--{k}" for k in STATUS_KINDS}
+    COMPONENT_CLASSES = {f"status--{k}" for k in STATUS_KINDS} | {"spark", "spark--estimate"}
 
     def __init__(self, engine: Engine, clock: Callable[[], float], *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.engine = engine
         self.clock = clock
         self.session_id: str | None = None
-        self._rows: list[ModelRow] = []
         self.show_tree_hint = True
 
     def compose(self) -> ComposeResult:
         yield TextLines("", id="detail-info")
-        yield Vertical(id="detail-models")
+        yield ModelLines(id="detail-models")
         yield TextLines("", id="detail-tree")
 
     def show(self, session_id: str | None) -> None:
@@ -118,7 +134,7 @@ class DetailPane(VerticalScroll):
             for kind in ("-error", "-waiting", "-stale"):
                 self.remove_class(kind)
             info.update(Text("No session selected. Press a to add session ids.", style="italic"))
-            self._show_models(None)
+            self._show_models(None, None)
             self.query_one("#detail-tree", TextLines).update("")
             return
         now = self.clock()
@@ -126,7 +142,7 @@ class DetailPane(VerticalScroll):
         self.set_class(bool(error_text(view)), "-error")
         self.set_class(bool(view.status and view.status.waiting_on_user), "-waiting")
         info.update(self._info(view, now))
-        self._show_models(self.engine.history(view.id))
+        self._show_models(view, self.engine.history(view.id))
         self.query_one("#detail-tree", TextLines).update(self._tree(view))
 
     def _info(self, view: SessionView, now: float) -> Text:
@@ -188,16 +204,35 @@ class DetailPane(VerticalScroll):
             out.append("  (enter: open tree)", style="italic")
         return out
 
-    def _show_models(self, history: TokenHistory | None) -> None:
-        models = history.models() if history is not None else []
-        while len(self._rows) > len(models):
-            self._rows.pop().remove()
-        if len(self._rows) < len(models):
-            new = [ModelRow() for _ in range(len(models) - len(self._rows))]
-            self._rows.extend(new)
-            self.query_one("#detail-models", Vertical).mount_all(new)
-        if history is None:
+    def _show_models(self, view: SessionView | None, history: TokenHistory | None) -> None:
+        lines = self.query_one("#detail-models", ModelLines)
+        if view is None or history is None:
+            lines.show([], Style(), Style())
             return
         now = self.clock()
-        for row, name in zip(self._rows, models, strict=True):
-            row.show(name, history, now)
+        settled = view.status is not None and view.status.terminal
+        estimated = history.estimated_buckets(now)
+        models = [(self._numbers(name, history, settled), history.series(name, "total", now=now), estimated)
+                  for name in history.models()]
+        lines.show(models, self.get_component_rich_style("spark", partial=True),
+                   self.get_component_rich_style("spark--estimate", partial=True))
+
+    @staticmethod
+    def _numbers(name: str, history: TokenHistory, settled: bool) -> Text:
+        """`holo3-122b-a10b  in 12.4k  out  1.2k  rsn     0  cache  8.1k   ~1.2k/s`"""
+        usage = history.totals(name)
+        text = literal(name, 18)
+        text.pad_right(19 - text.cell_len)
+        if usage is not None:
+            text.append(f"in {human_count(usage.input_tokens):>5}  out {human_count(usage.output_tokens):>5}"
+                        f"  rsn {human_count(usage.reasoning_tokens):>5}")
+            if usage.cached_tokens is not None:
+                text.append(f"  cache {human_count(usage.cached_tokens):>5}")
+        if settled:
+            rate = "—"  # finished: no pace to show, whatever the last interval was
+        else:
+            rate = human_rate(history.latest_rate(name))
+            if history.rate_is_estimate():
+                rate = "~" + rate  # averaged since the start, before we were watching
+        text.append(f"  {rate:>8}")
+        return text

@@ -16,6 +16,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
+from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.geometry import Region, Size
 from textual.widgets import DataTable
@@ -69,9 +70,16 @@ def _spans(text: Text) -> list[tuple[int, int, object]]:
 class SessionTable(DataTable[Text]):
     """Watched sessions, one row each; see `columns.py` for what each cell shows."""
 
+    # DataTable binds home/end to the leftmost/rightmost column; in a row table they mean
+    # the first/last row, as the help says.
+    BINDINGS = [
+        Binding("home", "scroll_top", "First row", show=False),
+        Binding("end", "scroll_bottom", "Last row", show=False),
+    ]
+
     COMPONENT_CLASSES = DataTable.COMPONENT_CLASSES | {
         *(f"status--{k}" for k in STATUS_KINDS),
-        "cell--dim", "cell--spark", "cell--stale", "cell--error", "cell--marked",
+        "cell--dim", "cell--spark", "cell--spark-estimate", "cell--stale", "cell--error", "cell--marked",
     }
 
     def __init__(self, engine: Engine, clock: Callable[[], float], *, id: str | None = None) -> None:
