@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from fakes import Clock, FakeAgp, iso, sid
-from helpers import frame, running, table_of, wait_for
+from helpers import frame, running, table_of
 from rich.style import Style
 from textual import events
 from textual.pilot import Pilot
