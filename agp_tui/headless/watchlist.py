@@ -1,4 +1,4 @@
-"""`agp-tui watchlist add|rm|ls|export|import`: the profile's persistent watchlist.
+"""`agp-tui watchlist add|rm|ls|export|import`: the persistent watchlist of a profile and server.
 
 The file is shared with running dashboards (they follow edits within seconds); every
 change is a locked read-modify-write, so nothing another instance added is lost.
@@ -34,7 +34,8 @@ if TYPE_CHECKING:
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
                common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("watchlist", parents=[common], help="edit the profile's saved watchlist",
-                       description="The watchlist the dashboard opens with, one per profile.")
+                       description="The watchlist the dashboard opens with, one per profile and "
+                                   "server (`agp-tui config` shows its file).")
     p.set_defaults(handler=_handler(_ls), json=False)
     cmds = p.add_subparsers(dest="watchlist_command", metavar="ACTION")
     add = cmds.add_parser("add", parents=[common], help="add session ids (args or stdin)")
