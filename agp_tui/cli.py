@@ -200,6 +200,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if first is not None and first not in _commands(parser):
         parser = build_parser(dashboard_ids=True)  # `agp-tui [options] ID...`
     args = parser.parse_args(args_list)
+    if args.demo and getattr(args, "handler", None) is not None:
+        # A command would run against the real profile (its server, its watchlist), not
+        # the demo's throwaway simulator.
+        parser.error("--demo opens the dashboard only; for commands, run `agp-tui sim` "
+                     "and pass its --base-url")
     from agp_tui.api.errors import AgpError, InsecureTransport
     from agp_tui.api.ids import InvalidSessionId
     from agp_tui.config import ConfigError, load_settings

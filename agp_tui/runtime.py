@@ -73,5 +73,7 @@ def make_engine(
     The engine polls on its own schedule, so the client's own retries are off.
     """
     client = make_client(settings, retry=RetryPolicy.off())
-    watchlist = Watchlist(settings.watchlist_path) if persist else None
+    watchlist = (
+        Watchlist(settings.watchlist_path, legacy=settings.legacy_watchlist_path) if persist else None
+    )
     return Engine(client, watchlist, engine_settings(settings, **overrides))

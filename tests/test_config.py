@@ -42,6 +42,10 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "config.example.toml"
 EU = REGIONS["eu"]
 US = REGIONS["us"]
+# Watchlist file names of each region: golden values, because a changed hash would hide
+# every user's list behind a new, empty file.
+EU_FILE = "watchlist-default@agp.eu.hcompany.ai-c93c1212.json"
+US_KEY = "agp.hcompany.ai-b3c4767d"
 KEY_FLAG = "hk-flag-0000000001"
 KEY_H = "hk-henv-0000000002"
 KEY_HAI = "hk-haienv-00000003"
@@ -120,7 +124,8 @@ def test_no_config_file_gives_defaults(tmp_path: Path) -> None:
     assert s.data_dir == home / ".local" / "share" / "agp-tui"
     assert s.config_exists is False
     assert s.profiles == ("default",)
-    assert s.watchlist_path == s.data_dir / "watchlist-default.json"
+    assert s.watchlist_path == s.data_dir / EU_FILE
+    assert s.legacy_watchlist_path == s.data_dir / "watchlist-default.json"
     others = {k: v for k, v in s.sources.items() if k != "api_key"}
     assert set(others.values()) == {"default"}
     assert s.sources["api_key"].startswith("not set")
@@ -148,7 +153,7 @@ def test_paths_follow_xdg_vars_in_the_env_mapping(tmp_path: Path) -> None:
     assert s.config_exists and s.theme == "nord"
     assert s.sources["config_path"] == "env XDG_CONFIG_HOME"
     assert s.sources["data_dir"] == "env XDG_DATA_HOME"
-    assert s.watchlist_path == tmp_path / "data" / "agp-tui" / "watchlist-default.json"
+    assert s.watchlist_path == tmp_path / "data" / "agp-tui" / EU_FILE
 
 
 def test_relative_xdg_values_are_ignored_like_platformdirs(tmp_path: Path) -> None:
@@ -248,6 +253,59 @@ def test_invalid_base_url_from_flag_or_env_names_it(tmp_path: Path) -> None:
     message = config_error(tmp_path, env=home_env(tmp_path, AGP_BASE_URL="agp.hcompany.ai"))
     assert message.startswith("env AGP_BASE_URL: expected an http(s) URL (")
     assert "'agp.hcompany.ai'" in message
+
+
+# ---------------------------------------------------------------- watchlist file per server
+
+
+def test_watchlist_is_keyed_by_profile_and_server(tmp_path: Path) -> None:
+    sim = load(tmp_path, base_url="http://127.0.0.1:8765/api/v2").watchlist_path
+    real = load(tmp_path).watchlist_path
+    assert sim != real and sim.parent == real.parent
+    # Readable at a glance in `ls`: profile, then host and port.
+    assert re.fullmatch(r"watchlist-default@127\.0\.0\.1-8765-[0-9a-f]{8}\.json", sim.name)
+    assert real.name == EU_FILE
+    for spelling in ("http://127.0.0.1:8765", "http://127.0.0.1:8765/", "HTTP://127.0.0.1:8765/api/v2/",
+                     "  http://127.0.0.1:8765/api  "):
+        assert load(tmp_path, base_url=spelling).watchlist_path == sim, spelling
+    env = home_env(tmp_path, AGP_BASE_URL="http://127.0.0.1:8765")
+    assert load(tmp_path, env=env).watchlist_path == sim  # env or flag: the same server
+    for same_as_default in ("https://AGP.EU.hcompany.ai", "https://agp.eu.hcompany.ai:443/api/v2/"):
+        assert load(tmp_path, base_url=same_as_default).watchlist_path == real
+    others = {
+        load(tmp_path, base_url=url).watchlist_path
+        for url in ("https://127.0.0.1:8765", "http://127.0.0.1:8766", "http://localhost:8765",
+                    "https://agp.hcompany.ai", "https://agp.eu.hcompany.ai/proxy",
+                    "https://agp.eu.hcompany.ai:8443")
+    }
+    assert len(others) == 6 and not others & {sim, real}  # scheme, port, host, path all count
+    assert load(tmp_path, "[profiles.ci]\n").watchlist_path.name.startswith("watchlist-ci@")
+
+
+def test_legacy_watchlist_belongs_to_the_profiles_own_server_only(tmp_path: Path) -> None:
+    legacy = tmp_path / "home" / ".local" / "share" / "agp-tui" / "watchlist-default.json"
+    assert load(tmp_path).legacy_watchlist_path == legacy
+    # A one-off run against a simulator must not adopt the real account's list.
+    assert load(tmp_path, base_url="http://127.0.0.1:8765").legacy_watchlist_path is None
+    env = home_env(tmp_path, AGP_BASE_URL="http://127.0.0.1:8765")
+    assert load(tmp_path, env=env).legacy_watchlist_path is None
+    # The override names the profile's own server (spelled differently): still its list.
+    assert load(tmp_path, base_url="https://agp.eu.hcompany.ai").legacy_watchlist_path == legacy
+    # The profile's own server comes from its region or base_url in the file.
+    us = '[profiles.default]\nregion = "us"\n'
+    assert load(tmp_path, us).legacy_watchlist_path == legacy
+    assert load(tmp_path, us).watchlist_path.name == f"watchlist-default@{US_KEY}.json"
+    assert load(tmp_path, us, base_url="https://agp.eu.hcompany.ai").legacy_watchlist_path is None
+    proxy = '[profiles.default]\nbase_url = "https://proxy.example/agp"\n'
+    assert load(tmp_path, proxy).legacy_watchlist_path == legacy
+    assert load(tmp_path, proxy, base_url=EU).legacy_watchlist_path is None
+
+
+def test_config_command_prints_the_watchlist_path_it_uses(tmp_path: Path) -> None:
+    s = load(tmp_path, base_url="http://127.0.0.1:8765")
+    lines = describe(s).splitlines()
+    assert lines[2] == f"watchlist    {s.watchlist_path}"
+    assert "@127.0.0.1-8765-" in lines[2]
 
 
 # ---------------------------------------------------------------- API key
@@ -447,7 +505,7 @@ def test_profile_precedence_flag_env_default_profile(tmp_path: Path) -> None:
     assert s.sources["theme"] == f"profile 'personal' in {path}"
     s = load(tmp_path, env=env, config_path=path, profile="work")
     assert (s.profile, s.sources["profile"], s.theme) == ("work", "flag --profile", "textual-dark")
-    assert s.watchlist_path.name == "watchlist-work.json"
+    assert s.watchlist_path.name == EU_FILE.replace("default", "work")
     assert s.profiles == ("work", "personal")
     assert profile_names(CliOverrides(config_path=path)) == ("work", "personal")
 
@@ -694,7 +752,7 @@ def test_describe_redacts_the_key_and_shows_sources(tmp_path: Path) -> None:
     lines = text.splitlines()
     assert lines[0] == f"config file  {path}  (exists; set by flag --config)"
     assert lines[1] == f"data dir     {tmp_path / 'data' / 'agp-tui'}  (set by env XDG_DATA_HOME)"
-    assert lines[2] == f"watchlist    {tmp_path / 'data' / 'agp-tui' / 'watchlist-work.json'}"
+    assert lines[2] == f"watchlist    {tmp_path / 'data' / 'agp-tui' / f'watchlist-work@{US_KEY}.json'}"
     assert lines[3] == "profiles     work, personal"
     assert lines[4] == ""
     rows = {ln.split(" = ")[0].strip(): ln for ln in lines[5:]}

@@ -37,7 +37,7 @@ from agp_tui.config.schema import (
     declared_keys,
     parse_document,
 )
-from agp_tui.config.urls import DEFAULT_BASE_URL, REGIONS, normalize_base_url
+from agp_tui.config.urls import DEFAULT_BASE_URL, REGIONS, normalize_base_url, server_key
 
 DEFAULT_PROFILE = "default"
 ENV_BASE_URL = "AGP_BASE_URL"
@@ -71,6 +71,9 @@ class Settings:
 
     profile: str = DEFAULT_PROFILE
     base_url: str = DEFAULT_BASE_URL
+    # The server the profile itself names (its base_url or region), ignoring --base-url and
+    # AGP_BASE_URL: the one a watchlist written before lists were keyed by server belongs to.
+    profile_base_url: str = DEFAULT_BASE_URL
     api_key: Secret | None = None
     theme: str = _DEFAULTS.theme
     read_only: bool = _DEFAULTS.read_only
@@ -89,7 +92,23 @@ class Settings:
 
     @property
     def watchlist_path(self) -> Path:
-        """This profile's watchlist: session ids of one account never mix with another's."""
+        """This profile's watchlist on this server: `watchlist-PROFILE@SERVER_KEY.json`.
+
+        Keyed by server too, so a `--base-url` run against a simulator never writes its ids
+        into the real account's list (they would all show as not found there). Profile
+        names hold no '@', so the name maps back to one (profile, server) pair.
+        """
+        return self.data_dir / f"watchlist-{self.profile}@{server_key(self.base_url)}.json"
+
+    @property
+    def legacy_watchlist_path(self) -> Path | None:
+        """`watchlist-PROFILE.json`, the per-profile file of earlier versions, when it is ours.
+
+        Such a file was written for the profile's own server, so only a run against that
+        server adopts it; a one-off `--base-url`/`AGP_BASE_URL` elsewhere gets None.
+        """
+        if server_key(self.base_url) != server_key(self.profile_base_url):
+            return None
         return self.data_dir / f"watchlist-{self.profile}.json"
 
     def source(self, name: str) -> str:
@@ -281,6 +300,7 @@ def load_settings(cli: CliOverrides | None = None, env: Mapping[str, str] | None
 
     sources = {"config_path": path_source, "data_dir": data_source, "profile": name_source}
     base_url, sources["base_url"] = _resolve_base_url(cli, environ, profile, from_profile)
+    profile_base_url, _ = _resolve_base_url(CliOverrides(), {}, profile, from_profile)
     api_key, sources["api_key"] = _resolve_api_key(
         cli, environ, env, profile, name, path, from_profile
     )
@@ -296,6 +316,7 @@ def load_settings(cli: CliOverrides | None = None, env: Mapping[str, str] | None
     return Settings(
         profile=name,
         base_url=base_url,
+        profile_base_url=profile_base_url,
         api_key=api_key,
         theme=profile.theme,
         read_only=profile.read_only,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -19,6 +20,8 @@ DEFAULT_REGION = "eu"
 DEFAULT_BASE_URL = REGIONS[DEFAULT_REGION]
 
 _OTHER_VERSION = re.compile(r"/api/v\d+$")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_NOT_SLUG = re.compile(r"[^a-z0-9.]+")
 
 
 def normalize_base_url(url: str) -> str:
@@ -62,3 +65,25 @@ def normalize_base_url(url: str) -> str:
     if port is not None:
         netloc += f":{port}"
     return f"{scheme}://{netloc}{path}"
+
+
+def server_key(base_url: str) -> str:
+    """A short, file-name-safe name for the server behind `base_url`: a readable slug + a hash.
+
+    `https://agp.eu.hcompany.ai/api/v2` gives `agp.eu.hcompany.ai-<8 hex>` and
+    `http://127.0.0.1:8765` gives `127.0.0.1-8765-<8 hex>`. Every spelling `normalize_base_url`
+    accepts for one server (trailing slash, with or without /api/v2, host case, the default
+    port written out) gives the same key; a different scheme, host, port or path prefix gives
+    another. The hash is what keeps keys apart; the slug is only there for people reading `ls`.
+    Raises ValueError like `normalize_base_url`.
+    """
+    parts = urlsplit(normalize_base_url(base_url))
+    host = parts.hostname or ""
+    port = parts.port if parts.port != _DEFAULT_PORTS[parts.scheme] else None
+    netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port is not None else "")
+    canonical = f"{parts.scheme}://{netloc}{parts.path}"
+    prefix = parts.path.removesuffix(API_PATH)  # a reverse proxy's path, usually empty
+    readable = f"{host}-{port}" if port is not None else host
+    slug = _NOT_SLUG.sub("-", f"{readable}{prefix}".lower()).strip(".-")[:40].rstrip(".-")
+    digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:8]
+    return f"{slug or 'server'}-{digest}"

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 def open_watchlist(settings: Settings) -> Watchlist:
     from agp_tui.monitor.watchlist import Watchlist
 
-    return Watchlist(settings.watchlist_path)
+    return Watchlist(settings.watchlist_path, legacy=settings.legacy_watchlist_path)
 
 
 def show_warnings(watchlist: Watchlist) -> None:

@@ -1,10 +1,11 @@
-"""`agp-tui watchlist add|rm|ls|export|import`: the profile's persistent watchlist.
+"""`agp-tui watchlist add|rm|ls|export|import`: the persistent watchlist of a profile and server.
 
 The file is shared with running dashboards (they follow edits within seconds); every
 change is a locked read-modify-write, so nothing another instance added is lost.
 
 - `add ID...` / `rm ID...`: ids from arguments; `-`, or no id with stdin not a terminal,
-  reads them from stdin (any format `import` takes). `add --label L` labels the new ones.
+  reads them from stdin (any format `import` takes). `add --label L` labels them, ids
+  already on the list included (`--label ''` clears their label).
 - `ls [--json]`: a table, or the same JSON array as `export`.
 - `export`: `[{"id", "label", "pinned", "added_at"}]` (added_at: epoch seconds).
 - `import [FILE|-]`: reads `export`/`ls --json`/`status --json`/`tree --json` output,
@@ -33,12 +34,14 @@ if TYPE_CHECKING:
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
                common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("watchlist", parents=[common], help="edit the profile's saved watchlist",
-                       description="The watchlist the dashboard opens with, one per profile.")
+                       description="The watchlist the dashboard opens with, one per profile and "
+                                   "server (`agp-tui config` shows its file).")
     p.set_defaults(handler=_handler(_ls), json=False)
     cmds = p.add_subparsers(dest="watchlist_command", metavar="ACTION")
     add = cmds.add_parser("add", parents=[common], help="add session ids (args or stdin)")
     add.add_argument("ids", nargs="*", metavar="ID", help="ids or Agent View URLs; '-' reads stdin")
-    add.add_argument("--label", metavar="TEXT", help="label for the sessions added")
+    add.add_argument("--label", metavar="TEXT",
+                     help="label for the sessions, also those already on the list")
     add.set_defaults(handler=_handler(_add))
     rm = cmds.add_parser("rm", aliases=["remove"], parents=[common], help="remove session ids")
     rm.add_argument("ids", nargs="*", metavar="ID", help="ids or Agent View URLs; '-' reads stdin")
@@ -113,9 +116,16 @@ def _add(args: argparse.Namespace, watchlist: Watchlist) -> int:
 
         return EXIT_USAGE
     if parsed.ids:
-        added = watchlist.add(parsed.ids, label=args.label)
+        # Without --label an id already listed keeps its label; with it, that label is the point.
+        added, relabelled = watchlist.add_labelled(parsed.ids, args.label,
+                                                   relabel=args.label is not None)
         _say(f"added {len(added)} of {len(parsed.ids)} to {watchlist.path}"
              + _already(len(parsed.ids) - len(added)))
+        if relabelled:
+            label = (args.label or "").strip()
+            n = len(relabelled)
+            _say(f"labelled {n} already on it: {label!r}" if label
+                 else f"cleared the label of {n} already on it")
     return _finish(parsed)
 
 

@@ -894,7 +894,8 @@ class Engine:
             self._set_connection(Connection.STALE, f"no good answer for {now - since_ok:.0f}s")
 
     def _sync_watchlist(self) -> None:
-        """Another instance edited the watchlist file: follow its additions and removals."""
+        """Another instance edited the watchlist file: follow its additions, removals, labels
+        and pins. The poll is one `stat` of the file; it is read only when that changed."""
         assert self._watchlist is not None
         try:
             changed = self._watchlist.reload_if_changed()
@@ -903,18 +904,26 @@ class Engine:
             return
         if not changed:
             return
-        on_disk = self._watchlist.ids()
-        added = [sid for sid in on_disk if sid not in self._order]
-        removed = [sid for sid in self._order if sid not in set(on_disk)]
-        for sid in added:
-            t = self._track(sid, watched=True)
-            t.added_at = self._wall()
-            self._ensure_task(t)
+        entries = self._watchlist.entries()
+        position = {e.id: i for i, e in enumerate(entries)}
+        watched = set(self._order)
+        added = [e.id for e in entries if e.id not in watched]
+        removed = [sid for sid in self._order if sid not in position]
+        relabelled: list[str] = []
         for sid in removed:
             self._untrack(sid)
-        self._order.sort(key=on_disk.index)
-        if added or removed:
-            self._emit(WatchlistChanged(tuple(added), tuple(removed)))
+        for entry in entries:
+            t = self._tracked.get(entry.id)
+            if t is None or entry.id not in watched:
+                t = self._track(entry.id, watched=True)
+                t.added_at = entry.added_at or self._wall()
+                self._ensure_task(t)
+            elif (t.label, t.pinned) != (entry.label, entry.pinned):
+                relabelled.append(entry.id)
+            t.label, t.pinned = entry.label, entry.pinned
+        self._order.sort(key=position.__getitem__)
+        if added or removed or relabelled:
+            self._emit(WatchlistChanged(tuple(added), tuple(removed), tuple(relabelled)))
 
     async def _sweep_loop(self) -> None:
         s = self.settings

@@ -76,6 +76,7 @@ class ConnectionChanged:
 class WatchlistChanged:
     added: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()  # still watched, but the label or pin changed (another process)
 
 
 @dataclass(frozen=True, slots=True)

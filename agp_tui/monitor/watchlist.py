@@ -1,4 +1,4 @@
-"""The watchlist: an ordered set of session ids, persisted per profile as one JSON file.
+"""The watchlist: an ordered set of session ids, persisted per profile and server as one JSON file.
 
 A dashboard and a scripted `agp-tui add` may run at the same time against the same file,
 so no change is ever made to a stale in-memory copy: every mutation takes an exclusive
@@ -15,6 +15,12 @@ the first mutation of each `Watchlist` deletes any it finds while holding the lo
 A file we cannot parse is moved aside to `<name>.corrupt-<UTC timestamp>` (under the lock,
 after re-checking it is still corrupt) and a warning is recorded; it is never emptied or
 overwritten in place, so a hand edit gone wrong loses nothing.
+
+Adopting a file of the older per-profile layout (`legacy`, see `Watchlist`): on first use
+its entries are merged into ours (ours win on conflict) and it is renamed
+`<legacy>.migrated`, holding our lock and then its own (which older versions take), so two
+processes adopting at once do it once. At every instant each entry is in our file, in the
+legacy file, or both, so a crash loses nothing; the next run merges again, by id.
 
 File format::
 
@@ -160,7 +166,10 @@ def _parse(raw: bytes) -> tuple[dict[str, WatchEntry], list[str]]:
 
 
 class Watchlist:
-    """The watchlist of one profile, stored at `path` (the caller picks it).
+    """The watchlist of one profile on one server, stored at `path` (the caller picks it).
+
+    `legacy`, when given, is a file of the older per-profile layout that belongs here: it is
+    merged in and moved aside on first use (see the module docstring).
 
     Accessors (`entries`, `ids`, `in`, `len`) read the in-memory cache, which is filled by
     `load()` and refreshed by every mutation and by `reload_if_changed()`; they never touch
@@ -168,8 +177,12 @@ class Watchlist:
     `InvalidSessionId` (before any I/O) when given a malformed id.
     """
 
-    def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, path: Path, *, clock: Callable[[], float] = time.time, legacy: Path | None = None
+    ) -> None:
         self._path = Path(path)
+        self._legacy = Path(legacy) if legacy is not None else None
+        self._adopted = legacy is None  # the legacy file is looked at once per instance
         self._lock_path = self._path.with_name(self._path.name + ".lock")
         self._clock = clock
         self._entries: dict[str, WatchEntry] = {}
@@ -224,6 +237,7 @@ class Watchlist:
     def load(self) -> list[WatchEntry]:
         """Read the file (missing means empty) into the cache and return `entries()`."""
         with self._mutex:
+            self._adopt_legacy()
             self._refresh()
         return self.entries()
 
@@ -233,6 +247,7 @@ class Watchlist:
         "Differs" covers ids, order, labels and pins: anything the table would show.
         """
         with self._mutex:
+            self._adopt_legacy()
             try:
                 st = os.stat(self._path)
                 sig: _Signature | None = (st.st_ino, st.st_mtime_ns, st.st_size)
@@ -250,21 +265,36 @@ class Watchlist:
 
     def add(self, ids: Iterable[str], *, label: str | None = None) -> list[str]:
         """Add ids not yet present (at the end, unpinned); returns those actually added."""
+        return self.add_labelled(ids, label, relabel=False)[0]
+
+    def add_labelled(
+        self, ids: Iterable[str], label: str | None, *, relabel: bool = True
+    ) -> tuple[list[str], list[str]]:
+        """Add ids not yet present with `label`, and (with `relabel`) give ids already listed
+        that label too (None or blank clears it), in one locked write.
+
+        Returns (added, relabelled): relabelled are listed ids whose label actually changed.
+        """
         wanted = _normalize_all(ids)  # raises InvalidSessionId before anything is written
         clean = _clean_label(label)
         added: list[str] = []
+        relabelled: list[str] = []
 
         def op(entries: dict[str, WatchEntry]) -> bool:
             now = self._clock()
             for sid in wanted:
-                if sid not in entries:
+                current = entries.get(sid)
+                if current is None:
                     entries[sid] = WatchEntry(id=sid, label=clean, pinned=False, added_at=now)
                     added.append(sid)
-            return bool(added)
+                elif relabel and current.label != clean:
+                    entries[sid] = replace(current, label=clean)  # keeps its position
+                    relabelled.append(sid)
+            return bool(added or relabelled)
 
         if wanted:
             self._mutate(op)
-        return added
+        return added, relabelled
 
     def remove(self, ids: Iterable[str]) -> list[str]:
         """Remove the given ids; returns those that were present (in the order given)."""
@@ -404,7 +434,12 @@ class Watchlist:
 
     def _mutate(self, op: Callable[[dict[str, WatchEntry]], bool]) -> None:
         """Read-modify-write under the file lock; `op` edits the dict, True if it changed."""
-        with self._mutex, self._locked():
+        with self._mutex:
+            self._adopt_legacy()  # before our lock: it takes that lock itself
+            self._mutate_locked(op)
+
+    def _mutate_locked(self, op: Callable[[dict[str, WatchEntry]], bool]) -> None:
+        with self._locked():
             if not self._swept:
                 self._sweep_debris()
             entries, dropped, sig = self._read_or_quarantine()
@@ -414,6 +449,56 @@ class Watchlist:
             if op(entries):
                 self._sig = self._write(entries)
                 self._entries = entries
+
+    def _adopt_legacy(self) -> None:
+        """Merge the legacy file into ours and rename it `.migrated`. Call with `_mutex` held.
+
+        Once done, later calls cost nothing; a missing legacy file costs one stat. A failure
+        (say a read-only data dir) is a warning, not an error: our own file is still read,
+        and the next use tries again.
+        """
+        legacy = self._legacy
+        if self._adopted or legacy is None:
+            return
+        if legacy.exists():
+            try:
+                self._merge_legacy(legacy)
+            except WatchlistError as err:
+                self._warn(f"{err}; {legacy} is not merged into {self._path} yet")
+                return
+        self._adopted = True
+
+    def _merge_legacy(self, legacy: Path) -> None:
+        old = Watchlist(legacy, clock=self._clock)
+        # Lock order: ours, then the legacy file's. Older versions take only the latter,
+        # and every adopter takes both in this order, so nobody waits in a cycle.
+        with self._locked(), old._locked():
+            try:
+                theirs, dropped, sig = old._read_or_quarantine()  # a corrupt one is moved aside
+            except WatchlistError as err:  # too new or unreadable: leave it where it is
+                self._warn(f"{err}; its sessions were not merged into {self._path}")
+                return
+            old._note_dropped(dropped)
+            for message in old.take_warnings():
+                self._warn(message)
+            if sig is None:
+                return  # another process adopted it first, or it was corrupt
+            old._sweep_debris()
+            ours, ours_dropped, _ = self._read_or_quarantine()
+            self._note_dropped(ours_dropped)
+            merged = dict(ours)
+            for sid, entry in theirs.items():
+                merged.setdefault(sid, entry)  # ours win: they are the newer edits
+            if merged != ours:
+                self._write(merged)  # durable before the legacy file goes away
+            done = legacy.with_name(legacy.name + ".migrated")
+            try:
+                os.replace(legacy, done)
+            except OSError as err:
+                # Everything is merged already; merging again next time changes nothing.
+                self._warn(f"cannot move {legacy} aside after merging it into {self._path}: {_why(err)}")
+                return
+            self._fsync_dir()
 
     def _temp_prefix(self) -> str:
         return f".{self._path.name}."

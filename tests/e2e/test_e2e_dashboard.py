@@ -78,8 +78,11 @@ def test_add_filter_tree_back_quit_80x24(home: Path, sim: Sim) -> None:
         tmux.keys("Escape")
         tmux.wait_for(lambda t: "subagent tree" not in t and other["id"][:8] in t, what="the table again")
         quit_cleanly(tmux)
-    saved = (home / "data" / "agp-tui" / "watchlist-default.json").read_text()
-    assert manager in saved and other["id"] in saved  # the dashboard persisted its watchlist
+    # The dashboard persisted its watchlist: the simulator's own, not the account's.
+    (path,) = (home / "data" / "agp-tui").glob("watchlist-*.json")
+    assert path.name.startswith(f"watchlist-default@127.0.0.1-{sim.port}-")
+    saved = path.read_text()
+    assert manager in saved and other["id"] in saved
 
 
 def test_demo_mode_160x48_linux_console(home: Path) -> None:
@@ -92,6 +95,7 @@ def test_demo_mode_160x48_linux_console(home: Path) -> None:
         tmux.keys("Escape")
         tmux.wait_for(lambda t: "subagent tree of" not in t and "running" in t, what="the table again")
         quit_cleanly(tmux)
+    assert not list(home.rglob("watchlist*"))  # the demo keeps its list in memory only
 
 
 @pytest.mark.parametrize(("demo", "size", "term"), [

@@ -67,6 +67,23 @@ class Env:
 
     @property
     def watchlist_file(self) -> Path:
+        """The list of profile "default" on its own server (EU): what `server=False` runs edit.
+
+        Spelled out, not computed by the code under test: the name is users' data.
+        """
+        return self.data / "agp-tui" / "watchlist-default@agp.eu.hcompany.ai-c93c1212.json"
+
+    @property
+    def server_watchlist_file(self) -> Path:
+        """The list that runs with `--base-url self.base_url` (server=True) read and edit."""
+        from agp_tui.config import CliOverrides, load_settings
+
+        cli = CliOverrides(config_path=self.config, base_url=self.base_url or None)
+        return load_settings(cli, self.environ()).watchlist_path
+
+    @property
+    def legacy_watchlist_file(self) -> Path:
+        """Where agp-tui kept profile "default"'s list before lists were keyed by server."""
         return self.data / "agp-tui" / "watchlist-default.json"
 
     def point_at(self, base_url: str, api_key: str) -> Env:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import subprocess
 
+import pytest
 from headless_fake import sid
-from headless_helpers import AGP, Cli, Env, tab_rows
+from headless_helpers import AGP, Cli, Env, free_port, run_agp, tab_rows
 
 A, B, C = sid(1), sid(2), sid(3)
 
@@ -100,7 +101,7 @@ def test_round_trip_between_profiles_through_a_real_pipe(env: Env) -> None:
     other = subprocess.run([*base, "export", "--profile", "other", *cfg], env=environ,
                            capture_output=True, text=True, check=True)
     assert [(e["id"], e["label"]) for e in json.loads(other.stdout)] == [(A, "x"), (B, "x")]
-    assert (env.data / "agp-tui" / "watchlist-other.json").is_file()
+    assert (env.data / "agp-tui" / "watchlist-other@agp.eu.hcompany.ai-c93c1212.json").is_file()
 
 
 def test_import_from_a_file_and_from_other_outputs(env: Env, cli: Cli) -> None:
@@ -120,7 +121,7 @@ def test_corrupt_file_is_moved_aside_with_a_warning(env: Env, cli: Cli) -> None:
     r = cli(["watchlist", "ls"], server=False)
     assert r.code == 0
     assert "agp-tui: warning: watchlist file" in r.err and "moved aside" in r.err
-    assert list(env.watchlist_file.parent.glob("watchlist-default.json.corrupt-*"))
+    assert list(env.watchlist_file.parent.glob(f"{env.watchlist_file.name}.corrupt-*"))
     assert cli(["watchlist", "add"], A, server=False).code == 0
 
 
@@ -145,3 +146,76 @@ def test_closed_stdout_is_quiet_and_exits_141(env: Env) -> None:
                           timeout=30, check=False)
     assert "status=141" in proc.stdout
     assert proc.stderr == ""  # no traceback, no "Exception ignored"
+
+
+# -- labels on ids already listed; one list per server --------------------------------------
+
+
+def test_add_with_label_labels_an_id_already_on_the_list(env: Env, cli: Cli) -> None:
+    assert cli(["watchlist", "add"], A, B, server=False).code == 0
+    r = cli(["watchlist", "add"], A, C, "--label", "nightly", server=False)
+    assert r.code == 0
+    assert r.err.splitlines() == [f"added 1 of 2 to {env.watchlist_file} (1 already on it)",
+                                  "labelled 1 already on it: 'nightly'"]
+    rows = tab_rows(cli(["watchlist", "ls"], server=False).out)
+    assert [row[:2] for row in rows] == [[A, "nightly"], [B, "-"], [C, "nightly"]]  # A kept its place
+    r = cli(["watchlist", "add"], A, "--label", "nightly", server=False)
+    assert r.err.splitlines() == [f"added 0 of 1 to {env.watchlist_file} (1 already on it)"]
+    r = cli(["watchlist", "add"], A, "--label", "", server=False)
+    assert "cleared the label of 1 already on it" in r.err
+    assert cli(["watchlist", "export"], server=False).json()[0]["label"] is None
+    r = cli(["watchlist", "add"], C, server=False)  # no --label: the label stays
+    assert "labelled" not in r.err
+    assert cli(["watchlist", "export"], server=False).json()[2]["label"] == "nightly"
+
+
+def test_a_base_url_run_keeps_its_own_list_and_leaves_the_accounts_alone(
+    env: Env, cli: Cli, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    port = free_port()
+    sim_url = f"http://127.0.0.1:{port}"
+    assert cli(["watchlist", "add"], A, server=False).code == 0  # the real account's list
+    r = cli(["watchlist", "add"], B, "--base-url", sim_url, server=False)
+    assert r.code == 0 and f"@127.0.0.1-{port}-" in r.err
+    with monkeypatch.context() as m:
+        m.setenv("AGP_BASE_URL", f"{sim_url}/api/v2/")
+        r = cli(["watchlist", "add"], C, server=False)
+    assert r.code == 0 and f"@127.0.0.1-{port}-" in r.err  # AGP_BASE_URL: the same server
+    assert [e["id"] for e in cli(["watchlist", "export"], server=False).json()] == [A]
+    sim_list = cli(["watchlist", "export"], "--base-url", sim_url, server=False).json()
+    assert [e["id"] for e in sim_list] == [B, C]
+    files = sorted(p.name for p in (env.data / "agp-tui").glob("watchlist-*.json"))
+    assert len(files) == 2 and env.watchlist_file.name in files
+
+
+def test_the_old_per_profile_file_is_adopted_by_the_profiles_own_server_only(env: Env, cli: Cli) -> None:
+    legacy = env.legacy_watchlist_file
+    legacy.parent.mkdir(parents=True)
+    legacy.write_text(json.dumps({"version": 1, "sessions": [
+        {"id": A, "label": "mine", "pinned": False, "added_at": 1.0},
+        {"id": B, "label": None, "pinned": True, "added_at": 2.0}]}))
+    before = legacy.read_bytes()
+    # A simulator run first: it must neither see nor move the account's list.
+    r = cli(["watchlist", "export"], "--base-url", f"http://127.0.0.1:{free_port()}", server=False)
+    assert r.code == 0 and r.json() == [] and legacy.read_bytes() == before
+    r = cli(["watchlist", "ls"], server=False)
+    assert r.code == 0 and r.err == ""
+    assert [row[:3] for row in tab_rows(r.out)] == [[B, "-", "yes"], [A, "mine", "no"]]
+    assert not legacy.exists() and env.watchlist_file.is_file()
+    assert (legacy.parent / (legacy.name + ".migrated")).read_bytes() == before
+    assert [e["id"] for e in cli(["watchlist", "export"], server=False).json()] == [B, A]
+
+
+def test_demo_with_a_command_is_refused_before_touching_any_list(env: Env) -> None:
+    r = run_agp(env, ["--demo", "watchlist", "add"], A, server=False)
+    assert r.code == 2 and "--demo opens the dashboard only" in r.err
+    assert not env.data.exists()
+
+
+def test_config_prints_the_watchlist_it_uses(env: Env, cli: Cli) -> None:
+    port = free_port()
+    r = cli(["config"], "--base-url", f"http://127.0.0.1:{port}", server=False)
+    (line,) = [ln for ln in r.out.splitlines() if ln.startswith("watchlist ")]
+    assert line.split(None, 1)[1] == str(env.data / "agp-tui" / f"watchlist-default@127.0.0.1-{port}-"
+                                         f"{line.rsplit('-', 1)[1]}")
+    assert "watchlist    " + str(env.watchlist_file) in cli(["config"], server=False).out

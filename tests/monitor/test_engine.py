@@ -26,7 +26,7 @@ from agp_tui.monitor.events import (
 )
 from agp_tui.monitor.watchlist import Watchlist
 
-from .fake_agp import FakeAgp
+from .fake_agp import BASE, FakeAgp
 
 FAST = Cadence(pending=0.02, running=0.02, waiting=0.05, final_fetch=0.02, jitter=0.0,
                error_base=0.05, error_max=0.2)
@@ -285,6 +285,91 @@ async def test_add_remove_persist_and_follow_other_instance(fake: FakeAgp, tmp_p
         assert engine.remove([a.id]) == [a.id]
         assert Watchlist(path).load()[0].id == b.id
         assert WatchlistChanged(removed=(a.id,)) in events
+    finally:
+        await engine.aclose()
+
+
+async def test_label_and_pin_edits_by_another_instance_reach_the_views(fake: FakeAgp, tmp_path: Path) -> None:
+    a, b, c = fake.add(), fake.add(), fake.add()
+    path = tmp_path / "wl.json"
+    Watchlist(path).add([a.id, b.id])
+    engine = Engine(fake.client(), Watchlist(path), settings(watchlist_sync_interval=0.05))
+    events: list[EngineEvent] = []
+    engine.subscribe(events.append)
+    await engine.start()
+    try:
+        other = Watchlist(path)
+        other.load()
+
+        def label(sid: str) -> str | None:
+            view = engine.view(sid)
+            assert view is not None
+            return view.label
+
+        def last_change() -> WatchlistChanged:
+            return [e for e in events if isinstance(e, WatchlistChanged)][-1]
+
+        other.set_label(a.id, "nightly")
+        await until(lambda: label(a.id) == "nightly")
+        assert last_change() == WatchlistChanged(changed=(a.id,))  # the UI re-renders on this
+        other.set_label(a.id, None)
+        await until(lambda: label(a.id) is None)
+        other.set_pinned(b.id, True)
+        await until(lambda: engine.watched_ids() == [b.id, a.id])
+        assert engine.view(b.id).pinned  # type: ignore[union-attr]
+        assert last_change() == WatchlistChanged(changed=(b.id,))
+        other.add([c.id], label="from a script")  # a new id arrives with its label
+        await until(lambda: c.id in engine.watched_ids())
+        assert label(c.id) == "from a script" and last_change() == WatchlistChanged(added=(c.id,))
+        n = len(events)
+        await asyncio.sleep(0.2)  # nothing changed on disk: no event, however often it looks
+        assert not [e for e in events[n:] if isinstance(e, WatchlistChanged)]
+    finally:
+        await engine.aclose()
+
+
+async def test_a_label_set_by_the_cli_is_seen_by_a_running_engine_within_one_sync(
+    fake: FakeAgp, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`agp-tui watchlist add ID --label L` in another process, at the default sync interval."""
+    import os
+    import sys
+
+    from agp_tui.config import CliOverrides, load_settings
+
+    a, b = fake.add(), fake.add()
+    config = tmp_path / "config.toml"
+    config.write_text("")
+    env = {**os.environ, "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data"),
+           "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+    for name in ("AGP_BASE_URL", "AGP_PROFILE"):
+        env.pop(name, None)
+    options = ["--config", str(config), "--base-url", BASE]
+    path = load_settings(CliOverrides(config_path=config, base_url=BASE), env).watchlist_path
+    Watchlist(path).add([a.id])
+    engine = Engine(fake.client(), Watchlist(path), settings(watchlist_sync_interval=2.0))
+    await engine.start()
+    try:
+        script = Path(sys.executable).parent / "agp-tui"
+        command = [str(script)] if script.exists() else [sys.executable, "-m", "agp_tui"]
+        proc = await asyncio.create_subprocess_exec(
+            *command, "watchlist", "add", a.id, b.id, "--label", "nightly", *options, env=env,
+            stdin=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        _, err = await proc.communicate()
+        assert proc.returncode == 0, err.decode()
+        assert "labelled 1 already on it: 'nightly'" in err.decode()
+        written = time.monotonic()
+
+        def labelled() -> bool:
+            views = [engine.view(a.id), engine.view(b.id)]
+            return all(v is not None and v.label == "nightly" for v in views)
+
+        await until(labelled, timeout=5.0)
+        seen = time.monotonic() - written
+        with capsys.disabled():
+            print(f"\nlabel written by another process seen by the engine after {seen:.2f} s "
+                  f"(budget 3 s: one 2 s watchlist sync)")
+        assert seen < 3.0
     finally:
         await engine.aclose()
 

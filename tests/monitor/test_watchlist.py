@@ -489,3 +489,154 @@ def test_read_only_directory_is_a_one_line_error(path: Path) -> None:
             Watchlist(path).add([sid(1)])
     finally:
         path.parent.chmod(0o700)
+
+
+# ------------------------------------------------------------------ labels on add
+
+
+def test_add_labelled_relabels_ids_already_listed_in_place(path: Path) -> None:
+    wl = Watchlist(path, clock=ticking())
+    wl.add([sid(1), sid(2)])
+    wl.set_pinned(sid(2), True)
+    assert wl.add_labelled([sid(1), sid(2), sid(3)], " nightly ") == ([sid(3)], [sid(1), sid(2)])
+    assert [(e.id, e.label, e.pinned) for e in Watchlist(path).load()] == [
+        (sid(2), "nightly", True), (sid(1), "nightly", False), (sid(3), "nightly", False)]
+    before = os.stat(path)
+    assert wl.add_labelled([sid(1)], "nightly") == ([], [])  # already so: no write at all
+    assert os.stat(path).st_ino == before.st_ino
+    assert wl.add([sid(1)], label="other") == []  # plain add still leaves listed ids alone
+    assert wl.entries()[1].label == "nightly"
+    assert wl.add_labelled([sid(1)], "  ") == ([], [sid(1)])  # a blank label clears it
+    assert Watchlist(path).load()[1].label is None
+
+
+# ------------------------------------------------------------------ adopting the per-profile file
+
+
+def write_list(path: Path, entries: list[dict[str, object]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"version": 1, "sessions": entries}))
+
+
+@pytest.fixture
+def legacy(tmp_path: Path) -> Path:
+    return tmp_path / "profiles" / "watchlist-default.json"
+
+
+@pytest.fixture
+def keyed(tmp_path: Path) -> Path:
+    return tmp_path / "profiles" / "watchlist-default@agp.eu.hcompany.ai-c93c1212.json"
+
+
+def test_the_legacy_file_is_adopted_on_first_load_and_moved_aside(legacy: Path, keyed: Path) -> None:
+    write_list(legacy, [{"id": sid(1), "label": "a", "pinned": False, "added_at": 10.0},
+                        {"id": sid(2), "label": None, "pinned": True, "added_at": 20.0}])
+    original = legacy.read_bytes()
+    wl = Watchlist(keyed, legacy=legacy)
+    assert wl.load() == [WatchEntry(sid(2), None, True, 20.0), WatchEntry(sid(1), "a", False, 10.0)]
+    assert wl.warnings == []
+    assert not legacy.exists()
+    assert legacy.with_name(legacy.name + ".migrated").read_bytes() == original  # a backup
+    assert [e["id"] for e in on_disk(keyed)] == [sid(1), sid(2)]
+    assert Watchlist(keyed).load() == wl.entries()
+
+
+def test_adopting_merges_into_an_existing_file_and_its_entries_win(legacy: Path, keyed: Path) -> None:
+    write_list(keyed, [{"id": sid(1), "label": "newer", "pinned": False, "added_at": 5.0},
+                       {"id": sid(3), "label": None, "pinned": False, "added_at": 6.0}])
+    write_list(legacy, [{"id": sid(1), "label": "older", "pinned": True, "added_at": 1.0},
+                        {"id": sid(2), "label": "b", "pinned": False, "added_at": 2.0}])
+    wl = Watchlist(keyed, legacy=legacy)
+    wl.load()
+    assert [(e.id, e.label, e.pinned) for e in wl.entries()] == [
+        (sid(1), "newer", False), (sid(3), None, False), (sid(2), "b", False)]
+    assert not legacy.exists()
+
+
+def test_adopting_is_idempotent_and_never_brings_back_a_removed_id(legacy: Path, keyed: Path) -> None:
+    write_list(legacy, [{"id": sid(1)}, {"id": sid(2)}])
+    Watchlist(keyed, legacy=legacy).remove([sid(1)])  # the first mutation adopts, then removes
+    for _ in range(3):
+        assert Watchlist(keyed, legacy=legacy).load() == [WatchEntry(sid(2))]
+    # An older agp-tui still running writes the per-profile file again: merged on next use,
+    # before the change that use makes.
+    Watchlist(legacy, clock=lambda: FIXED_NOW).add([sid(7)])
+    assert Watchlist(keyed, legacy=legacy, clock=lambda: FIXED_NOW + 1).add([sid(8)]) == [sid(8)]
+    assert Watchlist(keyed).ids() == [] and Watchlist(keyed).load()[0] == WatchEntry(sid(2))
+    assert Watchlist(keyed).load()[1:] == [WatchEntry(sid(7), added_at=FIXED_NOW),
+                                           WatchEntry(sid(8), added_at=FIXED_NOW + 1)]
+
+
+def test_a_missing_legacy_file_costs_nothing_and_creates_nothing(legacy: Path, keyed: Path) -> None:
+    wl = Watchlist(keyed, legacy=legacy)
+    assert wl.load() == [] and wl.reload_if_changed() is False
+    assert not keyed.parent.exists()  # no lock file, no directory
+
+
+def test_a_corrupt_legacy_file_is_moved_aside_with_a_warning(legacy: Path, keyed: Path) -> None:
+    legacy.parent.mkdir(parents=True)
+    legacy.write_text("{not json")
+    wl = Watchlist(keyed, legacy=legacy)
+    assert wl.load() == []
+    (warning,) = wl.take_warnings()
+    assert str(legacy) in warning and "corrupt" in warning
+    (aside,) = [p for p in legacy.parent.iterdir() if ".corrupt-" in p.name]
+    assert aside.name.startswith(legacy.name + ".corrupt-") and aside.read_text() == "{not json"
+    assert not legacy.exists()
+    assert wl.add([sid(1)]) == [sid(1)]
+
+
+def test_a_legacy_file_from_a_newer_version_is_left_alone(legacy: Path, keyed: Path) -> None:
+    legacy.parent.mkdir(parents=True)
+    legacy.write_text('{"version": 99, "sessions": []}')
+    wl = Watchlist(keyed, legacy=legacy)
+    assert wl.add([sid(1)]) == [sid(1)]
+    (warning,) = wl.take_warnings()
+    assert "newer agp-tui" in warning and str(keyed) in warning
+    assert legacy.read_text() == '{"version": 99, "sessions": []}'
+
+
+_ADOPTER = """
+import sys, time
+from pathlib import Path
+from agp_tui.monitor.watchlist import Watchlist
+keyed, legacy, go, first, count = (Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]),
+                                   int(sys.argv[4]), int(sys.argv[5]))
+old_version = sys.argv[6] == "old"
+# An "old" worker is an agp-tui from before lists were keyed by server: it writes the
+# per-profile file itself, under that file's lock.
+wl = Watchlist(legacy) if old_version else Watchlist(keyed, legacy=legacy)
+(keyed.parent / f"ready-{first}").touch()
+while not go.exists():
+    time.sleep(0.0005)
+for n in range(first, first + count):
+    wl.add([f"00000000-0000-4000-8000-{n:012d}"])
+"""
+
+
+def test_processes_adopting_at_once_do_it_once_and_lose_nothing(legacy: Path, keyed: Path) -> None:
+    on_legacy = [sid(n) for n in range(40)]
+    Watchlist(legacy).add(on_legacy)
+    go = legacy.parent / "go"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    workers = {1000: "new", 2000: "new", 3000: "new", 4000: "old"}
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _ADOPTER, str(keyed), str(legacy), str(go),
+                          str(first), "15", kind], env=env, stderr=subprocess.PIPE)
+        for first, kind in workers.items()
+    ]
+    deadline = time.monotonic() + 30
+    while not all((legacy.parent / f"ready-{first}").exists() for first in workers):
+        assert time.monotonic() < deadline, "workers did not start"
+        time.sleep(0.005)
+    go.touch()
+    for p in procs:
+        _, err = p.communicate(timeout=60)
+        assert p.returncode == 0, err.decode()
+    added = [sid(n) for first in workers for n in range(first, first + 15)]
+    final = Watchlist(keyed, legacy=legacy)  # adopts whatever the old writer left behind
+    final.load()
+    assert final.warnings == []
+    assert sorted(final.ids()) == sorted(on_legacy + added)  # every id once: none lost, none doubled
+    assert final.ids()[:40] == on_legacy  # adopted exactly once, first, in order
+    assert not legacy.exists()

@@ -33,7 +33,8 @@ EXTRA = 400
 
 # The child: `alternate PATH IDS_FILE` switches the file between the old list and the new
 # one forever (one locked write per switch), printing "go" once its first write is done;
-# `add PATH ID...` adds its ids one locked write each, then prints "done".
+# `add PATH ID...` adds its ids one locked write each, then prints "done";
+# `adopt PATH LEGACY` merges the per-profile file of older versions into PATH (first load).
 CHILD = r"""
 import json, sys
 from pathlib import Path
@@ -55,6 +56,13 @@ elif mode == "add":
     for sid in sys.argv[3:]:
         wl.add([sid])
     print("done", flush=True)
+elif mode == "adopt":
+    import time
+    wl = Watchlist(path, legacy=Path(sys.argv[3]))
+    print("go", flush=True)
+    wl.load()
+    print("done", flush=True)
+    time.sleep(60)  # the parent kills it either way
 """.replace("BASE", str(BASE))
 
 
@@ -230,3 +238,57 @@ def test_a_killed_writers_temp_file_is_cleaned_by_the_next_writer(tmp_path: Path
     assert other_profile.exists()  # another profile's writer may be alive: not ours to remove
     assert sorted(os.listdir(directory)) == sorted(
         [".watchlist-home.json.a1b2c3.tmp", "watchlist-work.json", "watchlist-work.json.lock"])
+
+
+ADOPT_KILLS = 40
+
+
+def test_sigkill_while_adopting_the_per_profile_file_loses_nothing(
+    tmp_path: Path, report_figure: Callable[[str], None]
+) -> None:
+    """Killed anywhere in the merge of `watchlist-PROFILE.json` into the per-server file,
+    every id is still on disk, and the next run finishes the job without doubling any."""
+    rng = random.Random(SEED + 4)
+    directory = tmp_path / "data"
+    keyed = directory / "watchlist-default@agp.eu.hcompany.ai-c93c1212.json"
+    legacy = directory / "watchlist-default.json"
+    ids = make_ids(rng, 600)
+    ours, theirs = ids[:300], ids[200:]  # 100 ids on both lists
+    expected = ours + ids[300:]  # the per-server file's entries first, then the rest in order
+    outcomes: Counter[str] = Counter()
+    started = time.monotonic()
+    for kill in range(ADOPT_KILLS):
+        assert time.monotonic() - started < KILL_BUDGET_S, f"only {kill} kills in {KILL_BUDGET_S} s"
+        for leftover in directory.glob("watchlist-*"):
+            leftover.unlink()
+        Watchlist(keyed).add(ours)
+        Watchlist(legacy).add(theirs)
+        proc = spawn("adopt", str(keyed), str(legacy))
+        try:
+            wait_for_go(proc)
+            time.sleep(rng.uniform(0.0, 0.012))
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=10)
+            assert proc.stdout is not None and proc.stderr is not None
+            proc.stdout.close()
+            proc.stderr.close()
+        on_keyed = file_ids(keyed)  # raises if torn
+        on_legacy = file_ids(legacy) if legacy.exists() else []
+        assert on_keyed in (ours, expected), f"kill {kill}: the per-server file is neither list"
+        missing = set(ids) - set(on_keyed) - set(on_legacy)
+        assert not missing, f"kill {kill}: {len(missing)} ids on neither file"
+        if on_legacy:
+            outcomes["merged, old file still there" if on_keyed == expected else "before the merge"] += 1
+        else:
+            assert on_keyed == expected, f"kill {kill}: old file gone but the merge is incomplete"
+            outcomes["done"] += 1
+        assert corrupt(directory) == [], f"kill {kill}: a good file was moved aside"
+        store = Watchlist(keyed, legacy=legacy)  # the next run
+        assert store.load() and store.ids() == expected
+        assert store.take_warnings() == [] and not legacy.exists()
+    elapsed = time.monotonic() - started
+    report_figure(f"crash-safe adoption of watchlist-PROFILE.json: {ADOPT_KILLS} SIGKILLs in "
+                  f"{elapsed:.1f} s, " + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items()))
+                  + ", ids lost 0, ids doubled 0")
+    assert outcomes["before the merge"] > 0 and outcomes["done"] > 0

@@ -76,6 +76,13 @@ def on_disk(env: Env) -> bytes:
     return env.watchlist_file.read_bytes()
 
 
+def watch_on_server(env: Env) -> Path:
+    """Put ON_LIST on the list of the server `env` points at (each server has its own)."""
+    path = env.server_watchlist_file
+    Watchlist(path).add(ON_LIST)
+    return path
+
+
 # -- headless --------------------------------------------------------------------------------
 
 
@@ -166,25 +173,28 @@ def test_unreachable_base_url_one_line_exit_1_watchlist_intact(
     env: Env, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     env.point_at(f"http://127.0.0.1:{free_port()}", KEY)
-    before = on_disk(env)
+    server_list = watch_on_server(env)
+    before, server_before = on_disk(env), server_list.read_bytes()
     for args in ([], [ON_LIST[0]], ["--json"]):  # no id: the watchlist's two sessions
         r = run_cli(capsys, monkeypatch, env, ["status"], *args)
         assert r.code == 1
         (line,) = messages(r)
         assert line.startswith("agp-tui: Server unreachable: ") and "127.0.0.1" in line
-    assert on_disk(env) == before
+    assert on_disk(env) == before and server_list.read_bytes() == server_before
     # Editing the watchlist needs no server: it still works while the server is down.
     extra = new_id()
     r = run_cli(capsys, monkeypatch, env, ["watchlist", "add"], extra)
-    assert r.code == 0 and messages(r) == [f"added 1 of 1 to {env.watchlist_file}"]
-    assert [e.id for e in Watchlist(env.watchlist_file).load()] == [*ON_LIST, extra]
+    assert r.code == 0 and messages(r) == [f"added 1 of 1 to {server_list}"]
+    assert [e.id for e in Watchlist(server_list).load()] == [*ON_LIST, extra]
+    assert on_disk(env) == before  # that server's list, not the account's
 
 
 def test_refused_key_one_line_exit_1(
     sim: SimHandle, env: Env, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     env.point_at(sim.base_url, WRONG)
-    before = on_disk(env)
+    server_list = watch_on_server(env)
+    before, server_before = on_disk(env), server_list.read_bytes()
     sid = sim.world.all_sessions()[0].id
     for args in ([sid], [], [sid, "--json"]):
         r = run_cli(capsys, monkeypatch, env, ["status"], *args)
@@ -192,7 +202,7 @@ def test_refused_key_one_line_exit_1(
         (line,) = messages(r)
         assert line.startswith("agp-tui: Authentication failed: ")
         assert "check --api-key, H_API_KEY / HAI_API_KEY" in line
-    assert on_disk(env) == before
+    assert on_disk(env) == before and server_list.read_bytes() == server_before
 
 
 # -- the dashboard's add dialog --------------------------------------------------------------
