@@ -86,6 +86,11 @@ class EngineSettings:
     sweep_min_sessions: int = 2  # one session alone: its own poll costs what a sweep would
     bootstrap_min_sessions: int = 20  # from this many, start with list pages (see _bootstrap)
     stale_after: float = 30.0  # a failing session is stale this long after its last good poll
+    # A session whose polls succeed but lag is stale once its last good answer is older than
+    # this many of its own intervals (and `stale_after`): the request budget starved it, or
+    # its task stalled. The `upd` column and the header then say so instead of "live".
+    overdue_factor: float = 3.0
+    stale_check_interval: float = 2.0
     offline_after: int = 3  # consecutive transport failures before the link is offline
     quota_interval: float = 60.0
     auth_probe_interval: float = 30.0
@@ -145,6 +150,7 @@ class Engine:
         self.connection = Connection.CONNECTING
         self.connection_detail: str | None = None
         self.quota: Quota | None = None
+        self.stale_count = 0  # watched sessions marked stale (the header's "N STALE")
         self.follow_children = self.settings.follow_children
         self.requests: Counter[str] = Counter()  # requests made, by purpose (benchmarks)
         self.retries = 0  # polls of a session whose previous poll failed (soak figures)
@@ -469,6 +475,18 @@ class Engine:
             return cadence.final_fetch if t.final_left else None
         return cadence.interval(status, running_for, background=self._is_background(t), rng=self._rng)
 
+    def _expected(self, t: Tracked, loop_now: float) -> float:
+        """Seconds between good answers this session should see, when all goes well."""
+        cadence = self.settings.cadence
+        status = t.status.status if t.status else None
+        running_for = loop_now - t.running_since if t.running_since is not None else 0.0
+        base = cadence.base_interval(status, running_for)
+        if t.id in self._long_polling:
+            base = max(base, float(self.settings.long_poll_wait))
+        elif self._is_background(t):
+            base = min(base * cadence.background_factor, max(cadence.background_max, base))
+        return base
+
     def _priority(self, t: Tracked) -> int:
         if t.urgent or t.id == self._selected:
             return prio.URGENT
@@ -596,7 +614,9 @@ class Engine:
                     fut.cancel()
         t.long_poll_garbled = 0
         if changes is None:  # 204: nothing new in the whole wait
-            self._note_success(self._wall())
+            now = self._wall()
+            self._note_success(now)
+            self._confirmed(t, now)  # the server just vouched for what we show
             return
         t.cursor = changes.next_index
         self._apply_changes(t, changes)
@@ -652,11 +672,7 @@ class Engine:
         self._note_success(now)
         old = t.status
         self._failing.discard(t.id)
-        if t.failures or t.not_found or t.stale:
-            t.failures, t.retry_after, t.not_found, t.stale = 0, None, False, False
-            t.error_kind = t.error_message = None
-            self._emit(SessionRecovered(t.id))
-        t.last_ok_at = now
+        self._confirmed(t, now)
         self._set_status(t, st, now)
         if old is not None and old.status == st.status and st.terminal and t.final_left:
             t.final_left -= 1
@@ -674,6 +690,15 @@ class Engine:
         if st.subagent_session_ids and (old is None or old.subagent_session_ids != st.subagent_session_ids):
             self._on_children(t, st.subagent_session_ids)
         self._maybe_fetch_cost(t)
+
+    def _confirmed(self, t: Tracked, now: float) -> None:
+        """A good answer about `t`: it is fresh, and whatever was wrong with it is over."""
+        if t.failures or t.not_found or t.stale:
+            t.failures, t.retry_after, t.not_found, t.stale = 0, None, False, False
+            t.error_kind = t.error_message = None
+            self.stale_count = sum(1 for x in self._tracked.values() if x.stale and x.watched)
+            self._emit(SessionRecovered(t.id))
+        t.last_ok_at = now
 
     @staticmethod
     def _grew_since(t: Tracked, st: SessionStatus) -> float | None:
@@ -839,7 +864,7 @@ class Engine:
         """Quota, watchlist sync and stale checks, waking only when one of them is due:
         an idle engine (everything finished) costs no CPU, which matters on shared boxes."""
         s = self.settings
-        next_quota = next_sync = 0.0
+        next_quota = next_sync = next_fresh = 0.0
         loop = asyncio.get_running_loop()
         while True:
             now_loop = loop.time()
@@ -850,13 +875,17 @@ class Engine:
                 next_sync = now_loop + s.watchlist_sync_interval
                 self._sync_watchlist()
             troubled = bool(self._failing) or self._failing_since is not None
-            if troubled:
-                self._check_stale()
+            polling = False
+            if troubled or now_loop >= next_fresh:
+                next_fresh = now_loop + s.stale_check_interval
+                polling = self._check_stale()
             wake_at = next_quota if self._auth_ok.is_set() else now_loop + s.quota_interval
             if self._watchlist is not None:
                 wake_at = min(wake_at, next_sync)
             if troubled:
                 wake_at = min(wake_at, now_loop + s.housekeeping_interval)
+            elif polling:  # nothing polls (all settled): no freshness to watch, no wake-ups
+                wake_at = min(wake_at, next_fresh)
             self._housekeeping_due.clear()
             handle = loop.call_later(max(wake_at - loop.time(), 0.0), self._housekeeping_due.set)
             await self._housekeeping_due.wait()  # or sooner: a poll started failing
@@ -876,22 +905,41 @@ class Engine:
             self.quota = quota
             self._emit(QuotaUpdated())
 
-    def _check_stale(self) -> None:
+    def _check_stale(self) -> bool:
+        """Mark sessions whose data is older than their polling allows; True if any polls.
+
+        A failing session is stale `stale_after` seconds after its last good answer; one
+        whose polls succeed is stale once its last good answer is `overdue_factor` of its
+        own intervals old (never sooner than `stale_after`). Settled sessions are final
+        data, never stale. The header counts the stale watched rows (`stale_count`).
+        """
         now = self._wall()
         s = self.settings
+        loop_now = asyncio.get_running_loop().time()
+        polling = False
         for t in self._tracked.values():
-            if not t.failures or t.stale or not self._is_active(t) or not t.polling:
-                continue  # cheapest tests first: this runs over every session each second
+            if not t.polling or not self._is_active(t):
+                continue  # cheapest tests first: this runs over every session
+            polling = True
+            if t.stale or t.not_found:
+                continue
             since = t.last_ok_at if t.last_ok_at is not None else t.added_at
-            if since and now - since >= s.stale_after:
+            if not since:
+                continue
+            allowed = s.stale_after
+            if not t.failures:
+                allowed = max(allowed, s.overdue_factor * self._expected(t, loop_now))
+            if now - since >= allowed:
                 t.stale = True
                 self._emit(Stale(t.id, now - since))
+        self.stale_count = sum(1 for t in self._tracked.values() if t.stale and t.watched)
         since_ok = self._last_success if self._last_success is not None else self._failing_since
         if (
             self._auth_ok.is_set() and self._failing_since is not None and since_ok is not None
             and self.connection is not Connection.OFFLINE and now - since_ok >= s.stale_after
         ):
             self._set_connection(Connection.STALE, f"no good answer for {now - since_ok:.0f}s")
+        return polling
 
     def _sync_watchlist(self) -> None:
         """Another instance edited the watchlist file: follow its additions, removals, labels

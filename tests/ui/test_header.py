@@ -73,3 +73,33 @@ async def test_stale_for_n_seconds(fake: FakeAgp, clock: Clock) -> None:
         table = app.main.table
         stale_rows = [s for s in ids if table.get_cell(s, "updated").plain.strip().startswith("!")]
         assert stale_rows  # the rows that went stale say so in the "upd" column
+
+
+async def test_overdue_rows_and_the_header_agree(fake: FakeAgp, clock: Clock) -> None:
+    """A row whose polls hang (no error) is marked stale in `upd`, and the header stops
+    saying live: the two never contradict each other (issue 13)."""
+    from helpers import cell_text
+
+    ids = standard_world(fake)
+    async with running(fake, clock, ids, (120, 30), settings={"stale_check_interval": 0.05}) as (app, pilot):
+        await wait_for(pilot, lambda: app.engine.quota is not None)
+        await frame(pilot)
+        assert header(app)[0] == "● live"
+        live = [s for s in ids if (v := app.engine.view(s)) and v.polling]
+        fake.hold.add(live[0])  # its requests now hang, and nothing fails
+        app.engine.refresh([live[0]])
+        await pilot.pause(0.1)
+        clock.advance(45)  # past 3 of its intervals and stale_after
+        await wait_for(pilot, lambda: app.engine.view(live[0]).stale)  # type: ignore[union-attr]
+        await frame(pilot)
+        text, classes = header(app)
+        assert text.startswith("▲") and "STALE" in text and "-stale" in classes and "● live" not in text
+        assert cell_text(app, live[0], "updated").strip().startswith("!")
+        fake.hold.discard(live[0])
+        fake.release.set()
+        for other in live[1:]:
+            app.engine.refresh([other])
+        await wait_for(pilot, lambda: app.engine.stale_count == 0)
+        await frame(pilot)
+        assert header(app)[0] == "● live"
+        assert not cell_text(app, live[0], "updated").strip().startswith("!")

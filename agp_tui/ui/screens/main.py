@@ -122,6 +122,7 @@ class MainScreen(SessionKeys, Screen[None]):
         self.query_one(StatusHeader).show(
             engine.connection, stale_for=stale_for, detail=engine.connection_detail,
             quota=engine.quota, watched=len(engine.watched_ids()), shown=self.table.row_count,
+            stale_rows=engine.stale_count,
         )
         self._modeline()
 

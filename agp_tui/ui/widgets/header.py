@@ -26,9 +26,11 @@ CONNECTION_CLASSES = {
 }
 
 
-def connection_words(state: Connection, stale_for: float | None) -> str:
+def connection_words(state: Connection, stale_for: float | None, stale_rows: int = 0) -> str:
     if state is Connection.LIVE:
-        return "● live"
+        # The link answers, but some rows are older than their polling allows: "live"
+        # would promise fresh numbers the table does not have (their `upd` shows `!`).
+        return f"▲ {stale_rows} STALE" if stale_rows else "● live"
     if state is Connection.CONNECTING:
         return "◌ connecting…"
     if state is Connection.STALE:
@@ -60,9 +62,12 @@ class StatusHeader(Horizontal):
 
     def show(
         self, state: Connection, *, stale_for: float | None, detail: str | None,
-        quota: Quota | None, watched: int, shown: int,
+        quota: Quota | None, watched: int, shown: int, stale_rows: int = 0,
     ) -> None:
-        words = connection_words(state, stale_for)
+        words = connection_words(state, stale_for, stale_rows)
+        if state is Connection.LIVE and stale_rows:
+            state = Connection.STALE  # drawn as the stale link is: reversed, bold
+            detail = f"{stale_rows} sessions not updated as often as they should be (upd column: !)"
         q = f"quota {quota.active}/{quota.limit}" if quota is not None else "quota —"
         count = f"{watched} watched" if shown == watched else f"{shown}/{watched} shown"
         key = (state, words, detail, q, count)
