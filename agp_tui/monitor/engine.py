@@ -275,7 +275,15 @@ class Engine:
 
     def view(self, session_id: str) -> SessionView | None:
         t = self._tracked.get(session_id)
-        return t.view() if t else None
+        if t is None:
+            return None
+        view = t.view()
+        if view.status is None and view.error_kind is None and self.connection is Connection.AUTH_ERROR:
+            # Polling waits for a working key in one place, so no row ever gets its own
+            # error: say on each row never loaded why it is empty, not `loading` forever.
+            view = replace(view, error_kind="AuthError",
+                           error_message=self.connection_detail or "the API key was refused")
+        return view
 
     def history(self, session_id: str) -> TokenHistory | None:
         t = self._tracked.get(session_id)

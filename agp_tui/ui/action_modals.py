@@ -15,7 +15,7 @@ from textual.widgets import Button, Static, TextArea
 
 from agp_tui.monitor.view import SessionView
 from agp_tui.ui.closing import ClosesOnce
-from agp_tui.ui.format import short_id, status_label
+from agp_tui.ui.format import session_name, short_id, status_label
 from agp_tui.ui.text import literal
 
 LIST_LIMIT = 8
@@ -26,7 +26,7 @@ def session_lines(sessions: Sequence[SessionView], limit: int = LIST_LIMIT) -> T
     body = Text()
     for view in sessions[:limit]:
         body.append(f"  {short_id(view.id)}  ")
-        body.append_text(literal(view.label or view.agent or "?", 30))
+        body.append_text(literal(session_name(view) or "?", 40))
         body.append(f"  {status_label(view.status.status) if view.status else ''}\n")
     if len(sessions) > limit:
         body.append(f"  … and {len(sessions) - limit} more\n")

@@ -12,7 +12,7 @@ from textual.content import Content
 
 from agp_tui.ui.actions import STEERING_ACTIONS
 from agp_tui.ui.closing import ClosesOnce
-from agp_tui.ui.format import short_id, status_label
+from agp_tui.ui.format import session_name, short_id, status_label
 from agp_tui.ui.text import safe_text
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ class JumpToSession(Provider):
             view = app.engine.view(sid)
             if view is None:
                 continue
-            name = safe_text(view.label or view.agent or "", 40)
+            name = safe_text(session_name(view), 60)
             status = status_label(view.status.status) if view.status else "? unknown"
             out.append((sid, name, status))
         return out

@@ -9,6 +9,7 @@ from datetime import datetime
 from rich.cells import cell_len
 
 from agp_tui.api import status as st
+from agp_tui.monitor.view import SessionView
 from agp_tui.ui.text import safe_text
 
 # Every status has a symbol as well as a colour: colour is never the only signal.
@@ -40,6 +41,16 @@ STATUS_KIND: dict[str, str] = {
     st.INTERRUPTED: "interrupted",
 }
 STATUS_KINDS = ("running", "pending", "paused", "waiting", "completed", "failed", "interrupted", "unknown")
+
+
+def session_name(view: SessionView | None) -> str:
+    """What a session is called on screen: its label *and* its agent (`nightly · h/web-surfer`);
+    a label never hides which agent runs. Raw server text: callers clean and cut it."""
+    if view is None:
+        return ""
+    if view.label and view.agent and view.label != view.agent:
+        return f"{view.label} · {view.agent}"
+    return view.label or view.agent or ""
 
 
 def status_symbol(status: str | None) -> str:

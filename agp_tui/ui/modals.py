@@ -15,7 +15,7 @@ from textual.widgets import Button, Input, Static
 from agp_tui.api.ids import parse_session_ids
 from agp_tui.monitor.view import SessionView
 from agp_tui.ui.closing import ClosesOnce
-from agp_tui.ui.format import short_id, status_label
+from agp_tui.ui.format import session_name, short_id, status_label
 from agp_tui.ui.text import literal, safe_text
 
 
@@ -100,7 +100,7 @@ class ConfirmRemoveModal(ClosesOnce, ModalScreen[bool]):
             body = Text()
             for view in self.sessions[: self.LIMIT]:
                 body.append(f"  {short_id(view.id)}  ")
-                body.append_text(literal(view.label or view.agent or "?", 30))
+                body.append_text(literal(session_name(view) or "?", 40))
                 body.append(f"  {status_label(view.status.status) if view.status else ''}\n")
             if n > self.LIMIT:
                 body.append(f"  … and {n - self.LIMIT} more\n")

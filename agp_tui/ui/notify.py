@@ -19,7 +19,7 @@ from agp_tui.api import status as st
 from agp_tui.monitor.events import StatusChanged
 from agp_tui.monitor.view import SessionView
 from agp_tui.ui import osc
-from agp_tui.ui.format import short_id, status_symbol
+from agp_tui.ui.format import session_name, short_id, status_symbol
 from agp_tui.ui.text import safe_text
 
 NOTIFY_ON = frozenset({st.COMPLETED, st.FAILED, st.TIMED_OUT, st.IDLE, st.AWAITING_TOOL_RESULTS})
@@ -46,7 +46,7 @@ class NotifyOptions:
 
 def describe(view: SessionView | None, sid: str, new: str) -> str:
     """`✔ 1a2b3c4d h/web-surfer completed`: literal, one line, short."""
-    name = safe_text((view.label or view.agent) if view else None, 40)
+    name = safe_text(session_name(view) or None, 60)
     words = _WORDS.get(new, safe_text(new, 30))
     return " ".join(p for p in (status_symbol(new), short_id(sid), name, words) if p)
 

@@ -59,7 +59,11 @@ class Batch:
                 self.membership = True
                 self.header = True
                 self.sessions.update(event.added)
-            case ConnectionChanged() | QuotaUpdated():
+            case ConnectionChanged():
+                # Every row: those never loaded show the refused key (Engine.view), and
+                # connection changes are rare.
+                self.header = self.membership = True
+            case QuotaUpdated():
                 self.header = True
 
     def take(self) -> Batch:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from fakes import Clock, FakeAgp, iso, sid
-from helpers import frame, running, table_of
+from helpers import cell_text, frame, running, table_of, wait_for
 from rich.style import Style
 from textual import events
 from textual.pilot import Pilot
@@ -146,3 +146,113 @@ async def test_detail_marks_estimates_shows_cached_and_no_rate_when_finished() -
         assert line.rstrip().endswith("▁" * 10) or "▁▁▁▁▁▁▁▁▁▁" in line  # flat: failed ten hours ago
         assert "—" in line and "/s" not in line  # no live rate for a finished session
         assert "cache" not in line  # not reported: not shown
+
+
+# -- text that fits, states that say what they are ------------------------------------------
+
+async def test_status_words_are_whole_at_80_and_200_columns() -> None:
+    fake, clock = FakeAgp(), Clock()
+    fake.session(1, status="timed_out", started=iso(10), finished=iso(1))
+    fake.session(2, status="hibernating")
+    fake.session(3, status="interrupted")
+    fake.session(4, status="awaiting_tool_results")
+    ids = [sid(n) for n in range(1, 5)]
+    for size in ((80, 24), (200, 50)):
+        async with running(fake, clock, ids, size) as (app, _):
+            cells = [cell_text(app, s, "status").strip() for s in ids]
+            assert cells[:3] == ["⌛ timed_out", "? hibernating", "■ interrupted"], (size, cells)
+            if size[0] >= 160:
+                assert cells[3] == "◔ awaiting_tool_results"
+
+
+async def test_tree_rollup_fits_at_80x24() -> None:
+    fake, clock = FakeAgp(), Clock()
+    fake.session(1, agent="h/deep-researcher-with-a-long-name", status="running", steps=2,
+                 usage=[("holo3-122b-a10b", 16_000, 900, 0)])
+    fake.tree(1, [3, 2], status="running", steps=4, usage=[("holo3-1-35b-a3b", 9_000, 300, 0)])
+    async with running(fake, clock, [sid(1)], (80, 24)) as (app, pilot):
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, TreeScreen))
+        tree = app.screen.query_one("SessionTree")
+        await wait_for(pilot, lambda: "⟨" in tree.root.label.plain and "live" in tree.root.label.plain)
+        await frame(pilot)
+        label = tree.root.label.plain
+        assert label.endswith("⟩") and len(label) <= 80 - 2, label  # the rollup is whole
+        title = str(app.screen.query_one("#tree-title").render())
+        assert len(title) <= 80
+
+
+async def test_agent_view_url_is_never_broken_across_lines() -> None:
+    fake, clock = FakeAgp(), Clock()
+    fake.session(1, status="running")
+    async with running(fake, clock, [sid(1)], (80, 24)) as (app, pilot):
+        await pilot.press("i")
+        await frame(pilot)
+        url = app.main.query_one("#detail-url")
+        assert len(url._lines) == 1
+        line = url._lines[0]
+        assert line.plain.startswith("url https://platform.eu.hcompany.ai/agent-view/")
+        assert any(getattr(span.style, "link", None) == f"https://platform.eu.hcompany.ai/agent-view/{sid(1)}"
+                   for span in line.spans)  # cut to fit, but the link is whole
+        info = app.main.query_one("#detail-info").render().plain
+        assert "agent-view" not in info  # not folded into the info block any more
+
+
+async def test_a_filter_that_hides_everything_says_so() -> None:
+    fake, clock = FakeAgp(), Clock()
+    fake.session(1, status="running")
+    fake.session(2, status="completed")
+    async with running(fake, clock, [sid(1), sid(2)], (100, 40)) as (app, pilot):
+        await pilot.press("slash", *"nothing-matches", "enter")
+        await frame(pilot)
+        info = app.main.query_one("#detail-info").render().plain
+        assert "filter 'nothing-matches'" in info and "hides all 2" in info and "esc" in info
+        assert "Press a to add" not in info
+        modeline = str(app.main.query_one("#modeline").render())
+        assert "hides every session" in modeline
+        await pilot.press("escape")
+        await frame(pilot)
+        assert table_of(app).row_count == 2
+
+
+async def test_with_a_refused_key_rows_say_so_instead_of_loading() -> None:
+    fake, clock = FakeAgp(), Clock()
+    for n in range(1, 4):
+        fake.session(n, status="running")
+    fake.mode = "auth"
+    ids = [sid(n) for n in range(1, 4)]
+    from fakes import make_engine
+
+    from agp_tui.ui.app import make_app
+
+    app = make_app(make_engine(fake, clock), initial_ids=ids, clock=clock, tick_clock=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: app.engine.connection.value == "auth_error")
+        await frame(pilot)
+        for s in ids:
+            assert "AuthError" in cell_text(app, s, "status") or "Auth" in cell_text(app, s, "status")
+            assert "loading" not in cell_text(app, s, "status")
+        info = app.main.query_one("#detail-info").render().plain
+        assert "AuthError" in info and "not loaded yet" not in info
+
+
+async def test_not_found_detail_says_not_found() -> None:
+    fake, clock = FakeAgp(), Clock()
+    fake.session(1, status="running")
+    missing = sid(99)
+    async with running(fake, clock, [missing, sid(1)], (120, 40)) as (app, pilot):
+        await frame(pilot)
+        assert app.main.detail.session_id == missing
+        info = app.main.query_one("#detail-info").render().plain
+        assert "✘ not found" in info and "not loaded yet" not in info
+
+
+async def test_a_label_never_hides_the_agent() -> None:
+    fake, clock = FakeAgp(), Clock()
+    fake.session(1, agent="h/web-surfer", status="running")
+    async with running(fake, clock, [], (200, 30)) as (app, pilot):
+        app.engine.add([sid(1)], label="nightly")
+        await wait_for(pilot, lambda: (v := app.engine.view(sid(1))) is not None and v.agent is not None)
+        await frame(pilot)
+        cell = cell_text(app, sid(1), "agent").strip()
+        assert "nightly" in cell and "h/web-surfer" in cell

@@ -9,7 +9,6 @@ added at once.
 from __future__ import annotations
 
 from dataclasses import replace
-from functools import partial
 from typing import TYPE_CHECKING
 
 from rich.style import Style
@@ -127,10 +126,14 @@ class DiscoverScreen(ClosesOnce, Screen[None]):
     def _load(self, query: DiscoverQuery) -> None:
         self.loading = True
         self._title()
-        # The function, not a coroutine: a page asked for while another loads cancels that
+
+        # A function, not a coroutine: a page asked for while another loads cancels that
         # worker, possibly before it started, and a coroutine never run warns on shutdown.
-        self.run_worker(partial(self._fetch, query), name="discover-page", group="discover",
-                        exclusive=True, exit_on_error=False)
+        async def fetch() -> None:
+            await self._fetch(query)
+
+        self.run_worker(fetch, name="discover-page", group="discover", exclusive=True,  # type: ignore[arg-type]
+                        exit_on_error=False)
 
     async def _fetch(self, query: DiscoverQuery) -> None:
         """Worker: one list call, its answer posted back; never touches a widget."""

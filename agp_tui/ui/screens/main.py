@@ -104,6 +104,7 @@ class MainScreen(SessionKeys, Screen[None]):
         self._header()
         sel = table.selected_id
         detail = self.detail
+        detail.empty_hint = self._empty_hint()
         if not detail.display:
             detail.session_id = None  # hidden: nothing to draw; `i` shows it fresh
         elif detail.session_id != sel:
@@ -126,6 +127,22 @@ class MainScreen(SessionKeys, Screen[None]):
         )
         self._modeline()
 
+    def _empty_hint(self) -> str:
+        """Why no session is selected: nothing watched, or what hides every row."""
+        table = self.table
+        watched = len(self.agp.engine.watched_ids())
+        if not watched:
+            return "No sessions watched yet. Press a to add session ids or Agent View URLs, l to discover."
+        if table.row_count:
+            return "No session selected."
+        hiding = []
+        if table.filter:
+            hiding.append(f"the filter {safe_text(table.filter.text, 60)!r} (esc clears it)")
+        if table.problems_only:
+            hiding.append("problems only (! shows every session)")
+        why = " and ".join(hiding)
+        return f"{why[:1].upper()}{why[1:]} hides all {watched} watched sessions."
+
     def _modeline(self) -> None:
         table = self.table
         parts = []
@@ -133,6 +150,8 @@ class MainScreen(SessionKeys, Screen[None]):
             parts.append(f"filter: {safe_text(table.filter.text, 60)}")
         if table.problems_only:
             parts.append("problems only (!)")
+        if parts and not table.row_count and self.agp.engine.watched_ids():
+            parts.append("hides every session: esc clears")
         if table.sort_key != "order":
             name = SORT_NAMES.get(table.sort_key, table.sort_key)
             parts.append(f"sort: {name} {'▼' if table.sort_reverse else '▲'}")

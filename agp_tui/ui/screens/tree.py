@@ -13,7 +13,7 @@ from textual.widgets import Footer, Static, Tree
 
 from agp_tui.ui.actions import ACTION_BINDINGS, SessionKeys
 from agp_tui.ui.closing import ClosesOnce
-from agp_tui.ui.format import short_id
+from agp_tui.ui.format import session_name, short_id
 from agp_tui.ui.screens.main import TALL_ENOUGH
 from agp_tui.ui.text import literal
 from agp_tui.ui.updates import Batch
@@ -47,9 +47,8 @@ class TreeScreen(ClosesOnce, SessionKeys, Screen[None]):
         app = self.agp
         view = app.engine.view(self.root_id)
         title = Text(f"subagent tree of {short_id(self.root_id)}  ", style="bold")
-        if view is not None and (view.label or view.agent):
-            title.append_text(literal(view.label or view.agent, 40))
-        title.append("   esc back · z fold finished · e expand all", style="italic")
+        if session_name(view):
+            title.append_text(literal(session_name(view), 60))
         yield Static(title, id="tree-title")
         yield SessionTree(app.engine, self.root_id, id="tree")
         yield DetailPane(app.engine, app.clock, id="tree-detail")

@@ -20,6 +20,7 @@ from agp_tui.monitor.view import SessionView
 from agp_tui.ui.format import (
     dollars,
     human_count,
+    session_name,
     short_id,
     short_model,
     since,
@@ -57,7 +58,11 @@ _SPECS: tuple[tuple[str, str, int, bool, bool, int], ...] = (
     ("error", "error", 14, False, True, 118),
 )
 TIME_COLUMNS = frozenset({"rate", "age", "updated"})
-# Where spare width goes, as (column, share, cap): the sparklines and errors gain most.
+# Spare width goes first to the status, as (column, cap, from table width): every common
+# status word whole (`⌛ timed_out`, `■ interrupted`, `? hibernating`: 13 cells), and on
+# wide screens the longest (`◔ awaiting_tool_results`: 23). The rest is shared as
+# (column, share, cap): the sparklines and errors gain most.
+_FIRST = (("status", 13, 0), ("status", 23, 160))
 _GROW = (("agent", 1, 26), ("rate", 2, 64), ("error", 3, 90))
 
 
@@ -67,6 +72,12 @@ def layout(width: int) -> list[Col]:
     chosen = [s for s in _SPECS if usable + 1 >= s[5]]
     widths = {s[0]: s[2] for s in chosen}
     spare = usable - sum(w + 1 for w in widths.values())
+    for key, cap, from_width in _FIRST:
+        if usable + 1 < from_width:
+            continue
+        add = max(min(cap - widths[key], spare), 0)
+        widths[key] += add
+        spare -= add
     growable = [(k, share, cap) for k, share, cap in _GROW if k in widths]
     while spare > 0 and growable:
         total_share = sum(share for _, share, _ in growable)
@@ -180,7 +191,7 @@ def render_cell(
     if key == "id":
         return id_cell(view, marked, style_of)
     if key == "agent":
-        name = view.label or view.agent or ""
+        name = session_name(view)
         return _pad(literal(name, col.width), col)
     if key == "status":
         return _pad(status_text(view, style_of), col)
@@ -227,7 +238,7 @@ def sort_value(key: str, view: SessionView, history: TokenHistory | None, positi
     if key == "id":
         return view.id
     if key == "agent":
-        return (view.label or view.agent or "").lower()
+        return session_name(view).lower()
     if key == "status":
         st = view.status.status if view.status else None
         rank = _STATUS_RANK[status_kind(st)]

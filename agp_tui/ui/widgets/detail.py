@@ -19,14 +19,12 @@ from agp_tui.ui.format import (
     human_rate,
     long_duration,
     since,
-    status_kind,
-    status_label,
     timestamp,
 )
 from agp_tui.ui.sparkline import spark
 from agp_tui.ui.text import literal, safe_text
-from agp_tui.ui.widgets.columns import error_text
-from agp_tui.ui.widgets.lines import TextLines
+from agp_tui.ui.widgets.columns import error_text, status_text
+from agp_tui.ui.widgets.lines import FittedLine, TextLines
 
 MIN_SPARK = 10  # fewer cells left beside a model's numbers: its sparkline gets its own line
 
@@ -117,9 +115,13 @@ class DetailPane(VerticalScroll):
         self.clock = clock
         self.session_id: str | None = None
         self.show_tree_hint = True
+        # What to say when no session is selected; the screen knows why (none watched, a
+        # filter hiding every row) and sets it.
+        self.empty_hint = "No session selected. Press a to add session ids."
 
     def compose(self) -> ComposeResult:
         yield TextLines("", id="detail-info")
+        yield FittedLine("", id="detail-url")
         yield ModelLines(id="detail-models")
         yield TextLines("", id="detail-tree")
 
@@ -133,7 +135,8 @@ class DetailPane(VerticalScroll):
         if view is None:
             for kind in ("-error", "-waiting", "-stale"):
                 self.remove_class(kind)
-            info.update(Text("No session selected. Press a to add session ids.", style="italic"))
+            info.update(Text(self.empty_hint, style="italic"))
+            self.query_one("#detail-url", FittedLine).update("")
             self._show_models(None, None)
             self.query_one("#detail-tree", TextLines).update("")
             return
@@ -142,6 +145,7 @@ class DetailPane(VerticalScroll):
         self.set_class(bool(error_text(view)), "-error")
         self.set_class(bool(view.status and view.status.waiting_on_user), "-waiting")
         info.update(self._info(view, now))
+        self.query_one("#detail-url", FittedLine).update(self._url(view))
         self._show_models(view, self.engine.history(view.id))
         self.query_one("#detail-tree", TextLines).update(self._tree(view))
 
@@ -152,10 +156,8 @@ class DetailPane(VerticalScroll):
             _kv(out, "label", literal(view.label, 60), sep="   ")
         out.append("\n")
         st = view.status
-        kind = status_kind(st.status if st else None)
-        status = Text(status_label(st.status) if st else "? not loaded yet",
-                      style=self.get_component_rich_style(f"status--{kind}", partial=True))
-        _kv(out, "status", status)
+        # The table's words: not found, the error that kept it from loading, or loading.
+        _kv(out, "status", status_text(view, lambda name: self.get_component_rich_style(name, partial=True)))
         _kv(out, "steps", str(view.steps) if st else "—")
         _kv(out, "cost", cost_text(view.cost))
         _kv(out, "agent", literal(view.agent or "—", 48))
@@ -188,9 +190,17 @@ class DetailPane(VerticalScroll):
         for line in err:
             out.append("\n")
             _kv(out, "error", literal(line, 400, style="bold"))
-        if view.agent_view_url:
-            out.append("\n")
-            _kv(out, "url", literal(view.agent_view_url, 200))
+        return out
+
+    @staticmethod
+    def _url(view: SessionView) -> Text:
+        if not view.agent_view_url:
+            return Text()
+        url = safe_text(view.agent_view_url, 400)
+        out = Text("url ", style="bold", no_wrap=True)
+        # A link only when it is one: a server string never becomes a `javascript:` or file link.
+        link = url if url.startswith(("https://", "http://")) else None
+        out.append(url, Style(link=link) if link else "")
         return out
 
     def _tree(self, view: SessionView) -> Text:

@@ -91,3 +91,23 @@ class TextLines(Widget):
     def render(self) -> Text:
         """The whole text (what tests and screen readers ask for); painting goes by line."""
         return self._text
+
+
+class FittedLine(TextLines):
+    """One line that is cut with an ellipsis at the width, never wrapped.
+
+    For a URL: wrapping folded it mid-UUID, and a broken URL cannot be selected and
+    pasted. Styled as a link (OSC 8) where the terminal allows, so a cut one still opens
+    whole; `C` copies it whole.
+    """
+
+    def _wrap(self, width: int) -> list[Text]:
+        if not self._text.plain:
+            return []
+        line = self._text.copy()
+        if width > 0:
+            line.truncate(width, overflow="ellipsis")
+        return [line]
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self._wrap(width))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual import on
@@ -18,7 +19,15 @@ from textual.widgets.tree import TreeNode
 
 from agp_tui.monitor.engine import Engine
 from agp_tui.monitor.view import SessionView
-from agp_tui.ui.format import STATUS_KINDS, dollars, human_count, short_id, status_kind, status_symbol
+from agp_tui.ui.format import (
+    STATUS_KINDS,
+    dollars,
+    human_count,
+    session_name,
+    short_id,
+    status_kind,
+    status_symbol,
+)
 from agp_tui.ui.text import literal, safe_text
 
 Node = TreeNode[str | None]  # data: the session id, or None for a loading placeholder
@@ -49,45 +58,77 @@ class SessionTree(Tree[str | None]):
 
     # -- labels ----------------------------------------------------------------------------
 
-    def label_for(self, sid: str) -> Text:
+    def label_for(self, sid: str, room: int = 0) -> Text:
+        """A node's label, fitted to `room` cells (0: no limit)."""
         view = self.engine.view(sid)
         if view is None or (view.status is None and not view.error_kind and not view.not_found):
             text = Text(f"◌ loading… {short_id(sid)}", style=self.style_of("node--loading"))
             return text
-        return self._session_label(view)
+        full = self._session_label(view, compact=False, name_cells=48)
+        if not room or full.cell_len <= room:
+            return full
+        # Narrow (80 columns, a deep node): short figures first, then a shorter name; the
+        # subtree rollup is what a person opened the tree for, so it is kept whole.
+        label = self._session_label(view, compact=True, name_cells=48)
+        spare = label.cell_len - room
+        if spare > 0:
+            name = cell_len(safe_text(session_name(view) or "?", 48))
+            label = self._session_label(view, compact=True, name_cells=max(name - spare, 12))
+        return label
 
-    def _session_label(self, view: SessionView) -> Text:
+    def _session_label(self, view: SessionView, *, compact: bool, name_cells: int) -> Text:
         st = view.status.status if view.status else None
         kind = "failed" if view.not_found or (st is None and view.error_kind) else status_kind(st)
         sym = "✘" if view.not_found else status_symbol(st)
         out = Text(no_wrap=True, overflow="ellipsis")
         out.append(f"{sym} ", self.style_of(f"status--{kind}"))
-        out.append_text(literal(view.label or view.agent or "?", 32))
+        out.append_text(literal(session_name(view) or "?", name_cells))
         out.append(f"  {short_id(view.id)}", self.style_of("node--dim"))
         if view.not_found:
             out.append("  not found", self.style_of("status--failed"))
         elif st is not None and status_kind(st) == "unknown":
             out.append(f"  {safe_text(st, 24)}")
-        steps = f"{view.steps} step{'' if view.steps == 1 else 's'}"
-        out.append(f"  {steps}  {human_count(sum(u.total_tokens for u in view.usage))} tok")
+        tokens = human_count(sum(u.total_tokens for u in view.usage))
+        if compact:
+            out.append(f"  {view.steps}st {tokens}")
+        else:
+            steps = f"{view.steps} step{'' if view.steps == 1 else 's'}"
+            out.append(f"  {steps}  {tokens} tok")
         if view.cost is not None:
             out.append(f"  {dollars(view.cost)}")
         if view.child_ids:
-            r = self.engine.rollup(view.id)
-            live = sum(n for s, n in r.statuses.items() if status_kind(s) in ("running", "pending"))
-            waiting = sum(n for s, n in r.statuses.items() if status_kind(s) == "waiting")
-            extra = (f" · {live} live" if live else "") + (f" · {waiting} waiting" if waiting else "")
-            if r.cost_sessions:  # the API's figure, over the sessions whose cost is known
-                extra += f" · {dollars(r.cost)}" + ("" if r.cost_sessions >= r.sessions else "+")
-            out.append(f"  ⟨{r.sessions} sessions · {r.steps} steps · {human_count(r.total_tokens)} tok"
-                       f"{extra}⟩", self.style_of("node--dim"))
+            out.append(f"  {self._rollup_text(view.id, compact)}", self.style_of("node--dim"))
         return out
+
+    def _rollup_text(self, sid: str, compact: bool) -> str:
+        r = self.engine.rollup(sid)
+        live = sum(n for s, n in r.statuses.items() if status_kind(s) in ("running", "pending"))
+        waiting = sum(n for s, n in r.statuses.items() if status_kind(s) == "waiting")
+        extra = (f" · {live} live" if live else "") + (f" · {waiting} waiting" if waiting else "")
+        if r.cost_sessions:  # the API's figure, over the sessions whose cost is known
+            extra += f" · {dollars(r.cost)}" + ("" if r.cost_sessions >= r.sessions else "+")
+        if compact:
+            return f"⟨{r.sessions}× {r.steps}st {human_count(r.total_tokens)}{extra}⟩"
+        return f"⟨{r.sessions} sessions · {r.steps} steps · {human_count(r.total_tokens)} tok{extra}⟩"
+
+    def _room(self, node: Node) -> int:
+        """Cells a node's label gets: the width, less its guides and expand icon."""
+        width = self.scrollable_content_region.width
+        if width <= 0:
+            return 0
+        depth = sum(1 for _ in self._ancestors(node))
+        return max(width - depth * self.guide_depth - 2, 20)
+
+    def on_resize(self) -> None:
+        for nodes in self.nodes.values():
+            for node in nodes:
+                self._relabel(node)
 
     def _relabel(self, node: Node) -> None:
         sid = node.data
         if sid is None:
             return
-        label = self.label_for(sid)
+        label = self.label_for(sid, self._room(node))
         old = node.label
         if not isinstance(old, Text) or old.plain != label.plain or old.spans != label.spans:
             node.set_label(label)
@@ -124,8 +165,8 @@ class SessionTree(Tree[str | None]):
         for kid in kids:
             if kid in present or kid in up:  # already there, or a cycle back up the tree
                 continue
-            child = node.add(self.label_for(kid), data=kid, expand=False,
-                             allow_expand=self._may_have_children(kid))
+            label = self.label_for(kid, max(self._room(node) - self.guide_depth, 20))
+            child = node.add(label, data=kid, expand=False, allow_expand=self._may_have_children(kid))
             self.nodes.setdefault(kid, []).append(child)
             kid_view = self.engine.view(kid)
             if kid_view is not None and kid_view.status is not None:
