@@ -34,3 +34,10 @@ def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sim]:
         yield handle
     finally:
         handle.stop()
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """A private HOME / XDG tree with an empty config file."""
+    (tmp_path / "config.toml").write_text("")
+    return tmp_path

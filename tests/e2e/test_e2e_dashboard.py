@@ -16,12 +16,6 @@ from e2e_tmux import E2E_KEY, PROMPT, Sim, Tmux, agp_command, chromatic_colours,
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    (tmp_path / "config.toml").write_text("")
-    return tmp_path
-
-
 def open_tmux(home: Path, width: int, height: int) -> Iterator[Tmux]:
     tmux = Tmux(isolated_env(home), home, width, height)
     try:

@@ -256,3 +256,20 @@ async def test_a_label_never_hides_the_agent() -> None:
         await frame(pilot)
         cell = cell_text(app, sid(1), "agent").strip()
         assert "nightly" in cell and "h/web-surfer" in cell
+
+
+async def test_sparklines_are_not_red_in_16_colours() -> None:
+    """TERM=linux: the accent became bright red, which reads as an error."""
+    from rich.color import ColorSystem
+
+    fake, clock = FakeAgp(), Clock()
+    fake.session(1, status="running", usage=[("holo3-1-35b-a3b", 100, 10, 0)])
+    async with running(fake, clock, [sid(1)], (120, 40)) as (app, _):
+        styles = [table_of(app).style_of("cell--spark"), table_of(app).style_of("cell--spark-estimate"),
+                  app.main.detail.get_component_rich_style("spark", partial=True),
+                  app.main.detail.get_component_rich_style("spark--estimate", partial=True)]
+        for style in styles:
+            assert style.color is not None
+            standard = style.color.downgrade(ColorSystem.STANDARD)
+            assert standard.number not in (1, 9), style  # red, bright red
+        assert styles[1].dim and styles[3].dim  # estimates differ by more than colour
