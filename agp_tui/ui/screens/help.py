@@ -55,7 +55,7 @@ STATUS_HELP = (
     "✔ completed   ✘ failed   ⌛ timed out   ■ interrupted   ? unknown (shown literally)\n"
     "upd column: time since the last good poll; !12s = stale (not updated as often as it should be)\n"
     "sparklines: tokens/s per model in 10 s buckets; dim bars are an ESTIMATE (a session first\n"
-    "  seen mid-run: its earlier tokens spread since its start), ~12/s an estimated rate, — finished\n"
+    "  seen mid-run: its earlier tokens spread since its start), ~12/s an estimated rate, — not running\n"
     "cost column and detail: the API's own figure in USD (/changes metrics); — until known"
 )
 

@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.geometry import Size
 
+from agp_tui.api.status import RUNNING
 from agp_tui.monitor.engine import Engine
 from agp_tui.monitor.history import TokenHistory
 from agp_tui.monitor.view import Rollup, SessionView
@@ -197,7 +198,8 @@ class DetailPane(VerticalScroll):
         if not view.agent_view_url:
             return Text()
         url = safe_text(view.agent_view_url, 400)
-        out = Text("url ", style="bold", no_wrap=True)
+        out = Text(no_wrap=True)
+        out.append("url ", style="bold")
         # A link only when it is one: a server string never becomes a `javascript:` or file link.
         link = url if url.startswith(("https://", "http://")) else None
         out.append(url, Style(link=link) if link else "")
@@ -220,15 +222,17 @@ class DetailPane(VerticalScroll):
             lines.show([], Style(), Style())
             return
         now = self.clock()
-        settled = view.status is not None and view.status.terminal
+        # A pace only while it runs: finished, paused or waiting on you, it uses nothing now,
+        # whatever its last interval or an estimate since its start say.
+        running = view.status is not None and view.status.status == RUNNING
         estimated = history.estimated_buckets(now)
-        models = [(self._numbers(name, history, settled), history.series(name, "total", now=now), estimated)
+        models = [(self._numbers(name, history, running), history.series(name, "total", now=now), estimated)
                   for name in history.models()]
         lines.show(models, self.get_component_rich_style("spark", partial=True),
                    self.get_component_rich_style("spark--estimate", partial=True))
 
     @staticmethod
-    def _numbers(name: str, history: TokenHistory, settled: bool) -> Text:
+    def _numbers(name: str, history: TokenHistory, running: bool) -> Text:
         """`holo3-122b-a10b  in 12.4k  out  1.2k  rsn     0  cache  8.1k   ~1.2k/s`"""
         usage = history.totals(name)
         text = literal(name, 18)
@@ -238,8 +242,8 @@ class DetailPane(VerticalScroll):
                         f"  rsn {human_count(usage.reasoning_tokens):>5}")
             if usage.cached_tokens is not None:
                 text.append(f"  cache {human_count(usage.cached_tokens):>5}")
-        if settled:
-            rate = "—"  # finished: no pace to show, whatever the last interval was
+        if not running:
+            rate = "—"
         else:
             rate = human_rate(history.latest_rate(name))
             if history.rate_is_estimate():
