@@ -38,4 +38,4 @@ async def test_a_label_changed_by_another_process_repaints_the_row(
         other.add([sid(3)], label="added elsewhere")
         fake.session(3)
         await wait_for(pilot, lambda: table_of(app).shown_ids() == [sid(1), sid(3)])
-        await wait_for(pilot, lambda: cell_text(app, sid(3), "agent").strip().startswith("added elsew"))  # then the agent
+        await wait_for(pilot, lambda: cell_text(app, sid(3), "agent").strip().startswith("added elsew"))
