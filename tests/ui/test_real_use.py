@@ -192,8 +192,7 @@ async def test_agent_view_url_is_never_broken_across_lines() -> None:
         assert len(url._lines) == 1
         line = url._lines[0]
         assert line.plain.startswith("url https://platform.eu.hcompany.ai/agent-view/")
-        assert any(getattr(span.style, "link", None) == f"https://platform.eu.hcompany.ai/agent-view/{sid(1)}"
-                   for span in line.spans)  # cut to fit, but the link is whole
+        assert line.plain.endswith("…") and len(line.plain) <= 80  # cut to fit, one line
         info = app.main.query_one("#detail-info").render().plain
         assert "agent-view" not in info  # not folded into the info block any more
 

@@ -197,12 +197,11 @@ class DetailPane(VerticalScroll):
     def _url(view: SessionView) -> Text:
         if not view.agent_view_url:
             return Text()
-        url = safe_text(view.agent_view_url, 400)
+        # Plain text, never a hyperlink built from server data: a cut link would hide where
+        # it leads. `C` copies the whole URL, `o` opens it.
         out = Text(no_wrap=True)
         out.append("url ", style="bold")
-        # A link only when it is one: a server string never becomes a `javascript:` or file link.
-        link = url if url.startswith(("https://", "http://")) else None
-        out.append(url, Style(link=link) if link else "")
+        out.append(safe_text(view.agent_view_url, 400))
         return out
 
     def _tree(self, view: SessionView) -> Text:

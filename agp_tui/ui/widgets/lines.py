@@ -97,8 +97,7 @@ class FittedLine(TextLines):
     """One line that is cut with an ellipsis at the width, never wrapped.
 
     For a URL: wrapping folded it mid-UUID, and a broken URL cannot be selected and
-    pasted. Styled as a link (OSC 8) where the terminal allows, so a cut one still opens
-    whole; `C` copies it whole.
+    pasted; one that does not fit ends in `…` (`C` copies it whole).
     """
 
     def _wrap(self, width: int) -> list[Text]:
