@@ -188,13 +188,17 @@ def _app_options(args: argparse.Namespace, settings: Settings) -> dict[str, Any]
 
 
 def _run_dashboard(args: argparse.Namespace, settings: Settings) -> int:
-    from agp_tui.api.ids import parse_session_ids
+    from agp_tui.headless.idinput import parse_tokens, report_rejected
+    from agp_tui.headless.targets import short_ids
     from agp_tui.runtime import make_engine, region_label
 
-    ids, bad = parse_session_ids(" ".join(getattr(args, "ids", None) or ()))
-    if bad:
-        print(f"agp-tui: not a session id: {bad[0]!r}", file=sys.stderr)
+    # The same rules as the headless commands: UUIDs, Agent View URLs, short ids of watched sessions.
+    short = short_ids(settings)
+    parsed = parse_tokens(getattr(args, "ids", None) or (), short)
+    if parsed.rejected:
+        report_rejected(parsed.rejected, short=short)
         return EXIT_USAGE
+    ids = parsed.ids
     read_only = settings.read_only if args.read_only is None else args.read_only
     engine = make_engine(settings)
     engine.add(ids)

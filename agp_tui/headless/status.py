@@ -35,7 +35,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
                     "sessions on the profile's watchlist.",
     )
     p.add_argument("ids", nargs="*", metavar="ID",
-                   help="session id or Agent View URL; '-' reads ids from stdin")
+                   help="session id, Agent View URL, or the start (6+ characters) of a watched "
+                        "session's id; '-' reads ids from stdin")
     p.add_argument("--json", action="store_true", help="print a JSON array (schema in the README)")
     p.set_defaults(handler=handle)
 

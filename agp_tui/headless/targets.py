@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from agp_tui.headless.codes import EXIT_ERROR, EXIT_USAGE
-from agp_tui.headless.idinput import from_args_or_stdin, report_rejected
-from agp_tui.headless.output import warn
+from agp_tui.headless.idinput import from_args_or_stdin, parse_tokens, report_rejected
+from agp_tui.headless.output import err, warn
+from agp_tui.headless.shortids import ShortIds
 
 if TYPE_CHECKING:
     from agp_tui.config import Settings
@@ -25,16 +26,36 @@ def show_warnings(watchlist: Watchlist) -> None:
         warn(message)
 
 
+def short_ids(settings: Settings) -> ShortIds:
+    """Short ids resolved against the profile's watchlist, read only if one is given."""
+
+    def watched() -> list[str]:
+        from agp_tui.monitor.watchlist import WatchlistError
+
+        watchlist = open_watchlist(settings)
+        try:
+            entries = watchlist.load()
+        except WatchlistError as exc:  # the short id then matches nothing, and says so
+            warn(f"short ids cannot be looked up: {exc}")
+            entries = []
+        show_warnings(watchlist)
+        return [e.id for e in entries]
+
+    return ShortIds(watched)
+
+
 def resolve_ids(raw: Sequence[str], settings: Settings) -> list[str] | int:
     """The ids to act on, or an exit code after printing why there are none.
 
-    Malformed ids are all reported (one line each) and nothing is requested: exit 2.
+    Malformed ids, and short ids that name no single watched session, are all reported
+    (one line each) and nothing is requested: exit 2.
     """
     from agp_tui.monitor.watchlist import WatchlistError
 
-    parsed = from_args_or_stdin(raw, stdin_when_empty=False)
+    short = short_ids(settings)
+    parsed = from_args_or_stdin(raw, stdin_when_empty=False, short=short)
     if parsed.rejected:
-        report_rejected(parsed.rejected)
+        report_rejected(parsed.rejected, short=short)
         return EXIT_USAGE
     if raw:
         return parsed.ids
@@ -43,9 +64,17 @@ def resolve_ids(raw: Sequence[str], settings: Settings) -> list[str] | int:
         entries = watchlist.load()
     except WatchlistError as exc:
         show_warnings(watchlist)
-        from agp_tui.headless.output import err
-
         err(str(exc))
         return EXIT_ERROR
     show_warnings(watchlist)
     return [e.id for e in entries]
+
+
+def resolve_one(token: str, settings: Settings) -> str | int:
+    """One session id (a UUID, an Agent View URL or a short id), or 2 after saying why."""
+    short = short_ids(settings)
+    parsed = parse_tokens([token], short)
+    if parsed.rejected or len(parsed.ids) != 1:
+        report_rejected(parsed.rejected or [token], short=short)
+        return EXIT_USAGE
+    return parsed.ids[0]

@@ -60,7 +60,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
         description="Walk a session's subagent sessions and print them as a tree, with the "
                     "steps and tokens summed over the whole tree.",
     )
-    p.add_argument("id", metavar="ID", help="the root session id or Agent View URL")
+    p.add_argument("id", metavar="ID",
+                   help="the root session id, Agent View URL, or the start of a watched session's id")
     p.add_argument("--depth", type=_depth, default=None, metavar="N",
                    help="levels of subagents to show below the root (default: all)")
     p.add_argument("--json", action="store_true", help="print nested JSON (schema in the README)")
@@ -68,14 +69,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
 
 
 def handle(args: argparse.Namespace, settings: Settings) -> int:
-    from agp_tui.headless.codes import EXIT_USAGE, run
-    from agp_tui.headless.idinput import parse_tokens, report_rejected
+    from agp_tui.headless.codes import run
+    from agp_tui.headless.targets import resolve_one
 
-    parsed = parse_tokens([args.id])
-    if parsed.rejected or len(parsed.ids) != 1:
-        report_rejected(parsed.rejected or [args.id])
-        return EXIT_USAGE
-    return run(lambda: _tree(parsed.ids[0], settings, args.depth, as_json=args.json))
+    root_id = resolve_one(args.id, settings)
+    if isinstance(root_id, int):
+        return root_id
+    return run(lambda: _tree(root_id, settings, args.depth, as_json=args.json))
 
 
 async def walk(client: AgpClient, root_id: str, max_depth: int | None) -> Node:

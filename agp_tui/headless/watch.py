@@ -70,7 +70,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
                "4 interrupted, 5 idle; 130 on Ctrl-C.",
     )
     p.add_argument("ids", nargs="*", metavar="ID",
-                   help="session id or Agent View URL; '-' reads ids from stdin")
+                   help="session id, Agent View URL, or the start (6+ characters) of a watched "
+                        "session's id; '-' reads ids from stdin")
     p.add_argument("--exit-status", action="store_true",
                    help="exit non-zero unless every session completed (codes below)")
     p.add_argument("--interval", type=_interval, default=None, metavar="S",
