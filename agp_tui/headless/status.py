@@ -114,8 +114,11 @@ def _print_table(results: list[tuple[str, Session | None, AgpError | None]]) -> 
             str(len(st.subagent_session_ids)), dash(st.error) if st.error else "-",
         ])
     headers = ["ID", "AGENT", "STATUS", "STEPS", "IN", "OUT", "REASONING", "CHILDREN", "ERROR"]
-    # On a narrow terminal: the error column gives way first, then agent names.
-    fit = ((8, 16), (1, 12), (8, 0), (1, 8))
+    # When the rows overflow the terminal, ids shrink first to the 8 characters the dashboard
+    # shows (28 columns back, and still accepted as short ids); then the error, which keeps
+    # whatever width is left, gives way in turns with agent names. Piped, nothing is cut.
+    fit = ((0, 8), (8, 24), (1, 12), (8, 12), (1, 8), (8, 0))
     paint = {2: style.status, 8: lambda t: t if t == "-" else style.paint(t, "error")}
-    for line in table(headers, rows, style, right=frozenset({3, 4, 5, 6, 7}), fit=fit, paint=paint):
+    for line in table(headers, rows, style, right=frozenset({3, 4, 5, 6, 7}), fit=fit, paint=paint,
+                      clip=frozenset({0})):
         out(line)
