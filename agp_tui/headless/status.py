@@ -9,7 +9,8 @@ With no id, the sessions of the profile's watchlist; `-` reads ids from stdin.
 "agent_view_url", "created_at", "started_at", "finished_at", "answer", "lookup_error":
 null | {"kind", "message", "http_status"}}`.
 
-Exit: 0; 1 if any lookup failed (the others are still printed); 2 for malformed ids.
+Exit: 0 (also with no session at all: an empty watchlist or input prints `[]`); 1 if any
+lookup failed (the others are still printed); 2 for malformed ids.
 """
 
 from __future__ import annotations
@@ -42,12 +43,16 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
 
 
 def handle(args: argparse.Namespace, settings: Settings) -> int:
-    from agp_tui.headless.codes import run
-    from agp_tui.headless.targets import resolve_ids
+    from agp_tui.headless.codes import EXIT_OK, run
+    from agp_tui.headless.output import print_json
+    from agp_tui.headless.targets import report_nothing, resolve_ids
 
     ids = resolve_ids(args.ids, settings)
     if isinstance(ids, int):
         return ids
+    if not ids:  # as `watch` does: exit 0, see report_nothing
+        report_nothing(args.ids, settings)
+        return print_json([]) if args.json else EXIT_OK
     return run(lambda: _status(ids, settings, as_json=args.json))
 
 
@@ -75,11 +80,6 @@ async def _status(ids: list[str], settings: Settings, *, as_json: bool) -> int:
     from agp_tui.headless.shapes import session_json
     from agp_tui.runtime import make_client
 
-    if not ids:
-        if as_json:
-            return print_json([])
-        err("no sessions: pass ids, or add some with `agp-tui watchlist add ID`")
-        return EXIT_OK
     async with make_client(settings, fast=False) as client:  # httpx: ~100 ms lighter to import
         results = await fetch_all(client, ids)
     failures = [(sid, exc) for sid, _, exc in results if exc is not None]

@@ -70,6 +70,19 @@ def resolve_ids(raw: Sequence[str], settings: Settings) -> list[str] | int:
     return [e.id for e in entries]
 
 
+def report_nothing(raw: Sequence[str], settings: Settings) -> None:
+    """Say why a command that acts on sessions has none: the watchlist is empty, or the
+    input named no session. Not an error (exit 0, `[]` or a `done` line for --json): a
+    pipeline whose first stage found nothing (`agp-tui ls --status running | cut -f1 |
+    agp-tui watch -`) has nothing to look at or wait for, as `watchlist add` with empty
+    input changes nothing and succeeds; this line on stderr tells a person why."""
+    if raw:
+        err("no session ids in the input: nothing to do")
+    else:
+        err(f"the watchlist is empty ({settings.watchlist_path}); give session ids or add some "
+            "with `agp-tui watchlist add ID`")
+
+
 def resolve_one(token: str, settings: Settings) -> str | int:
     """One session id (a UUID, an Agent View URL or a short id), or 2 after saying why."""
     short = short_ids(settings)

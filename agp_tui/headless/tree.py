@@ -10,7 +10,8 @@ Totals reuse `agp_tui.monitor.rollup`, so each session counts once.
 `{"id", "agent", "status", "steps", "tokens", "error", "error_code", "lookup_error",
 "repeat", "truncated", "children": [node]}` (see the README).
 
-Exit: 0; 1 if the root (or any node) could not be read; 2 for a malformed id.
+Exit: 0; 1 if the root (or any node) could not be read (with --json, a root that could not
+be read is still printed, its `lookup_error` set); 2 for a malformed id.
 """
 
 from __future__ import annotations
@@ -152,6 +153,7 @@ def _failed(root: Node) -> list[Node]:
 
 
 async def _tree(root_id: str, settings: Settings, max_depth: int | None, *, as_json: bool) -> int:
+    from agp_tui.api.errors import AgpError
     from agp_tui.headless.codes import EXIT_ERROR, EXIT_OK, describe_error
     from agp_tui.headless.output import err, print_json
     from agp_tui.headless.shapes import rollup_json
@@ -159,7 +161,13 @@ async def _tree(root_id: str, settings: Settings, max_depth: int | None, *, as_j
     from agp_tui.runtime import make_client
 
     async with make_client(settings, fast=False) as client:  # httpx: ~100 ms lighter to import
-        root = await walk(client, root_id, max_depth)
+        try:
+            root = await walk(client, root_id, max_depth)
+        except AgpError as exc:
+            if not as_json:
+                raise  # one line on stderr, as for every command
+            # As `status --json`: a script reading stdout gets the id and why, not nothing.
+            root = Node(root_id, 0, error=exc)
     known = statuses(root)
     totals = rollup(root.id, known.get)
     if as_json:
