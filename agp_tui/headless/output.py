@@ -258,10 +258,14 @@ def dash(value: object) -> str:
     return text if text.strip() else "-"
 
 
-def tokens_json(input_tokens: int, output_tokens: int, reasoning_tokens: int) -> dict[str, int]:
+def tokens_json(
+    input_tokens: int, output_tokens: int, reasoning_tokens: int, cached_tokens: int | None = None
+) -> dict[str, int | None]:
+    """`cached` is part of `input` (served from a model's cache), so it is not in `total`;
+    null when no model reported it, which is not the same as none cached."""
     return {
         "input": input_tokens, "output": output_tokens, "reasoning": reasoning_tokens,
-        "total": input_tokens + output_tokens + reasoning_tokens,
+        "cached": cached_tokens, "total": input_tokens + output_tokens + reasoning_tokens,
     }
 
 

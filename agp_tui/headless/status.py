@@ -4,8 +4,8 @@ With no id, the sessions of the profile's watchlist; `-` reads ids from stdin.
 
 `--json` prints an array, one object per id in the order given (see the README):
 `{"id", "agent", "status", "outcome", "steps", "tokens": {"input", "output", "reasoning",
-"total"}, "usage_per_model": [{"name", "input_tokens", "output_tokens",
-"reasoning_tokens"}], "children": [id], "error", "error_code", "parent_id", "group_id",
+"cached", "total"}, "usage_per_model": [{"name", "input_tokens", "output_tokens",
+"reasoning_tokens", "cached_tokens"}], "children": [id], "error", "error_code", "parent_id", "group_id",
 "agent_view_url", "created_at", "started_at", "finished_at", "answer", "lookup_error":
 null | {"kind", "message", "http_status"}}`.
 

@@ -112,7 +112,7 @@ def test_json_lines_schema(sim: SimHandle, sim_env: Env, cli: Cli) -> None:
     assert set(first) == {a, b}
     assert first[a]["old_status"] is None and first[a]["status"] == "completed"
     assert first[b]["error"]  # the failure reason rides along
-    assert set(first[a]["tokens"]) == {"input", "output", "reasoning", "total"}
+    assert set(first[a]["tokens"]) == {"input", "output", "reasoning", "cached", "total"}
     assert first[a]["time"].endswith("Z")
     done = events[-1]
     assert done["event"] == "done" and done["id"] is None
