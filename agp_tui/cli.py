@@ -210,7 +210,7 @@ def _run_dashboard(args: argparse.Namespace, settings: Settings) -> int:
     return app.return_code or 0
 
 
-def _run_demo(args: argparse.Namespace, settings: Settings) -> int:
+def _run_demo(args: argparse.Namespace) -> int:
     """Serve the simulator on a free loopback port and open the dashboard on it."""
     from dataclasses import replace
 
@@ -220,6 +220,9 @@ def _run_demo(args: argparse.Namespace, settings: Settings) -> int:
 
     sim = start_in_thread()
     try:
+        settings, notices = _demo_settings(args, sim.api_key)
+        for notice in notices:  # on stderr too: still there after the dashboard closes
+            print(f"agp-tui: warning: {notice}", file=sys.stderr)
         demo = replace(settings, base_url=sim.base_url, api_key=Secret(sim.api_key),
                        profile="demo", allow_insecure_http=False)
         engine = make_engine(demo, persist=False)
@@ -228,11 +231,33 @@ def _run_demo(args: argparse.Namespace, settings: Settings) -> int:
 
         app = make_app(engine, profile="demo", region="simulator", read_only=read_only,
                        theme=settings.theme, initial_ids=sim.demo_session_ids(),
-                       **_app_options(args, settings))
+                       startup_warnings=notices, **_app_options(args, settings))
         app.run()
         return app.return_code or 0
     finally:
         sim.stop()
+
+
+def _demo_settings(args: argparse.Namespace, key: str) -> tuple[Settings, list[str]]:
+    """The user's settings for the demo (theme, notifications, read-only), and what to say.
+
+    The demo brings its own server and key, so nothing in config.toml is needed to run it:
+    when the file cannot be read, the demo runs on the defaults and the error becomes a
+    notice for the dashboard to show, instead of refusing to start. The simulator's key is
+    passed as --api-key would be, so no key source is consulted (no `api_key_cmd` runs).
+    """
+    from dataclasses import replace
+
+    from agp_tui.config import ConfigError, Settings, data_dir, default_config_path, load_settings
+
+    overrides = replace(_overrides(args), api_key=_secret(key))
+    try:
+        settings = load_settings(overrides, os.environ)
+    except ConfigError as exc:
+        path = overrides.config_path or default_config_path(os.environ)
+        defaults = Settings(config_path=path, data_dir=data_dir(os.environ))
+        return defaults, [f"{exc} (the demo runs on default settings)"]
+    return settings, list(settings.warnings)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -316,14 +341,14 @@ def _main(argv: Sequence[str] | None) -> int:
     from agp_tui.runtime import NoApiKey
 
     try:
+        handler: Handler | None = getattr(args, "handler", None)
+        if handler is None and args.demo:
+            return _run_demo(args)  # reads the config itself: an error there must not stop it
         settings = load_settings(_overrides(args), os.environ)
         for warning in settings.warnings:
             print(f"agp-tui: warning: {warning}", file=sys.stderr)
-        handler: Handler | None = getattr(args, "handler", None)
         if handler is not None:
             return int(handler(args, settings))
-        if args.demo:
-            return _run_demo(args, settings)
         return _run_dashboard(args, settings)
     except (ConfigError, NoApiKey, InvalidSessionId, InsecureTransport) as exc:
         print(f"agp-tui: {exc}", file=sys.stderr)
