@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from agp_tui import __version__
 
@@ -23,6 +24,44 @@ Handler = Callable[[argparse.Namespace, "Settings"], int]
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # what a shell reports for a command killed by SIGPIPE (128 + 13)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, minus its habit of swallowing write errors.
+
+    `--help` and `--version` write through `_print_message`, which ignores OSError: with
+    unbuffered output (PYTHONUNBUFFERED) `agp-tui --help | true` then "succeeds", and
+    buffered, the lost text fails again at interpreter exit as a traceback and exit 120.
+    Letting BrokenPipeError through sends it to `main`, which makes it a quiet 141.
+    """
+
+    def _print_message(self, message: str, file: IO[str] | None = None) -> None:  # type: ignore[override]
+        if not message:
+            return
+        try:
+            (file or sys.stderr).write(message)
+        except BrokenPipeError:
+            raise
+        except (AttributeError, OSError):
+            pass
+
+
+class _CommandParser(_Parser):
+    """A subcommand's parser: an argument it does not know is its own usage error.
+
+    By default argparse hands a subcommand's leftovers back to the top-level parser, which
+    then prints *its* usage (`agp-tui [-h] [--version] ...`) for `agp-tui ls --bogus`:
+    the one usage that does not help.
+    """
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed, extras
 
 
 def _secret(value: str) -> Secret:
@@ -54,7 +93,7 @@ def build_parser(*, dashboard_ids: bool = False) -> argparse.ArgumentParser:
     One parser cannot have both: argparse gives positionals to the top-level `ids` first,
     so `agp-tui status ID` would parse as ids=["status"], command=ID.
     """
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="agp-tui",
         description="Watch AI-agent sessions on H Company's Agent Platform from a terminal.",
         epilog="With no command, opens the dashboard. `agp-tui COMMAND --help` for each command.",
@@ -72,7 +111,9 @@ def build_parser(*, dashboard_ids: bool = False) -> argparse.ArgumentParser:
         return parser
     common = argparse.ArgumentParser(add_help=False)
     _global_options(common, suppress=True)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    # Typed as plain parsers: the headless modules only need the ArgumentParser interface.
+    sub = cast("argparse._SubParsersAction[argparse.ArgumentParser]", parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=_CommandParser))
     cfg = sub.add_parser("config", parents=[common], help="show config paths and effective settings")
     cfg.set_defaults(handler=_cmd_config)
     sub.add_parser("sim", help="run the AGP simulator in the foreground (see `agp-tui sim --help`)",
@@ -101,11 +142,12 @@ def _first_positional(argv: Sequence[str]) -> str | None:
     return None
 
 
-def _commands(parser: argparse.ArgumentParser) -> set[str]:
+def _commands(parser: argparse.ArgumentParser) -> list[str]:
+    """The subcommand names, in the order `--help` lists them."""
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
-            return set(action.choices)
-    return set()
+            return list(action.choices)
+    return []
 
 
 def _overrides(args: argparse.Namespace) -> CliOverrides:
@@ -146,13 +188,17 @@ def _app_options(args: argparse.Namespace, settings: Settings) -> dict[str, Any]
 
 
 def _run_dashboard(args: argparse.Namespace, settings: Settings) -> int:
-    from agp_tui.api.ids import parse_session_ids
+    from agp_tui.headless.idinput import parse_tokens, report_rejected
+    from agp_tui.headless.targets import short_ids
     from agp_tui.runtime import make_engine, region_label
 
-    ids, bad = parse_session_ids(" ".join(getattr(args, "ids", None) or ()))
-    if bad:
-        print(f"agp-tui: not a session id: {bad[0]!r}", file=sys.stderr)
+    # The same rules as the headless commands: UUIDs, Agent View URLs, short ids of watched sessions.
+    short = short_ids(settings)
+    parsed = parse_tokens(getattr(args, "ids", None) or (), short)
+    if parsed.rejected:
+        report_rejected(parsed.rejected, short=short)
         return EXIT_USAGE
+    ids = parsed.ids
     read_only = settings.read_only if args.read_only is None else args.read_only
     engine = make_engine(settings)
     engine.add(ids)
@@ -164,7 +210,7 @@ def _run_dashboard(args: argparse.Namespace, settings: Settings) -> int:
     return app.return_code or 0
 
 
-def _run_demo(args: argparse.Namespace, settings: Settings) -> int:
+def _run_demo(args: argparse.Namespace) -> int:
     """Serve the simulator on a free loopback port and open the dashboard on it."""
     from dataclasses import replace
 
@@ -174,6 +220,9 @@ def _run_demo(args: argparse.Namespace, settings: Settings) -> int:
 
     sim = start_in_thread()
     try:
+        settings, notices = _demo_settings(args, sim.api_key)
+        for notice in notices:  # on stderr too: still there after the dashboard closes
+            print(f"agp-tui: warning: {notice}", file=sys.stderr)
         demo = replace(settings, base_url=sim.base_url, api_key=Secret(sim.api_key),
                        profile="demo", allow_insecure_http=False)
         engine = make_engine(demo, persist=False)
@@ -182,14 +231,94 @@ def _run_demo(args: argparse.Namespace, settings: Settings) -> int:
 
         app = make_app(engine, profile="demo", region="simulator", read_only=read_only,
                        theme=settings.theme, initial_ids=sim.demo_session_ids(),
-                       **_app_options(args, settings))
+                       startup_warnings=notices, **_app_options(args, settings))
         app.run()
         return app.return_code or 0
     finally:
         sim.stop()
 
 
+def _demo_settings(args: argparse.Namespace, key: str) -> tuple[Settings, list[str]]:
+    """The user's settings for the demo (theme, notifications, read-only), and what to say.
+
+    The demo brings its own server and key, so nothing in config.toml is needed to run it:
+    when the file cannot be read, the demo runs on the defaults and the error becomes a
+    notice for the dashboard to show, instead of refusing to start. The simulator's key is
+    passed as --api-key would be, so no key source is consulted (no `api_key_cmd` runs).
+    """
+    from dataclasses import replace
+
+    from agp_tui.config import ConfigError, Settings, data_dir, default_config_path, load_settings
+
+    overrides = replace(_overrides(args), api_key=_secret(key))
+    try:
+        settings = load_settings(overrides, os.environ)
+    except ConfigError as exc:
+        path = overrides.config_path or default_config_path(os.environ)
+        defaults = Settings(config_path=path, data_dir=data_dir(os.environ))
+        return defaults, [f"{exc} (the demo runs on default settings)"]
+    return settings, list(settings.warnings)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """`agp-tui`; returns the exit code. A closed stdout ends any command with a quiet 141.
+
+    The check is here, once, rather than in each command: `config`, `--help`, usage errors
+    and every headless command all write to stdout, and Python's own last flush at exit
+    would otherwise turn a reader gone early (`agp-tui config | head -1`) into a traceback.
+    """
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # now, while a failure can still be caught
+    except SystemExit:  # argparse's --help, --version and usage errors end this way
+        if _stdout_closed():
+            raise SystemExit(EXIT_BROKEN_PIPE) from None
+        raise
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+    return code
+
+
+def _stdout_closed() -> bool:
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+        return True
+    return False
+
+
+def _silence_stdout() -> None:
+    from agp_tui.headless.codes import silence_stdout
+
+    silence_stdout()
+
+
+# A word made of letters that are not all hex digits cannot be a session id: a mistyped command.
+_WORD = re.compile(r"[A-Za-z][A-Za-z_-]*")
+_HEXISH = re.compile(r"[0-9A-Fa-f-]+")
+
+
+def _unknown_command(token: str, commands: list[str]) -> str | None:
+    """The message for a first argument that is a mistyped command, else None (an id).
+
+    Without this, `agp-tui stauts` reads as the dashboard's `agp-tui ID...` form and is
+    refused as "not a session id", which sends the user looking in the wrong place.
+    """
+    import difflib
+
+    if not _WORD.fullmatch(token) or _HEXISH.fullmatch(token):
+        return None
+    close = difflib.get_close_matches(token, commands, n=1)
+    if close:
+        return f"unknown command {token!r}; did you mean {close[0]}?"
+    return (f"unknown command {token!r} (commands: {', '.join(commands)}; "
+            "or session ids to open the dashboard on them)")
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list[:1] == ["sim"]:
         from agp_tui.sim.cli import sim_main
@@ -197,7 +326,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return sim_main(args_list[1:])
     parser = build_parser()
     first = _first_positional(args_list)
-    if first is not None and first not in _commands(parser):
+    commands = _commands(parser)
+    if first is not None and first not in commands:
+        mistyped = _unknown_command(first, commands)
+        if mistyped is not None:
+            print(f"agp-tui: {mistyped}", file=sys.stderr)
+            return EXIT_USAGE
         parser = build_parser(dashboard_ids=True)  # `agp-tui [options] ID...`
     args = parser.parse_args(args_list)
     if args.demo and getattr(args, "handler", None) is not None:
@@ -212,14 +346,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     from agp_tui.runtime import NoApiKey
 
     try:
+        handler: Handler | None = getattr(args, "handler", None)
+        if handler is None and args.demo:
+            return _run_demo(args)  # reads the config itself: an error there must not stop it
         settings = load_settings(_overrides(args), os.environ)
         for warning in settings.warnings:
             print(f"agp-tui: warning: {warning}", file=sys.stderr)
-        handler: Handler | None = getattr(args, "handler", None)
         if handler is not None:
             return int(handler(args, settings))
-        if args.demo:
-            return _run_demo(args, settings)
         return _run_dashboard(args, settings)
     except (ConfigError, NoApiKey, InvalidSessionId, InsecureTransport) as exc:
         print(f"agp-tui: {exc}", file=sys.stderr)

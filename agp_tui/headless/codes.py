@@ -2,15 +2,18 @@
 
 | code | meaning                                                                  |
 |------|--------------------------------------------------------------------------|
-| 0    | success (`watch --exit-status`: every session completed)                 |
+| 0    | success (`watch --exit-status`: every session completed); `status` and   |
+|      | `watch` with no session at all (an empty watchlist or input)             |
 | 1    | an API error: not found, auth, unreachable, server error; `watch`: a     |
 |      | session could not be read; `watch --exit-status`: a session failed       |
-| 2    | usage: bad flag, malformed session id, unreadable input file, config     |
+| 2    | usage: bad flag, unknown command, malformed session id, a short id that  |
+|      | names no single watched session, unreadable input file, config           |
 | 3    | `watch --exit-status`: a session timed out (none failed)                 |
 | 4    | `watch --exit-status`: a session was interrupted (cancelled)             |
 | 5    | `watch --exit-status`: a session went idle, waiting for a message        |
 | 130  | interrupted with Ctrl-C                                                  |
-| 141  | stdout closed early (`agp-tui ls | head -1`), as if killed by SIGPIPE    |
+| 141  | stdout closed early (`agp-tui ls | head -1`), as if killed by SIGPIPE;   |
+|      | for every command (cli.main catches it once, as well as these guards)    |
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ Accepted input (`watchlist import`, and `-` for any command taking ids):
 - plain text: ids or Agent View URLs separated by spaces, commas or newlines; a line
   whose tokens are not all ids contributes its first token (a row of `ls` or `status`
   output), and lines starting with `#` are comments.
+Given a `ShortIds`, a short id (the start of a watched session's id, as the dashboard
+shows it) stands for that session wherever an id is accepted.
 Nothing is dropped silently: every token that is not an id is returned as rejected.
 """
 
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from agp_tui.api.ids import InvalidSessionId, session_id_from_token
+from agp_tui.headless.shortids import MIN_DIGITS, ShortIds, is_short_id
 
 _SPLIT = re.compile(r"[\s,;]+")
 
@@ -50,12 +53,19 @@ def _normalize(token: str) -> str | None:
 
 
 class _Collector:
-    def __init__(self) -> None:
+    def __init__(self, short: ShortIds | None = None) -> None:
         self.entries: dict[str, Entry] = {}
         self.rejected: list[str] = []
+        self.short = short
+
+    def normalize(self, raw: str) -> str | None:
+        sid = _normalize(raw)
+        if sid is None and self.short is not None:
+            sid = self.short.resolve(raw)
+        return sid
 
     def token(self, raw: str, label: str | None = None, pinned: bool = False) -> None:
-        sid = _normalize(raw)
+        sid = self.normalize(raw)
         if sid is None:
             self.rejected.append(raw)
         elif sid not in self.entries:
@@ -65,9 +75,9 @@ class _Collector:
         return Parsed(list(self.entries.values()), self.rejected)
 
 
-def parse_tokens(tokens: Sequence[str]) -> Parsed:
+def parse_tokens(tokens: Sequence[str], short: ShortIds | None = None) -> Parsed:
     """Command-line arguments: each may itself hold several ids (`a,b`) or be a URL."""
-    c = _Collector()
+    c = _Collector(short)
     for arg in tokens:
         for token in _SPLIT.split(arg):
             if token:
@@ -75,10 +85,10 @@ def parse_tokens(tokens: Sequence[str]) -> Parsed:
     return c.result()
 
 
-def parse_text(text: str) -> Parsed:
+def parse_text(text: str, short: ShortIds | None = None) -> Parsed:
     """Any of the formats in the module docstring, detected from the text itself."""
     stripped = text.strip()
-    c = _Collector()
+    c = _Collector(short)
     if stripped[:1] in ("[", "{"):
         docs = _json_docs(stripped)
         if docs is not None:
@@ -137,7 +147,7 @@ def _plain_line(line: str, c: _Collector) -> None:
     if not text or text.startswith("#"):
         return
     tokens = [t for t in _SPLIT.split(text) if t]
-    if all(_normalize(t) is not None for t in tokens):
+    if all(c.normalize(t) is not None for t in tokens):
         for t in tokens:
             c.token(t)
     else:
@@ -157,41 +167,55 @@ def stdin_is_tty() -> bool:
         return False
 
 
-def from_args_or_stdin(args: Sequence[str], *, stdin_when_empty: bool) -> Parsed:
+def from_args_or_stdin(
+    args: Sequence[str], *, stdin_when_empty: bool, short: ShortIds | None = None
+) -> Parsed:
     """Ids from `args`; `-` reads stdin, as does no argument at all when stdin is not a tty
     and `stdin_when_empty` is set."""
     if list(args) == ["-"] or (not args and stdin_when_empty and not stdin_is_tty()):
-        return parse_text(read_stream(sys.stdin))
+        return parse_text(read_stream(sys.stdin), short)
     if "-" in args:
-        parsed = parse_tokens([a for a in args if a != "-"])
-        more = parse_text(read_stream(sys.stdin))
+        parsed = parse_tokens([a for a in args if a != "-"], short)
+        more = parse_text(read_stream(sys.stdin), short)
         seen = set(parsed.ids)
         parsed.entries += [e for e in more.entries if e.id not in seen]
         parsed.rejected += more.rejected
         return parsed
-    return parse_tokens(args)
+    return parse_tokens(args, short)
 
 
 EXPECTED = "(expected a UUID or an Agent View URL)"
 _URL_EXPECTED = "(an Agent View URL must be a link on hcompany.ai)"
+_SHORT_EXPECTED = (f"(expected a UUID, an Agent View URL, or {MIN_DIGITS}+ characters of a watched "
+                   "session's id)")
+_HEXISH = re.compile(r"[0-9a-f-]*[0-9a-f][0-9a-f-]*", re.IGNORECASE)
+
+
+def _expected(token: str) -> str:
+    if "://" in token:
+        return _URL_EXPECTED
+    return _SHORT_EXPECTED if _HEXISH.fullmatch(token) else EXPECTED  # a short id, too short
 
 
 def _shown(token: str, width: int = 60) -> str:
     return repr(token if len(token) <= width else token[: width - 3] + "...")
 
 
-def report_rejected(rejected: Sequence[str], limit: int = 3) -> None:
+def report_rejected(rejected: Sequence[str], limit: int = 3, short: ShortIds | None = None) -> None:
     """A line per rejected token while there are few; past `limit`, one summary line.
 
     Ten thousand pasted tokens must not become ten thousand lines that bury the one
-    saying what was added.
+    saying what was added. With `short`, a short id that names no single watched session
+    says what it matched (nothing, or which ids), not merely "not a session id".
     """
     from agp_tui.headless.output import err
 
     if len(rejected) <= limit:
         for token in rejected:
-            why = _URL_EXPECTED if "://" in token else EXPECTED
-            err(f"not a session id: {_shown(token)} {why}")
+            if short is not None and is_short_id(token):
+                err(short.why(token))
+            else:
+                err(f"not a session id: {_shown(token)} {_expected(token)}")
         return
     examples = ", ".join(_shown(t, 40) for t in rejected[:limit])
     err(f"{len(rejected)} inputs are not session ids {EXPECTED}, e.g. {examples} "

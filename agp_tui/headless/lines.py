@@ -117,4 +117,4 @@ class LineWriter:
         for outcome in outcomes.values():
             counts[outcome] = counts.get(outcome, 0) + 1
         summary = ", ".join(f"{n} {self.style.status(clean(o))}" for o, n in sorted(counts.items()))
-        self._human(None, f"done: {summary}")
+        self._human(None, f"done: {summary or 'no sessions'}")

@@ -40,7 +40,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
     p.add_argument("--agent", action="append", default=[], metavar="A",
                    help="only sessions of this agent (catalog name); repeatable")
     p.add_argument("--group", metavar="G", help="only sessions tagged with this group_id")
-    p.add_argument("--parent", metavar="ID", help="only subagent sessions of this parent session")
+    p.add_argument("--parent", metavar="ID", help="only subagent sessions of this parent session "
+                   "(its id, or the start of a watched session's id)")
     p.add_argument("--limit", type=_limit, default=DEFAULT_LIMIT, metavar="N",
                    help=f"at most N sessions (default {DEFAULT_LIMIT}; 0 = all)")
     p.add_argument("--json", action="store_true", help="print a JSON array (schema in the README)")
@@ -61,8 +62,14 @@ def handle(args: argparse.Namespace, settings: Settings) -> int:
         try:
             parent = normalize_session_id(args.parent)
         except InvalidSessionId as exc:
-            err(f"--parent: {exc.message}")
-            return EXIT_USAGE
+            from agp_tui.headless.shortids import is_short_id
+            from agp_tui.headless.targets import short_ids
+
+            short = short_ids(settings)
+            parent = short.resolve(args.parent)
+            if parent is None:
+                err(f"--parent: {short.why(args.parent) if is_short_id(args.parent) else exc.message}")
+                return EXIT_USAGE
     filters = {
         "status": _split(args.status), "agent": _split(args.agent),
         "group_id": args.group, "parent_session_id": parent,

@@ -126,15 +126,19 @@ def table(
     right: frozenset[int] = frozenset(),
     fit: Sequence[tuple[int, int]] = (),
     paint: Mapping[int, Painter] | None = None,
+    clip: frozenset[int] = frozenset(),
 ) -> list[str]:
     """Rows as lines: aligned with a header on a terminal, tab-separated without one elsewhere.
 
     Every cell is `clean()`ed here (again: cleaning is idempotent), so a caller that forgot
     one, such as an id from the server, still cannot drive the terminal. On a terminal, the
-    `fit` columns (index, min width) are
-    cut in that order so rows fit the window; if even that cannot make them fit, nothing is
-    cut and the terminal wraps: losing information for nothing helps no one. `paint`
-    colours a column after alignment (widths ignore escapes).
+    `fit` columns (index, min width) are cut in that order, each only as far as the rows
+    still overflow, so the last column keeps whatever width is left; if even that cannot
+    make them fit, nothing is cut and the terminal wraps: losing information for nothing
+    helps no one. A `clip` column is cut all at once to its min width and without an
+    ellipsis: a session id's first 8 characters are still an id every command accepts (a
+    short id), where an id cut anywhere else is neither whole nor usable. `paint` colours a
+    column after alignment (widths ignore escapes).
     """
     rows = [[clean(cell) for cell in row] for row in rows]
     if not style.tty:
@@ -144,24 +148,30 @@ def table(
         for i, value in enumerate(row):
             widths[i] = max(widths[i], cell_width(value))
     over = sum(widths) + 2 * (len(widths) - 1) - style.width
-    if over > 0 and sum(max(widths[i] - least, 0) for i, least in fit) >= over:
+    floor: dict[int, int] = {}  # a column may appear in `fit` more than once: its last word counts
+    for i, least in fit:
+        floor[i] = min(least, floor.get(i, least))
+    if over > 0 and sum(max(widths[i] - least, 0) for i, least in floor.items()) >= over:
         for i, least in fit:
-            cut_by = min(over, max(widths[i] - least, 0))
+            if over <= 0:
+                break
+            room = max(widths[i] - least, 0)
+            cut_by = room if i in clip else min(over, room)
             widths[i] -= cut_by
             over -= cut_by
     painters = paint or {}
     bold = {i: (lambda h: style.paint(h, "bold")) for i in range(len(headers))}
-    lines = [_line(headers, widths, right, bold)]
-    lines += [_line(row, widths, right, painters) for row in rows]
+    lines = [_line(headers, widths, right, bold, clip)]
+    lines += [_line(row, widths, right, painters, clip) for row in rows]
     return lines
 
 
 def _line(cells: Sequence[str], widths: Sequence[int], right: frozenset[int],
-          painters: Mapping[int, Painter]) -> str:
+          painters: Mapping[int, Painter], clip: frozenset[int] = frozenset()) -> str:
     parts = []
     last = len(cells) - 1
     for i, value in enumerate(cells):
-        text = cut(value, widths[i])
+        text = value[: widths[i]] if i in clip else cut(value, widths[i])
         pad = " " * (widths[i] - cell_width(text))
         shown = painters[i](text) if i in painters else text
         if i in right:
@@ -248,10 +258,14 @@ def dash(value: object) -> str:
     return text if text.strip() else "-"
 
 
-def tokens_json(input_tokens: int, output_tokens: int, reasoning_tokens: int) -> dict[str, int]:
+def tokens_json(
+    input_tokens: int, output_tokens: int, reasoning_tokens: int, cached_tokens: int | None = None
+) -> dict[str, int | None]:
+    """`cached` is part of `input` (served from a model's cache), so it is not in `total`;
+    null when no model reported it, which is not the same as none cached."""
     return {
         "input": input_tokens, "output": output_tokens, "reasoning": reasoning_tokens,
-        "total": input_tokens + output_tokens + reasoning_tokens,
+        "cached": cached_tokens, "total": input_tokens + output_tokens + reasoning_tokens,
     }
 
 

@@ -26,16 +26,24 @@ def usage_totals(usage: Sequence[ModelUsage]) -> tuple[int, int, int]:
     )
 
 
-def tokens_of(status: SessionStatus | None) -> dict[str, int] | None:
+def cached_total(usage: Sequence[ModelUsage]) -> int | None:
+    """Cached input tokens over the models that report them; None when none does (the v2
+    schema does not have the field: a server may or may not send it)."""
+    reported = [u.cached_tokens for u in usage if u.cached_tokens is not None]
+    return sum(reported) if reported else None
+
+
+def tokens_of(status: SessionStatus | None) -> dict[str, int | None] | None:
     if status is None:
         return None
-    return tokens_json(*usage_totals(status.usage_per_model))
+    usage = status.usage_per_model
+    return tokens_json(*usage_totals(usage), cached_total(usage))
 
 
 def models_json(usage: Sequence[ModelUsage]) -> list[Json]:
     return [
         {"name": u.name, "input_tokens": u.input_tokens, "output_tokens": u.output_tokens,
-         "reasoning_tokens": u.reasoning_tokens}
+         "reasoning_tokens": u.reasoning_tokens, "cached_tokens": u.cached_tokens}
         for u in usage
     ]
 
@@ -90,7 +98,8 @@ def rollup_json(r: Rollup) -> Json:
         "sessions": r.sessions,
         "unknown": r.unknown,
         "steps": r.steps,
-        "tokens": tokens_json(r.input_tokens, r.output_tokens, r.reasoning_tokens),
+        "tokens": tokens_json(r.input_tokens, r.output_tokens, r.reasoning_tokens,
+                              cached_total(r.per_model)),
         "per_model": models_json(r.per_model),
         "statuses": dict(sorted(r.statuses.items())),
     }

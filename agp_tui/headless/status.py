@@ -4,12 +4,13 @@ With no id, the sessions of the profile's watchlist; `-` reads ids from stdin.
 
 `--json` prints an array, one object per id in the order given (see the README):
 `{"id", "agent", "status", "outcome", "steps", "tokens": {"input", "output", "reasoning",
-"total"}, "usage_per_model": [{"name", "input_tokens", "output_tokens",
-"reasoning_tokens"}], "children": [id], "error", "error_code", "parent_id", "group_id",
+"cached", "total"}, "usage_per_model": [{"name", "input_tokens", "output_tokens",
+"reasoning_tokens", "cached_tokens"}], "children": [id], "error", "error_code", "parent_id", "group_id",
 "agent_view_url", "created_at", "started_at", "finished_at", "answer", "lookup_error":
 null | {"kind", "message", "http_status"}}`.
 
-Exit: 0; 1 if any lookup failed (the others are still printed); 2 for malformed ids.
+Exit: 0 (also with no session at all: an empty watchlist or input prints `[]`); 1 if any
+lookup failed (the others are still printed); 2 for malformed ids.
 """
 
 from __future__ import annotations
@@ -35,18 +36,23 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
                     "sessions on the profile's watchlist.",
     )
     p.add_argument("ids", nargs="*", metavar="ID",
-                   help="session id or Agent View URL; '-' reads ids from stdin")
+                   help="session id, Agent View URL, or the start (6+ characters) of a watched "
+                        "session's id; '-' reads ids from stdin")
     p.add_argument("--json", action="store_true", help="print a JSON array (schema in the README)")
     p.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace, settings: Settings) -> int:
-    from agp_tui.headless.codes import run
-    from agp_tui.headless.targets import resolve_ids
+    from agp_tui.headless.codes import EXIT_OK, run
+    from agp_tui.headless.output import print_json
+    from agp_tui.headless.targets import report_nothing, resolve_ids
 
     ids = resolve_ids(args.ids, settings)
     if isinstance(ids, int):
         return ids
+    if not ids:  # as `watch` does: exit 0, see report_nothing
+        report_nothing(args.ids, settings)
+        return print_json([]) if args.json else EXIT_OK
     return run(lambda: _status(ids, settings, as_json=args.json))
 
 
@@ -74,11 +80,6 @@ async def _status(ids: list[str], settings: Settings, *, as_json: bool) -> int:
     from agp_tui.headless.shapes import session_json
     from agp_tui.runtime import make_client
 
-    if not ids:
-        if as_json:
-            return print_json([])
-        err("no sessions: pass ids, or add some with `agp-tui watchlist add ID`")
-        return EXIT_OK
     async with make_client(settings, fast=False) as client:  # httpx: ~100 ms lighter to import
         results = await fetch_all(client, ids)
     failures = [(sid, exc) for sid, _, exc in results if exc is not None]
@@ -113,8 +114,11 @@ def _print_table(results: list[tuple[str, Session | None, AgpError | None]]) -> 
             str(len(st.subagent_session_ids)), dash(st.error) if st.error else "-",
         ])
     headers = ["ID", "AGENT", "STATUS", "STEPS", "IN", "OUT", "REASONING", "CHILDREN", "ERROR"]
-    # On a narrow terminal: the error column gives way first, then agent names.
-    fit = ((8, 16), (1, 12), (8, 0), (1, 8))
+    # When the rows overflow the terminal, ids shrink first to the 8 characters the dashboard
+    # shows (28 columns back, and still accepted as short ids); then the error, which keeps
+    # whatever width is left, gives way in turns with agent names. Piped, nothing is cut.
+    fit = ((0, 8), (8, 24), (1, 12), (8, 12), (1, 8), (8, 0))
     paint = {2: style.status, 8: lambda t: t if t == "-" else style.paint(t, "error")}
-    for line in table(headers, rows, style, right=frozenset({3, 4, 5, 6, 7}), fit=fit, paint=paint):
+    for line in table(headers, rows, style, right=frozenset({3, 4, 5, 6, 7}), fit=fit, paint=paint,
+                      clip=frozenset({0})):
         out(line)

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from agp_tui.headless.codes import EXIT_ERROR, EXIT_USAGE
-from agp_tui.headless.idinput import from_args_or_stdin, report_rejected
-from agp_tui.headless.output import warn
+from agp_tui.headless.idinput import from_args_or_stdin, parse_tokens, report_rejected
+from agp_tui.headless.output import err, warn
+from agp_tui.headless.shortids import ShortIds
 
 if TYPE_CHECKING:
     from agp_tui.config import Settings
@@ -25,16 +26,36 @@ def show_warnings(watchlist: Watchlist) -> None:
         warn(message)
 
 
+def short_ids(settings: Settings) -> ShortIds:
+    """Short ids resolved against the profile's watchlist, read only if one is given."""
+
+    def watched() -> list[str]:
+        from agp_tui.monitor.watchlist import WatchlistError
+
+        watchlist = open_watchlist(settings)
+        try:
+            entries = watchlist.load()
+        except WatchlistError as exc:  # the short id then matches nothing, and says so
+            warn(f"short ids cannot be looked up: {exc}")
+            entries = []
+        show_warnings(watchlist)
+        return [e.id for e in entries]
+
+    return ShortIds(watched)
+
+
 def resolve_ids(raw: Sequence[str], settings: Settings) -> list[str] | int:
     """The ids to act on, or an exit code after printing why there are none.
 
-    Malformed ids are all reported (one line each) and nothing is requested: exit 2.
+    Malformed ids, and short ids that name no single watched session, are all reported
+    (one line each) and nothing is requested: exit 2.
     """
     from agp_tui.monitor.watchlist import WatchlistError
 
-    parsed = from_args_or_stdin(raw, stdin_when_empty=False)
+    short = short_ids(settings)
+    parsed = from_args_or_stdin(raw, stdin_when_empty=False, short=short)
     if parsed.rejected:
-        report_rejected(parsed.rejected)
+        report_rejected(parsed.rejected, short=short)
         return EXIT_USAGE
     if raw:
         return parsed.ids
@@ -43,9 +64,30 @@ def resolve_ids(raw: Sequence[str], settings: Settings) -> list[str] | int:
         entries = watchlist.load()
     except WatchlistError as exc:
         show_warnings(watchlist)
-        from agp_tui.headless.output import err
-
         err(str(exc))
         return EXIT_ERROR
     show_warnings(watchlist)
     return [e.id for e in entries]
+
+
+def report_nothing(raw: Sequence[str], settings: Settings) -> None:
+    """Say why a command that acts on sessions has none: the watchlist is empty, or the
+    input named no session. Not an error (exit 0, `[]` or a `done` line for --json): a
+    pipeline whose first stage found nothing (`agp-tui ls --status running | cut -f1 |
+    agp-tui watch -`) has nothing to look at or wait for, as `watchlist add` with empty
+    input changes nothing and succeeds; this line on stderr tells a person why."""
+    if raw:
+        err("no session ids in the input: nothing to do")
+    else:
+        err(f"the watchlist is empty ({settings.watchlist_path}); give session ids or add some "
+            "with `agp-tui watchlist add ID`")
+
+
+def resolve_one(token: str, settings: Settings) -> str | int:
+    """One session id (a UUID, an Agent View URL or a short id), or 2 after saying why."""
+    short = short_ids(settings)
+    parsed = parse_tokens([token], short)
+    if parsed.rejected or len(parsed.ids) != 1:
+        report_rejected(parsed.rejected or [token], short=short)
+        return EXIT_USAGE
+    return parsed.ids[0]

@@ -10,7 +10,8 @@ Totals reuse `agp_tui.monitor.rollup`, so each session counts once.
 `{"id", "agent", "status", "steps", "tokens", "error", "error_code", "lookup_error",
 "repeat", "truncated", "children": [node]}` (see the README).
 
-Exit: 0; 1 if the root (or any node) could not be read; 2 for a malformed id.
+Exit: 0; 1 if the root (or any node) could not be read (with --json, a root that could not
+be read is still printed, its `lookup_error` set); 2 for a malformed id.
 """
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
         description="Walk a session's subagent sessions and print them as a tree, with the "
                     "steps and tokens summed over the whole tree.",
     )
-    p.add_argument("id", metavar="ID", help="the root session id or Agent View URL")
+    p.add_argument("id", metavar="ID",
+                   help="the root session id, Agent View URL, or the start of a watched session's id")
     p.add_argument("--depth", type=_depth, default=None, metavar="N",
                    help="levels of subagents to show below the root (default: all)")
     p.add_argument("--json", action="store_true", help="print nested JSON (schema in the README)")
@@ -68,14 +70,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
 
 
 def handle(args: argparse.Namespace, settings: Settings) -> int:
-    from agp_tui.headless.codes import EXIT_USAGE, run
-    from agp_tui.headless.idinput import parse_tokens, report_rejected
+    from agp_tui.headless.codes import run
+    from agp_tui.headless.targets import resolve_one
 
-    parsed = parse_tokens([args.id])
-    if parsed.rejected or len(parsed.ids) != 1:
-        report_rejected(parsed.rejected or [args.id])
-        return EXIT_USAGE
-    return run(lambda: _tree(parsed.ids[0], settings, args.depth, as_json=args.json))
+    root_id = resolve_one(args.id, settings)
+    if isinstance(root_id, int):
+        return root_id
+    return run(lambda: _tree(root_id, settings, args.depth, as_json=args.json))
 
 
 async def walk(client: AgpClient, root_id: str, max_depth: int | None) -> Node:
@@ -152,6 +153,7 @@ def _failed(root: Node) -> list[Node]:
 
 
 async def _tree(root_id: str, settings: Settings, max_depth: int | None, *, as_json: bool) -> int:
+    from agp_tui.api.errors import AgpError
     from agp_tui.headless.codes import EXIT_ERROR, EXIT_OK, describe_error
     from agp_tui.headless.output import err, print_json
     from agp_tui.headless.shapes import rollup_json
@@ -159,7 +161,13 @@ async def _tree(root_id: str, settings: Settings, max_depth: int | None, *, as_j
     from agp_tui.runtime import make_client
 
     async with make_client(settings, fast=False) as client:  # httpx: ~100 ms lighter to import
-        root = await walk(client, root_id, max_depth)
+        try:
+            root = await walk(client, root_id, max_depth)
+        except AgpError as exc:
+            if not as_json:
+                raise  # one line on stderr, as for every command
+            # As `status --json`: a script reading stdout gets the id and why, not nothing.
+            root = Node(root_id, 0, error=exc)
     known = statuses(root)
     totals = rollup(root.id, known.get)
     if as_json:

@@ -17,7 +17,8 @@ Exit codes: 0 when all settled, or 1 if a session could not be read (not found, 
 403/400 that retrying cannot fix). With `--exit-status`, like `gh run watch --exit-status`,
 the outcome decides, worst first: 1 a session failed (or could not be read), 3 timed out,
 4 interrupted, 5 idle (waiting for input), 0 all completed. 2 for malformed ids, 130 on
-Ctrl-C.
+Ctrl-C. No session at all (an empty watchlist or input) is settled at once: a line on
+stderr, the `done` line, exit 0.
 
 `--json` prints JSON lines, one object per event, each with the keys `event` (status,
 progress, error, recovered, children, stale, connection, done), `time`, `id`, `agent`,
@@ -70,7 +71,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
                "4 interrupted, 5 idle; 130 on Ctrl-C.",
     )
     p.add_argument("ids", nargs="*", metavar="ID",
-                   help="session id or Agent View URL; '-' reads ids from stdin")
+                   help="session id, Agent View URL, or the start (6+ characters) of a watched "
+                        "session's id; '-' reads ids from stdin")
     p.add_argument("--exit-status", action="store_true",
                    help="exit non-zero unless every session completed (codes below)")
     p.add_argument("--interval", type=_interval, default=None, metavar="S",
@@ -99,16 +101,20 @@ def cadence_for(settings: Settings, interval: float | None) -> Cadence:
 
 
 def handle(args: argparse.Namespace, settings: Settings) -> int:
-    from agp_tui.headless.codes import EXIT_USAGE, run
-    from agp_tui.headless.output import Style, err
+    from agp_tui.headless.codes import EXIT_OK, run
+    from agp_tui.headless.output import Style
     from agp_tui.headless.targets import resolve_ids
 
     ids = resolve_ids(args.ids, settings)
     if isinstance(ids, int):
         return ids
-    if not ids:
-        err("nothing to watch: pass session ids, or add some with `agp-tui watchlist add ID`")
-        return EXIT_USAGE
+    if not ids:  # nothing to wait for: settled at once, exit 0 (as `status`; see report_nothing)
+        from agp_tui.headless.lines import LineWriter
+        from agp_tui.headless.targets import report_nothing
+
+        report_nothing(args.ids, settings)
+        LineWriter(Style.detect(), as_json=args.json).done({}, EXIT_OK)
+        return EXIT_OK
     speed: float = args.time_scale
     throttle = (args.interval if args.interval is not None else settings.poll.running) / speed
 

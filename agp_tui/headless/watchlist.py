@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from agp_tui.config import Settings
     from agp_tui.headless.idinput import Entry, Parsed
+    from agp_tui.headless.shortids import ShortIds
     from agp_tui.monitor.watchlist import Watchlist
 
 
@@ -44,7 +45,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
                      help="label for the sessions, also those already on the list")
     add.set_defaults(handler=_handler(_add))
     rm = cmds.add_parser("rm", aliases=["remove"], parents=[common], help="remove session ids")
-    rm.add_argument("ids", nargs="*", metavar="ID", help="ids or Agent View URLs; '-' reads stdin")
+    rm.add_argument("ids", nargs="*", metavar="ID",
+                    help="ids, Agent View URLs or the start of an id on the list; '-' reads stdin")
     rm.set_defaults(handler=_handler(_rm))
     ls = cmds.add_parser("ls", aliases=["list"], parents=[common], help="list the watchlist")
     ls.add_argument("--json", action="store_true", help="print the export JSON array")
@@ -81,7 +83,14 @@ def _handler(action: Action) -> Callable[[argparse.Namespace, Settings], int]:
     return handle
 
 
-def _read_ids(args: argparse.Namespace) -> Parsed | None:
+def _short(watchlist: Watchlist) -> ShortIds:
+    """Short ids name entries of this very watchlist (`rm 358bbbfd`), already loaded."""
+    from agp_tui.headless.shortids import ShortIds
+
+    return ShortIds(watchlist.ids)
+
+
+def _read_ids(args: argparse.Namespace, short: ShortIds) -> Parsed | None:
     """Ids from the arguments or stdin; None (after saying why) when there is no input at all."""
     from agp_tui.headless.idinput import from_args_or_stdin, stdin_is_tty
     from agp_tui.headless.output import err
@@ -89,10 +98,10 @@ def _read_ids(args: argparse.Namespace) -> Parsed | None:
     if not args.ids and stdin_is_tty():
         err("no session ids given: pass ids, or pipe them on stdin")
         return None
-    return from_args_or_stdin(args.ids, stdin_when_empty=True)
+    return from_args_or_stdin(args.ids, stdin_when_empty=True, short=short)
 
 
-def _finish(parsed: Parsed) -> int:
+def _finish(parsed: Parsed, short: ShortIds) -> int:
     """2 if anything was not an id (after the valid ones were applied), else 0.
 
     Empty input is fine: `agp-tui ls --status running | cut -f1 | agp-tui watchlist add`
@@ -102,7 +111,7 @@ def _finish(parsed: Parsed) -> int:
     from agp_tui.headless.idinput import report_rejected
 
     if parsed.rejected:
-        report_rejected(parsed.rejected)
+        report_rejected(parsed.rejected, short=short)
         return EXIT_USAGE
     if not parsed.entries:
         _say("no session ids in the input: nothing changed")
@@ -110,7 +119,8 @@ def _finish(parsed: Parsed) -> int:
 
 
 def _add(args: argparse.Namespace, watchlist: Watchlist) -> int:
-    parsed = _read_ids(args)
+    short = _short(watchlist)
+    parsed = _read_ids(args, short)
     if parsed is None:
         from agp_tui.headless.codes import EXIT_USAGE
 
@@ -126,11 +136,12 @@ def _add(args: argparse.Namespace, watchlist: Watchlist) -> int:
             n = len(relabelled)
             _say(f"labelled {n} already on it: {label!r}" if label
                  else f"cleared the label of {n} already on it")
-    return _finish(parsed)
+    return _finish(parsed, short)
 
 
 def _rm(args: argparse.Namespace, watchlist: Watchlist) -> int:
-    parsed = _read_ids(args)
+    short = _short(watchlist)
+    parsed = _read_ids(args, short)
     if parsed is None:
         from agp_tui.headless.codes import EXIT_USAGE
 
@@ -140,7 +151,7 @@ def _rm(args: argparse.Namespace, watchlist: Watchlist) -> int:
         missing = len(parsed.ids) - len(removed)
         _say(f"removed {len(removed)} of {len(parsed.ids)} from {watchlist.path}"
              + (f" ({missing} not on it)" if missing else ""))
-    return _finish(parsed)
+    return _finish(parsed, short)
 
 
 def _ls(args: argparse.Namespace, watchlist: Watchlist) -> int:
@@ -192,12 +203,13 @@ def _import(args: argparse.Namespace, watchlist: Watchlist) -> int:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             err(f"cannot read {source}: {reason}")
             return EXIT_USAGE
-    parsed = parse_text(text)
+    short = _short(watchlist)
+    parsed = parse_text(text, short)
     if parsed.entries:
         added = _add_entries(watchlist, parsed.entries)
         _say(f"imported {len(added)} of {len(parsed.entries)} into {watchlist.path}"
              + _already(len(parsed.entries) - len(added)))
-    return _finish(parsed)
+    return _finish(parsed, short)
 
 
 def _add_entries(watchlist: Watchlist, entries: list[Entry]) -> list[str]:

@@ -37,6 +37,9 @@ def rollup(
     cost = 0.0
     statuses: dict[str, int] = {}
     models: dict[str, list[int]] = {}
+    # Only models that reported cached tokens get a sum: for the others it stays None,
+    # "not reported", which is not the same as none cached.
+    cached: dict[str, int] = {}
     for sid in walk_tree(root, kids):
         sessions += 1
         c = cost_of(sid)
@@ -54,8 +57,10 @@ def rollup(
             acc[0] += u.input_tokens
             acc[1] += u.output_tokens
             acc[2] += u.reasoning_tokens
+            if u.cached_tokens is not None:
+                cached[u.name] = cached.get(u.name, 0) + u.cached_tokens
     per_model = tuple(
-        ModelUsage(name, i, o, r) for name, (i, o, r) in sorted(models.items())
+        ModelUsage(name, i, o, r, cached.get(name)) for name, (i, o, r) in sorted(models.items())
     )
     return Rollup(
         sessions=sessions,

@@ -78,6 +78,7 @@ class AgpApp(App[None]):
         follow_interval: float = DEFAULT_INTERVAL,
         discover: bool = False,
         env: Mapping[str, str] | None = None,
+        startup_warnings: Sequence[str] = (),
     ) -> None:
         super().__init__()
         lean_output.install()  # partial repaints send only what changed (see lean_output.py)
@@ -89,6 +90,7 @@ class AgpApp(App[None]):
         self.env: Mapping[str, str] = {k: v for k in osc.ENV_KEYS if (v := (env or {}).get(k))}
         self.initial_ids = tuple(initial_ids)
         self.start_on_discover = discover
+        self.startup_warnings = tuple(startup_warnings)
         self.actions = SessionActions(self)
         self.notifier = Notifier(notify or NotifyOptions(), toast=self._toast,
                                  write=self.write_terminal, env=self.env)
@@ -132,6 +134,8 @@ class AgpApp(App[None]):
                             severity="warning", markup=False)
         self._unsubscribe = self.engine.subscribe(self._on_engine_event)
         self.push_screen(MainScreen())
+        for warning in self.startup_warnings:  # printed before the screen took over: unseen
+            self.notify(warning, title="Warning", severity="warning", markup=False, timeout=20)
         if self.start_on_discover:
             self.push_screen(DiscoverScreen())
         self.run_worker(self._start_engine(), name="engine-start", exit_on_error=False)
@@ -321,16 +325,20 @@ def make_app(
     follow_interval: float = DEFAULT_INTERVAL,
     discover: bool = False,
     env: Mapping[str, str] | None = None,
+    startup_warnings: Sequence[str] = (),
 ) -> AgpApp:
     """The dashboard for `engine`; it starts the engine on mount and closes it on the way out.
 
     `clock` is the wall clock ages are measured with (the engine's, in tests a frozen one).
     `notify` says how finished / waiting sessions are signalled, `follow` are auto-follow
     rules scanned every `follow_interval` seconds, `discover` opens on the discovery screen,
-    `env` is the environment (TMUX, SSH_*, DISPLAY, TERM) the CLI hands down.
+    `env` is the environment (TMUX, SSH_*, DISPLAY, TERM) the CLI hands down;
+    `startup_warnings` are shown as toasts once the dashboard is up (e.g. the config error
+    a `--demo` started without).
     """
     return AgpApp(
         engine, profile=profile, region=region, read_only=read_only, theme=theme,
         initial_ids=initial_ids, clock=clock or time.time, tick_clock=tick_clock,
         notify=notify, follow=follow, follow_interval=follow_interval, discover=discover, env=env,
+        startup_warnings=startup_warnings,
     )

@@ -31,6 +31,7 @@ class Snap:
     steps: int = 0
     tokens: int = 0
     error: str | None = None
+    cached: int | None = None  # sent as the model's cached_tokens when set (not in the v2 schema)
 
 
 @dataclass
@@ -51,6 +52,8 @@ class FakeSession:
         s = self.now
         usage = [{"name": "holo3-1-35b-a3b", "input_tokens": s.tokens, "output_tokens": s.tokens // 10,
                   "reasoning_tokens": 0}] if s.tokens else []
+        if usage and s.cached is not None:
+            usage[0]["cached_tokens"] = s.cached
         return {"status": s.status, "error": s.error, "error_code": "internal" if s.error else None,
                 "outcome": None, "steps": s.steps, "usage_per_model": usage,
                 "subagent_session_ids": list(self.children)}

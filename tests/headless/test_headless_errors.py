@@ -54,3 +54,32 @@ def test_config_errors_are_usage_errors(sim: SimHandle, sim_env: Env, cli: Cli) 
     sim_env.config.write_text("[profiles.default]\nbogus_key = 1\n")
     r = cli(["status"], pick(sim, "completed")[0])
     assert r.code == 2 and r.err.startswith("agp-tui: ") and "bogus_key" in r.err
+
+
+@pytest.mark.parametrize(("typed", "meant"), [("stauts", "status"), ("wacth", "watch"),
+                                              ("watchlst", "watchlist"), ("confg", "config"),
+                                              ("tre", "tree")])
+def test_a_mistyped_command_gets_did_you_mean(env: Env, agp: Cli, typed: str, meant: str) -> None:
+    r = agp([typed], server=False)
+    assert r.code == 2 and r.out == ""
+    assert r.err.splitlines() == [f"agp-tui: unknown command {typed!r}; did you mean {meant}?"]
+
+
+def test_an_unknown_word_lists_the_commands(env: Env, agp: Cli) -> None:
+    r = agp(["frobnicate"], server=False)
+    assert r.code == 2 and r.out == ""
+    assert r.err.startswith("agp-tui: unknown command 'frobnicate' (commands: config, sim, status, ls,")
+    # What could be an id still goes the dashboard's `agp-tui ID...` way and is judged as one.
+    r = agp(["12345"], server=False)
+    assert r.code == 2 and "not a session id: '12345'" in r.err
+
+
+@pytest.mark.parametrize("argv", [["ls", "--bogus"], ["status", "--bogus"], ["tree", "x", "--bogus"],
+                                  ["watchlist", "add", "--bogus"], ["watchlist", "--bogus"]],
+                         ids=" ".join)
+def test_an_unknown_flag_shows_that_commands_usage(env: Env, agp: Cli, argv: list[str]) -> None:
+    r = agp(argv[:1], *argv[1:], server=False)
+    prog = "agp-tui " + " ".join(a for a in argv if a not in ("x", "--bogus"))
+    assert r.code == 2 and r.out == ""
+    assert r.err.startswith(f"usage: {prog} [-h]")
+    assert r.err.splitlines()[-1] == f"{prog}: error: unrecognized arguments: --bogus"

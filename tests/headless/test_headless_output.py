@@ -74,6 +74,28 @@ def test_table_cuts_in_order_and_never_for_nothing() -> None:
     assert right[1:] == ["  7  a", "123  b"]
 
 
+def test_a_clipped_id_column_shrinks_whole_and_the_last_column_keeps_the_rest() -> None:
+    sid = "358bbbfd-9af4-4e57-94e0-2cff337b91c5"
+    rows = [[sid, "agent", "an error long enough to need cutting somewhere"]]
+    wide = table(["ID", "AGENT", "ERROR"], rows, Style(tty=True, width=100), fit=((0, 8), (2, 0)),
+                 clip=frozenset({0}))
+    assert wide[1].startswith(sid)  # it fits: nothing cut
+    lines = table(["ID", "AGENT", "ERROR"], rows, Style(tty=True, width=70), fit=((0, 8), (2, 0)),
+                  clip=frozenset({0}))
+    assert lines[1] == "358bbbfd  agent  " + rows[0][2]  # no ellipsis on the id, the error whole
+    lines = table(["ID", "AGENT", "ERROR"], rows, Style(tty=True, width=40), fit=((0, 8), (2, 0)),
+                  clip=frozenset({0}))
+    assert lines[1] == "358bbbfd  agent  an error long enough t…" and cell_width(lines[1]) == 40
+
+
+def test_a_column_named_twice_in_fit_is_not_counted_twice() -> None:
+    """Whether the rows can fit is judged on each column's lowest floor, not on the sum of
+    its entries: otherwise a hopeless width cuts everything and still overflows."""
+    rows = [["a" * 30, "b" * 30]]
+    lines = table(["X", "Y"], rows, Style(tty=True, width=20), fit=((1, 20), (1, 10), (1, 0)))
+    assert lines[1] == "a" * 30 + "  " + "b" * 30  # 32 columns cannot go: nothing is cut
+
+
 def test_colour_only_when_asked() -> None:
     assert Style(tty=True, color=True).status("failed") == "\x1b[31mfailed\x1b[0m"
     assert Style(tty=True, color=False).status("failed") == "failed"

@@ -98,7 +98,7 @@ def test_agent_view_urls_and_stdin(sim: SimHandle, sim_env: Env, cli: Cli) -> No
 def test_no_ids_means_the_watchlist(sim: SimHandle, sim_env: Env, cli: Cli) -> None:
     r = cli(["status"])
     assert r.code == 0 and r.out == ""
-    assert "no sessions" in r.err
+    assert "the watchlist is empty" in r.err
     assert cli(["status"], "--json").json() == []
     ids = pick(sim, "running", n=2)
     assert cli(["watchlist", "add"], *ids).code == 0

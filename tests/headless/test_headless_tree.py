@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from headless_fake import KEY, FakeServer, FakeSession, Snap, sid
-from headless_helpers import Cli, Env, api, manager_id
+from headless_helpers import Cli, Env, api, free_port, manager_id
 
 from agp_tui.sim import DEMO_API_KEY, SimHandle
 
@@ -106,6 +106,30 @@ def test_missing_root_and_bad_ids(sim_env: Env, cli: Cli) -> None:
     assert r.err.strip() == "agp-tui: Not found: Session not found"
     r = cli(["tree"], "xyz")
     assert r.code == 2 and "not a session id: 'xyz'" in r.err
+
+
+def test_json_for_a_missing_root_still_says_which_and_why(sim_env: Env, cli: Cli) -> None:
+    """As `status --json`: stdout is a JSON document naming the id and its lookup error."""
+    r = cli(["tree"], sid(99), "--json")
+    assert r.code == 1
+    doc = r.json()
+    root = doc["root"]
+    assert root["id"] == sid(99) and root["status"] is None and root["children"] == []
+    assert root["lookup_error"] == {"kind": "NotFound", "message": "Session not found",
+                                    "http_status": 404}
+    assert doc["depth"] is None
+    assert (doc["rollup"]["sessions"], doc["rollup"]["unknown"]) == (1, 1)
+    assert r.err.strip() == f"agp-tui: {sid(99)}: Not found: Session not found"
+    status = cli(["status"], sid(99), "--json")  # the same lookup_error object
+    assert status.json()[0]["lookup_error"] == root["lookup_error"]
+
+
+def test_json_when_the_server_cannot_be_reached(env: Env, cli: Cli) -> None:
+    env.point_at(f"http://127.0.0.1:{free_port()}", "hk-any")
+    r = cli(["tree"], sid(98), "--json")
+    assert r.code == 1
+    assert r.json()["root"]["lookup_error"]["kind"] == "Unreachable"
+    assert len(r.err.splitlines()) == 1 and "Traceback" not in r.err
 
 
 def test_children_only_the_list_names_are_shown_and_counted(fake: FakeServer, env: Env, cli: Cli) -> None:

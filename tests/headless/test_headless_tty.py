@@ -101,3 +101,42 @@ def test_hostile_strings_on_a_terminal(sim: SimHandle, sim_env: Env) -> None:
         assert "pwned" not in text and "\x07" not in text and "\x1b]" not in text
         assert "\x1b[?1049h" not in text
         assert "evil" in text
+
+
+def _failures(sim: SimHandle) -> dict[str, str]:
+    """Failed and timed-out sessions with their error, as the server states it."""
+    from headless_helpers import api
+
+    found = {}
+    for status in ("failed", "timed_out"):
+        for sid in pick(sim, status, n=3):
+            error = api(sim.base_url, DEMO_API_KEY, "GET", f"/sessions/{sid}/status")["error"]
+            assert error, sid
+            found[sid] = error
+    return found
+
+
+def test_status_gives_the_error_the_width_left_on_a_120_column_terminal(sim: SimHandle, sim_env: Env) -> None:
+    errors = _failures(sim)
+    assert max(len(e) for e in errors.values()) > 40  # long enough that something must give
+    for cols in (120, 100):
+        code, text = run_tty(sim_env, ["status", *errors], cols=cols, NO_COLOR="1")
+        assert code == 0
+        header, *rows = text.splitlines()
+        at = header.index("ERROR")
+        assert all(cell_width(line) <= cols for line in rows)
+        for line, (sid, error) in zip(rows, errors.items(), strict=True):
+            assert line.split()[0] == sid[:8]  # ids give way first, to a usable short id
+            shown = line[at:]
+            # The whole error, or all the width there is: never cut while room is left.
+            assert shown == error or (
+                shown.endswith("…") and error.startswith(shown[:-1]) and len(line) == cols), (cols, line)
+        assert max(len(line[at:]) for line in rows) >= cols - at - 1
+        if cols == 120:
+            assert cols - at >= 36  # room to say something (it was 16 when full ids came first)
+    code, text = run_tty(sim_env, ["status", *errors], cols=220, NO_COLOR="1")
+    rows = text.splitlines()[1:]
+    assert [r.split()[0] for r in rows] == list(errors)  # room enough: whole ids
+    assert all(r.endswith(e) for r, e in zip(rows, errors.values(), strict=True))
+    piped = run_agp(sim_env, ["status"], *errors)
+    assert [row.split("\t")[8] for row in piped.lines()] == list(errors.values())

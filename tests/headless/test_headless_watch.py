@@ -112,7 +112,7 @@ def test_json_lines_schema(sim: SimHandle, sim_env: Env, cli: Cli) -> None:
     assert set(first) == {a, b}
     assert first[a]["old_status"] is None and first[a]["status"] == "completed"
     assert first[b]["error"]  # the failure reason rides along
-    assert set(first[a]["tokens"]) == {"input", "output", "reasoning", "total"}
+    assert set(first[a]["tokens"]) == {"input", "output", "reasoning", "cached", "total"}
     assert first[a]["time"].endswith("Z")
     done = events[-1]
     assert done["event"] == "done" and done["id"] is None
@@ -205,14 +205,31 @@ def test_unreachable_server_ends_the_watch(env: Env, cli: Cli) -> None:
     assert time.monotonic() - started < 10
 
 
-def test_watchlist_is_the_default_and_empty_is_an_error(sim: SimHandle, sim_env: Env, cli: Cli) -> None:
+def test_watchlist_is_the_default_and_empty_settles_at_once(sim: SimHandle, sim_env: Env, cli: Cli) -> None:
     r = cli(["watch"], *FAST)
-    assert r.code == 2 and "nothing to watch" in r.err
+    assert r.code == 0 and r.out.rstrip().endswith("done: no sessions")
+    assert r.err.startswith("agp-tui: the watchlist is empty (")
     ids = pick(sim, "completed", n=2)
     cli(["watchlist", "add"], *ids)
     r = cli(["watch"], "--json", *FAST)
     assert r.code == 0
     assert set(_events(r.out)[-1]["outcomes"]) == set(ids)
+
+
+def test_nothing_to_watch_is_exit_0_with_a_done_line_like_status(env: Env, cli: Cli) -> None:
+    """An empty watchlist, or input that names no session: nothing to wait for, no request
+    (no server, no key here), exit 0 even with --exit-status; `status` agrees."""
+    for argv, stdin in (([], None), (["-"], ""), (["-"], "# only a comment\n")):
+        r = cli(["watch"], *argv, "--json", "--exit-status", stdin=stdin, server=False)
+        assert r.code == 0
+        (line,) = _events(r.out)
+        assert line["event"] == "done" and (line["exit_code"], line["outcomes"]) == (0, {})
+        why = "the watchlist is empty" if not argv else "no session ids in the input"
+        assert r.err.startswith(f"agp-tui: {why}") and len(r.err.splitlines()) == 1
+        s = cli(["status"], *argv, "--json", stdin=stdin, server=False)
+        assert (s.code, s.json(), s.err) == (0, [], r.err)
+        s = cli(["status"], *argv, stdin=stdin, server=False)
+        assert (s.code, s.out, s.err) == (0, "", r.err)
 
 
 def test_bad_interval_and_ids(sim_env: Env, cli: Cli) -> None:

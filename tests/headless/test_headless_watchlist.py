@@ -58,7 +58,8 @@ def test_bad_ids_are_reported_but_good_ones_still_added(env: Env, cli: Cli) -> N
     errors = [line for line in r.err.splitlines() if line.startswith("agp-tui:")]
     assert errors == [
         "agp-tui: not a session id: 'bogus' (expected a UUID or an Agent View URL)",
-        "agp-tui: not a session id: '12' (expected a UUID or an Agent View URL)",
+        "agp-tui: not a session id: '12' (expected a UUID, an Agent View URL, or 6+ characters "
+        "of a watched session's id)",
     ]
     assert [e["id"] for e in cli(["watchlist", "export"], server=False).json()] == [A, B]
     r = cli(["watchlist", "import"], stdin=f"{C}\nnot-an-id\n", server=False)

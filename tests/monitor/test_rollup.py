@@ -39,3 +39,13 @@ def test_models_merged_by_name() -> None:
     r = rollup("a", {"a": a, "b": b}.get)
     assert r.per_model == (ModelUsage("p", 15, 6, 10), ModelUsage("q", 1, 1, 0))
     assert r.total_tokens == 15 + 6 + 10 + 2
+
+
+def test_cached_tokens_summed_only_where_reported() -> None:
+    a = SessionStatus("running", steps=1, subagent_session_ids=("b", "c"),
+                      usage_per_model=(ModelUsage("p", 10, 1, 0, cached_tokens=4), ModelUsage("q", 3, 1, 0)))
+    b = SessionStatus("running", steps=1, usage_per_model=(ModelUsage("p", 5, 5, 0),))
+    c = SessionStatus("running", steps=1, usage_per_model=(ModelUsage("p", 5, 5, 0, cached_tokens=2),))
+    r = rollup("a", {"a": a, "b": b, "c": c}.get)
+    assert r.per_model == (ModelUsage("p", 20, 11, 0, cached_tokens=6), ModelUsage("q", 3, 1, 0))
+    assert r.total_tokens == 20 + 11 + 3 + 1  # cached is part of input: never added on top

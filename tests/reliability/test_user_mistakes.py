@@ -44,7 +44,7 @@ def new_id() -> str:
 ON_LIST = [new_id(), new_id()]  # the watchlist every test starts with
 MALFORMED = {
     "garbage": "hello-world",
-    "half a UUID": ON_LIST[0][:18],
+    "half a UUID": new_id()[:18],  # half of a watched one is a short id: it names that session
     "a URL on another host": f"https://evil.example.com/agent-view/{new_id()}",
 }
 
@@ -97,7 +97,8 @@ def test_a_malformed_id_is_one_line_exit_2_and_nothing_sent_or_saved(
     r = run_cli(capsys, monkeypatch, env, ["status"], ON_LIST[1], token)
     assert r.code == 2 and r.out == ""
     (line,) = messages(r)
-    assert line.startswith("agp-tui: not a session id: ") and repr(token[:57]).strip("'") in line
+    start = "no watched session starts with" if what == "half a UUID" else "not a session id:"
+    assert line.startswith(f"agp-tui: {start} ") and repr(token[:57]).strip("'") in line
     assert ("hcompany.ai" in line) == (what == "a URL on another host")
     r = run_cli(capsys, monkeypatch, env, ["watchlist", "add"], token, server=False)
     assert r.code == 2
