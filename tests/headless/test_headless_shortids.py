@@ -23,7 +23,7 @@ def _twin(sid: str) -> str:
 def test_status_tree_watch_and_ls_take_a_watched_short_id(sim: SimHandle, sim_env: Env, cli: Cli) -> None:
     done, failed = pick(sim, "completed")[0], pick(sim, "failed")[0]
     manager = manager_id(sim)
-    Watchlist(sim_env.watchlist_file).add([done, failed, manager])
+    Watchlist(sim_env.server_watchlist_file).add([done, failed, manager])  # the simulator's list
     for short in (done[:8], done[:8].upper(), done[:6], done[:13], done[:13].replace("-", "")):
         r = cli(["status"], short, "--json")
         assert r.code == 0, (short, r.err)
@@ -55,8 +55,9 @@ def test_ambiguous_or_unknown_short_ids_send_nothing(
 ) -> None:
     env.point_at(fake.base_url, KEY)
     one = "358bbbfd-9af4-4e57-94e0-2cff337b91c5"
-    Watchlist(env.watchlist_file).add([one, _twin(one), "6f1c2a9e-3b7d-4e21-9c55-0a8d7e4b1f20"])
-    before = env.watchlist_file.read_bytes()
+    listed = env.server_watchlist_file  # the list of the server the commands go to
+    Watchlist(listed).add([one, _twin(one), "6f1c2a9e-3b7d-4e21-9c55-0a8d7e4b1f20"])
+    before = listed.read_bytes()
     flag = command[1:] if command[0] == "ls" else []  # global options go before an option's value
     command = command[:1] if flag else command
     r = cli(command, *flag, "358bbbfd")
@@ -70,12 +71,12 @@ def test_ambiguous_or_unknown_short_ids_send_nothing(
         f"{prefix}no watched session starts with deadbeef (a short id names a session on the "
         "profile's watchlist; give the full id otherwise)"]
     assert sum(fake.calls.values()) == 0
-    assert env.watchlist_file.read_bytes() == before
+    assert listed.read_bytes() == before
 
 
 def test_too_short_says_how_long_a_short_id_must_be(env: Env, cli: Cli) -> None:
     env.point_at(f"http://127.0.0.1:{free_port()}", "hk-any")  # a request would make it exit 1
-    Watchlist(env.watchlist_file).add(["358bbbfd-9af4-4e57-94e0-2cff337b91c5"])
+    Watchlist(env.server_watchlist_file).add(["358bbbfd-9af4-4e57-94e0-2cff337b91c5"])
     r = cli(["status"], "358bb")
     assert r.code == 2
     assert r.err.splitlines() == ["agp-tui: not a session id: '358bb' (expected a UUID, an Agent "
