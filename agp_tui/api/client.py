@@ -21,7 +21,7 @@ from agp_tui import __version__
 from agp_tui.api.backend import AiohttpBackend, Backend, HttpxBackend, Params, RawResponse
 from agp_tui.api.errors import AgpError, BadResponse, InsecureTransport, error_for_status
 from agp_tui.api.ids import normalize_session_id
-from agp_tui.api.models import Changes, Page, Quota, Session, SessionStatus, SessionSummary
+from agp_tui.api.models import Changes, Event, Page, Quota, Session, SessionStatus, SessionSummary
 from agp_tui.api.retry import RetryPolicy, parse_retry_after
 from agp_tui.api.secret import AuthHeaders, Secret
 
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 MAX_PAGE_SIZE = 100  # GET /sessions rejects size > 100 with 422
 LONG_POLL_CAP = 25  # seconds; the documented server cap for wait_for_seconds
+EVENTS_PAGE_MAX = 200  # the documented largest `size` of an `/events` page
 
 
 def is_loopback_host(host: str) -> bool:
@@ -262,6 +263,31 @@ class AgpClient:
         """The labelled roster of a manager's subagent sessions (all pages)."""
         parent = normalize_session_id(parent_session_id)
         return [s async for s in self.iter_sessions(parent_session_id=parent)]
+
+    async def get_events(
+        self, session_id: str, *, page: int = 1, size: int = 50, newest_first: bool = False,
+    ) -> tuple[list[Event], int]:
+        """One page of `/events` and the session's event count (`total`).
+
+        In ascending order, page p holds events [(p - 1) * size, p * size); with
+        `newest_first`, page 1 holds the last `size` events, newest first.
+        """
+        params = [("page", str(max(page, 1))), ("size", str(max(1, min(size, EVENTS_PAGE_MAX))))]
+        if newest_first:
+            params.append(("sort", "-timestamp"))
+        data = await self._get_json(self._session_path(session_id, "/events"), params)
+        if not isinstance(data, dict) or not isinstance(data.get("total"), int):
+            raise BadResponse("GET /sessions/{id}/events: expected an object with an integer total")
+        items = data.get("items")
+        if not isinstance(items, list):
+            raise BadResponse("GET /sessions/{id}/events: expected a list of items")
+        events = []
+        for raw in items:
+            try:
+                events.append(Event.from_json(raw))
+            except BadResponse:
+                events.append(Event(type="?", data={}, timestamp=None))  # keep the indices right
+        return events, max(int(data["total"]), 0)
 
     async def count_events(self, session_id: str) -> int:
         """How many events the session has: the `/changes` cursor that skips its history."""

@@ -57,9 +57,11 @@ from agp_tui.monitor.events import (
     UsageChanged,
     WatchlistChanged,
 )
+from agp_tui.monitor.follower import Follower
 from agp_tui.monitor.history import TokenHistory
 from agp_tui.monitor.rollup import rollup, walk_tree
 from agp_tui.monitor.tracked import Tracked
+from agp_tui.monitor.trajectory import EventBuffer
 from agp_tui.monitor.view import Rollup, SessionView
 from agp_tui.monitor.watchlist import Watchlist
 
@@ -153,6 +155,7 @@ class Engine:
         self.stale_count = 0  # watched sessions marked stale (the header's "N STALE")
         self.follow_children = self.settings.follow_children
         self.requests: Counter[str] = Counter()  # requests made, by purpose (benchmarks)
+        self._follower = Follower(client, self._budget, self._emit, self._spawn, self.requests)
         self.retries = 0  # polls of a session whose previous poll failed (soak figures)
         self.started = False
 
@@ -390,6 +393,32 @@ class Engine:
             self._tree_roots.pop(root_id, None)
         self._update_tree_active()
 
+    def follow_events(self, session_id: str) -> EventBuffer | None:
+        """Keep `session_id`'s trajectory events while something shows them (counted: call
+        `unfollow_events` once per call). None if the session is not tracked."""
+        t = self._tracked.get(session_id)
+        if t is None:
+            return None
+        # A long-poll about to start with no cursor loads the latest events itself.
+        first = t.id not in self._follower
+        long_poll_loads = t.cursor is None and self._wants_long_poll(t, followed=True)
+        buf = self._follower.follow(t, load=not long_poll_loads)
+        if first:
+            t.wake.set()  # followed sessions are long-polled: start now
+        return buf
+
+    def unfollow_events(self, session_id: str) -> None:
+        self._follower.unfollow(session_id)
+
+    def trajectory(self, session_id: str) -> EventBuffer | None:
+        """The followed session's recent events (None when not followed)."""
+        return self._follower.buffer(session_id)
+
+    async def load_older_events(self, session_id: str) -> int:
+        """Fetch the page of events just before the oldest held; how many came."""
+        t = self._tracked.get(session_id)
+        return await self._follower.load_older(t) if t is not None else 0
+
     def set_follow_children(self, on: bool) -> None:
         self.follow_children = on
         self._update_tree_active()
@@ -560,16 +589,21 @@ class Engine:
             t.apply_info(session)
             self._emit(InfoLoaded(t.id))
         self._apply_status(t, status)
+        if t.id in self._follower and not self._wants_long_poll(t) and not status.terminal:
+            # Followed without a live feed (long-polls off or refused): what is past the cursor.
+            self._spawn(self._follower.drain(t) if t.cursor is not None else self._follower.load_recent(t))
 
-    def _wants_long_poll(self, t: Tracked) -> bool:
+    def _wants_long_poll(self, t: Tracked, *, followed: bool = False) -> bool:
         s = self.settings
+        followed = followed or t.id in self._follower
         if (
             not s.long_poll or t.long_poll_failed or t.failures or t.not_found or not t.info_loaded
             or t.status is None or t.status.terminal
-            or not (t.id in self._focus or t.id in self._tree_active)
+            or not (followed or t.id in self._focus or t.id in self._tree_active)
         ):
             return False
-        return t.id in self._long_polling or len(self._long_polling) < s.long_poll_max
+        # Followed sessions (a handful: what a person reads) always get their live feed.
+        return followed or t.id in self._long_polling or len(self._long_polling) < s.long_poll_max
 
     async def _long_poll_once(self, t: Tracked) -> None:
         """One `/changes` long-poll from the session's cursor; a wake-up cuts it short."""
@@ -582,6 +616,8 @@ class Engine:
         request: asyncio.Future[Changes | None] | None = None
         woken: asyncio.Future[Literal[True]] | None = None
         try:
+            if t.cursor is None and t.id in self._follower:
+                await self._follower.load_recent(t, retries=0)  # its latest events, and the cursor
             if t.cursor is None:  # start at the end of the history, not its beginning
                 async with self._budget.slot(prio.FOCUS):
                     self.requests["events-count"] += 1
@@ -628,6 +664,7 @@ class Engine:
             return
         t.cursor = changes.next_index
         self._apply_changes(t, changes)
+        self._follower.take(t, changes)
 
     def _apply_changes(self, t: Tracked, ch: Changes) -> None:
         """A `/changes` answer as a status: counters from its metrics, children kept."""
@@ -664,6 +701,8 @@ class Engine:
         t.cost_at = self._wall()
         if ch is not None:
             t.cost = ch.metrics.total_cost
+            if ch.answer is not None:
+                t.answer = ch.answer
             self._emit(InfoLoaded(t.id))
 
     def _maybe_fetch_cost(self, t: Tracked) -> None:
@@ -746,6 +785,8 @@ class Engine:
         if st.terminal:
             # One more fetch shortly after the first terminal sight catches final usage.
             t.final_left = 1 if old is not None and not old.terminal else 0
+        if st.terminal and old is not None and t.id in self._follower:
+            self._spawn(self._follower.drain(t))  # the last events and the answer
         if old is not None and (st.terminal or old.status in (PENDING, QUEUED)):
             # started_at / finished_at only come with the full Session: fetch it next.
             t.info_loaded = False

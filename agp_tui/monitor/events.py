@@ -91,7 +91,15 @@ class QuotaUpdated:
     """`GET /sessions/quota` answered; read the figures from `Engine.quota`."""
 
 
+@dataclass(frozen=True, slots=True)
+class EventsArrived:
+    """New trajectory events of a followed session: read them from `Engine.trajectory(id)`."""
+
+    session_id: str
+    count: int
+
+
 EngineEvent = (
     StatusChanged | UsageChanged | ChildrenFound | SessionError | SessionRecovered | Stale
-    | ConnectionChanged | WatchlistChanged | InfoLoaded | QuotaUpdated
+    | ConnectionChanged | WatchlistChanged | InfoLoaded | QuotaUpdated | EventsArrived
 )

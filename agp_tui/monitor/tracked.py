@@ -14,7 +14,7 @@ class Tracked:
     """Everything known about one session; only the engine mutates it, on its own loop."""
 
     __slots__ = (
-        "added_at", "agent", "agent_view_url", "children_listed", "cost", "cost_at", "created_at",
+        "added_at", "agent", "agent_view_url", "answer", "children_listed", "cost", "cost_at", "created_at",
         "cursor", "error_kind", "error_message", "failures", "final_left", "finished_at",
         "first_message", "history", "id", "info_loaded", "label", "last_change_at", "last_ok_at",
         "long_poll_failed", "long_poll_garbled", "not_found", "parent_id", "pinned", "retry_after",
@@ -61,6 +61,8 @@ class Tracked:
         self.cost_at: float | None = None
         self.long_poll_failed = False  # /changes or /events refused: /status polls only
         self.long_poll_garbled = 0  # garbled /changes or /events answers in a row
+        # The latest final answer: `Session.latest_answer`, or a `/changes` page's `answer`.
+        self.answer: object = None
 
     @property
     def polling(self) -> bool:
@@ -78,6 +80,8 @@ class Tracked:
         self.finished_at = s.finished_at
         if isinstance(s, Session) and s.parent_session_id and not self.parent_id:
             self.parent_id = s.parent_session_id
+        if isinstance(s, Session) and s.latest_answer is not None:
+            self.answer = s.latest_answer
         self.info_loaded = True
 
     def view(self) -> SessionView:
@@ -89,5 +93,5 @@ class Tracked:
             added_at=self.added_at, last_ok_at=self.last_ok_at, last_change_at=self.last_change_at,
             error_kind=self.error_kind, error_message=self.error_message,
             not_found=self.not_found, stale=self.stale, polling=self.polling,
-            cost=self.cost, cost_at=self.cost_at,
+            cost=self.cost, cost_at=self.cost_at, answer=self.answer,
         )
