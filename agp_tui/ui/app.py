@@ -28,6 +28,7 @@ from agp_tui.ui.notify import Notifier, NotifyOptions
 from agp_tui.ui.screens.discover import DiscoverScreen
 from agp_tui.ui.screens.help import HelpScreen
 from agp_tui.ui.screens.main import MainScreen
+from agp_tui.ui.screens.trajectory import TrajectoryScreen
 from agp_tui.ui.screens.tree import TreeScreen
 from agp_tui.ui.text import safe_text
 from agp_tui.ui.updates import Batch, EngineChanged
@@ -245,7 +246,8 @@ class AgpApp(App[None]):
         try:
             with self.batch_update():
                 for screen in self.screen_stack:
-                    if isinstance(screen, MainScreen | TreeScreen | DiscoverScreen) and screen.is_mounted:
+                    if (isinstance(screen, MainScreen | TreeScreen | DiscoverScreen | TrajectoryScreen)
+                            and screen.is_mounted):
                         screen.apply(batch)
         except Exception as exc:  # one bad render must not take the dashboard down
             self.report_error("display update failed", exc)
@@ -301,6 +303,11 @@ class AgpApp(App[None]):
         if any(isinstance(s, TreeScreen) for s in self.screen_stack):
             return  # one tree at a time (a palette command can ask from above the tree)
         self.push_screen(TreeScreen(session_id))
+
+    def open_trajectory(self, session_id: str) -> None:
+        if any(isinstance(s, TrajectoryScreen) for s in self.screen_stack):
+            return  # one at a time (two `t`s in a burst, or `t` from the palette above one)
+        self.push_screen(TrajectoryScreen(session_id))
 
     def jump_to(self, session_id: str) -> None:
         """Command palette target: back to the table, cursor on `session_id`."""

@@ -224,7 +224,7 @@ class DiscoverScreen(ClosesOnce, Screen[None]):
         self._load(query)
 
     def action_filters(self) -> None:
-        self.query_one("#discover-status", Input).focus()
+        self.set_focus(self.query_one("#discover-status", Input))  # now, before queued keys
 
     def action_back(self) -> None:
         if isinstance(self.focused, Input):

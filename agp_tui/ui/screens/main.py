@@ -38,10 +38,13 @@ class MainScreen(SessionKeys, Screen[None]):
     BINDINGS = [
         Binding("a", "add", "Add"),
         Binding("d", "remove", "Remove", show=False),
-        Binding("slash", "filter", "Filter"),
+        # Priority: run by the app before it hands on the keys typed after `/` (a burst, a
+        # slow SSH link delivering "/abc" at once), so they reach the box, not the table.
+        Binding("slash", "filter", "Filter", priority=True),
         Binding("s", "sort", "Sort", show=False),
         Binding("S", "reverse_sort", "Reverse sort", show=False),
         Binding("enter", "tree", "Tree"),
+        Binding("t", "trajectory", "Trajectory"),
         Binding("escape", "escape", "Back/clear", show=False),
         Binding("r", "refresh", "Refresh", show=False),
         Binding("R", "refresh_all", "Refresh all", show=False),
@@ -109,7 +112,7 @@ class MainScreen(SessionKeys, Screen[None]):
             detail.session_id = None  # hidden: nothing to draw; `i` shows it fresh
         elif detail.session_id != sel:
             detail.show(sel)
-        elif batch is None or batch.clock or (sel is not None and sel in batch.sessions):
+        elif batch is None or batch.clock or batch.touches(sel):
             detail.refresh_view()
         self._report_focus()
 
@@ -243,10 +246,15 @@ class MainScreen(SessionKeys, Screen[None]):
 
         self.app.push_screen(ConfirmRemoveModal(views), done)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "filter" and isinstance(self.focused, Input):
+            return False  # typing in the box: `/` is a character (agent:h/web-surfer)
+        return super().check_action(action, parameters)
+
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.add_class("-shown")
-        box.focus()
+        self.set_focus(box)  # now: keys typed right after `/` (a burst, a paste) go into the box
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -258,7 +266,7 @@ class MainScreen(SessionKeys, Screen[None]):
         box = self.query_one("#filter", Input)
         if not box.value:
             box.remove_class("-shown")
-        self.table.focus()
+        self.set_focus(self.table)
 
     def action_escape(self) -> None:
         box = self.query_one("#filter", Input)
@@ -267,7 +275,7 @@ class MainScreen(SessionKeys, Screen[None]):
             box.value = ""
             box.remove_class("-shown")
             table.set_filter(parse_filter(""))
-            table.focus()
+            self.set_focus(table)
         elif table.marked:
             marked = set(table.marked)
             table.marked.clear()
@@ -288,6 +296,11 @@ class MainScreen(SessionKeys, Screen[None]):
         sel = self.table.selected_id
         if sel is not None:
             self.agp.open_tree(sel)
+
+    def action_trajectory(self) -> None:
+        sel = self.table.selected_id
+        if sel is not None:
+            self.agp.open_trajectory(sel)
 
     def action_refresh(self) -> None:
         ids = self.table.targets()
