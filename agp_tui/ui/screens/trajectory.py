@@ -117,9 +117,8 @@ class TrajectoryScreen(ClosesOnce, Screen[None]):
         self.dismiss()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "search" and isinstance(self.focused, Input):
-            return False  # typing in the box: `/` is a character
-        return True
+        # Typing in the box, `/` is a character.
+        return not (action == "search" and isinstance(self.focused, Input))
 
     def action_search(self) -> None:
         box = self.query_one("#trajectory-search", Input)
