@@ -83,7 +83,6 @@ async def test_events_arrive_live_and_follow_mode_tracks_the_newest() -> None:
         assert "thought · AgentEvent" in text and '"' in text  # the arguments' JSON
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
-        assert app.engine.trajectory(s.id) is not None or True  # the detail pane may still follow it
 
 
 async def test_search_errors_copy_and_older_events() -> None:
@@ -117,7 +116,8 @@ async def test_search_errors_copy_and_older_events() -> None:
 
 async def test_older_events_on_demand_for_a_long_finished_session() -> None:
     world = make_world()
-    s = max((x for x in world.all_sessions() if x.terminal and x.parent_id is None), key=lambda x: len(x.events))
+    finished = [x for x in world.all_sessions() if x.terminal and x.parent_id is None]
+    s = max(finished, key=lambda x: len(x.events))
     async with sim_app([s.id], world=world, size=(100, 30)) as (_, app, pilot, _rec):
         view = await open_trajectory(app, pilot, s.id)
         total = len(s.events)
@@ -135,15 +135,17 @@ async def test_older_events_on_demand_for_a_long_finished_session() -> None:
 async def test_hostile_and_huge_events_stay_inert_and_bounded() -> None:
     world = make_world()
     s = running_worker(world)
-    async with sim_app([s.id], world=world, size=(80, 24)) as (_, app, pilot, rec):
+    async with sim_app([s.id], world=world, size=(80, 24)) as (_, app, pilot, _rec):
         view = await open_trajectory(app, pilot, s.id)
-        emit(world, s, "AgentEvent", {"kind": "policy_event", "content": HOSTILE, "reasoning_content": HOSTILE,
-                                      "tool_reqs": [{"tool_name": HOSTILE, "args": {"x": HOSTILE}}]})
+        emit(world, s, "AgentEvent", {
+            "kind": "policy_event", "content": HOSTILE, "reasoning_content": HOSTILE,
+            "tool_reqs": [{"tool_name": HOSTILE, "args": {"x": HOSTILE}}]})
         emit(world, s, "AgentEvent", {"kind": "answer_event", "answer": "A" * 100_000 + "\n" * 5000,
                                       "outcome": "success"})
         emit(world, s, "NeverHeardOfEvent", {"weird": [1, {"deep": HOSTILE}]})
-        emit(world, s, "AgentEvent", {"event": {"kind": "observation_event", "text": HOSTILE,
-                                                "metadata": {"url": "https://example.com/x", "title": HOSTILE}}})
+        emit(world, s, "AgentEvent", {"event": {  # the docs' shape: the step under data.event
+            "kind": "observation_event", "text": HOSTILE,
+            "metadata": {"url": "https://example.com/x", "title": HOSTILE}}})
         world.advance(1)
         await wait_for(pilot, lambda: view.buffer.next_index == len(s.events))
         await pilot.pause(0.3)
@@ -165,7 +167,8 @@ async def test_detail_now_line_shows_what_the_agent_does() -> None:
     s = running_worker(world)
     async with sim_app([s.id], world=world, size=(120, 40)) as (_, app, pilot, _rec):
         await wait_for(pilot, lambda: (v := app.engine.view(s.id)) is not None and v.status is not None)
-        await pilot.press("i") if not app.main.detail.display else None
+        if not app.main.detail.display:
+            await pilot.press("i")
         now = app.main.query_one("#detail-now")
         await wait_for(pilot, lambda: "now " in now.render().plain, 5)
         first = now.render().plain
