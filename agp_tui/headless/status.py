@@ -66,11 +66,30 @@ async def fetch_all(
     async def one(sid: str) -> tuple[str, Session | None, AgpError | None]:
         async with gate:
             try:
-                return sid, await client.get_session(sid), None
+                session = await client.get_session(sid)
             except AgpError as exc:
                 return sid, None, exc
+            return sid, await with_answer(client, session), None
 
     return list(await asyncio.gather(*(one(s) for s in ids)))
+
+
+async def with_answer(client: AgpClient, session: Session) -> Session:
+    """`session`, its answer filled from `/changes` when the server has no `latest_answer`
+    (older API versions): from index 0 without events, a settled session's page carries it."""
+    from dataclasses import replace
+
+    from agp_tui.api.errors import AgpError
+
+    if session.latest_answer is not None or not session.status.terminal:
+        return session
+    try:
+        changes = await client.get_changes(session.id, 0, include_events=False)
+    except AgpError:
+        return session  # the answer is a nicety here: the status was read
+    if changes is None or changes.answer is None:
+        return session
+    return replace(session, latest_answer=changes.answer)
 
 
 async def _status(ids: list[str], settings: Settings, *, as_json: bool) -> int:
