@@ -70,7 +70,7 @@ async def test_events_arrive_live_and_follow_mode_tracks_the_newest() -> None:
         await wait_for(pilot, lambda: view.buffer.next_index == len(s.events))
         await pilot.pause(0.3)
         assert view.cursor == paused_at  # new events do not pull the cursor away
-        assert "paused" in str(app.screen.query_one("#trajectory-title").render())
+        assert "PAUSED" in str(app.screen.query_one("#trajectory-title").render())
         await pilot.press("end")
         assert view.follow and view.cursor == len(s.events) - 1
         # Expand the newest thought: its text, reasoning and tool arguments as JSON.
@@ -93,7 +93,7 @@ async def test_search_errors_copy_and_older_events() -> None:
         emit(world, s, "AgentEvent", {"kind": "error_event", "error": "the page did not load",
                                       "origin": "environment", "tool_req": None})
         world.advance(20)
-        await wait_for(pilot, lambda: view.buffer.next_index == len(s.events))
+        await wait_for(pilot, lambda: view.info(len(s.events) - 1) is not None)  # on screen, not only held
         await pilot.press("home")
         await pilot.press("n")
         assert view.cursor is not None and view.info(view.cursor).is_error  # type: ignore[union-attr]
@@ -147,8 +147,7 @@ async def test_hostile_and_huge_events_stay_inert_and_bounded() -> None:
             "kind": "observation_event", "text": HOSTILE,
             "metadata": {"url": "https://example.com/x", "title": HOSTILE}}})
         world.advance(1)
-        await wait_for(pilot, lambda: view.buffer.next_index == len(s.events))
-        await pilot.pause(0.3)
+        await wait_for(pilot, lambda: view.info(len(s.events) - 1) is not None)
         for index in (len(s.events) - 4, len(s.events) - 3, len(s.events) - 1):
             view.select(index)
             await pilot.press("enter")

@@ -45,7 +45,7 @@ class MainScreen(SessionKeys, Screen[None]):
         Binding("S", "reverse_sort", "Reverse sort", show=False),
         Binding("enter", "tree", "Tree"),
         Binding("t", "trajectory", "Trajectory"),
-        Binding("escape", "escape", "Back/clear", show=False),
+        Binding("escape", "escape", "Back/clear", show=False, priority=True),  # as `/`, for `esc j`
         Binding("r", "refresh", "Refresh", show=False),
         Binding("R", "refresh_all", "Refresh all", show=False),
         Binding("space", "mark", "Mark", show=False),

@@ -32,7 +32,9 @@ if TYPE_CHECKING:
 
 class TrajectoryScreen(ClosesOnce, Screen[None]):
     BINDINGS = [
-        Binding("escape", "back", "Back"),
+        # Priority, like `/`: leaving the search box must happen before the keys typed
+        # after `esc` are handed on (`esc c` in one burst copies, not types a "c").
+        Binding("escape", "back", "Back", priority=True),
         # Priority, like the table's filter: the keys typed right after `/` go to the box.
         Binding("slash", "search", "Search", priority=True),
         Binding("n", "error(1)", "Next error"),
@@ -85,25 +87,27 @@ class TrajectoryScreen(ClosesOnce, Screen[None]):
         self._title()
 
     def _title(self) -> None:
+        """`trajectory 76d4db23 · following · 120 of 1,234 events · ● running · name`: what
+        changes as you read comes first, so 80 columns keep it."""
         view = self.agp.engine.view(self.session_id)
-        line = Text(f"trajectory of {short_id(self.session_id)}  ", style="bold")
-        if view is not None:
-            if session_name(view):
-                line.append_text(literal(session_name(view), 40))
-                line.append("  ")
-            if view.status is not None:
-                line.append(status_label(view.status.status))
+        tv = self.query_one(TrajectoryView)
+        line = Text(f"trajectory {short_id(self.session_id)}", style="bold")
+        line.append(" · following (↑ pauses)" if tv.follow else " · PAUSED (End follows)",
+                    style="italic" if tv.follow else "bold reverse")
         buf = self.buffer
         if buf is None:
-            line.append("  · not tracked: open it from the table or a tree", style="italic")
+            line.append(" · not tracked: open it from the table or a tree", style="italic")
         else:
             total = max(buf.total or 0, buf.next_index)
-            line.append(f"  · {len(buf):,} of {total:,} events")
+            line.append(f" · {len(buf):,} of {total:,} events")
             if buf.error:
-                line.append(f"  · could not read events: {safe_text(buf.error, 60)}", style="bold")
-        tv = self.query_one(TrajectoryView)
-        line.append("  · following (↑ pauses)" if tv.follow else "  · paused (End or F follows)",
-                    style="italic")
+                line.append(f" · could not read events: {safe_text(buf.error, 60)}", style="bold")
+        if view is not None:
+            if view.status is not None:
+                line.append(f" · {status_label(view.status.status)}")
+            if session_name(view):
+                line.append(" · ")
+                line.append_text(literal(session_name(view), 40))
         self.query_one("#trajectory-title", Static).update(line)
 
     # -- actions ------------------------------------------------------------------------
