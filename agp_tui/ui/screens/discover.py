@@ -183,6 +183,9 @@ class DiscoverScreen(ClosesOnce, Screen[None]):
                 mark = ("*" if sid in self.marked else " ") + ("✓" if sid in watched else " ")
                 table.update_cell(sid, "mark", Text(mark, style="bold"))
 
+    def on_screen_resume(self) -> None:
+        self.agp.refresh_on_resume(self)  # frames skip a covered screen: catch up
+
     def apply(self, batch: Batch | None) -> None:
         """The app's frame: the ✓ (watched) column follows the watchlist."""
         if (batch is None or batch.membership) and self.shown:

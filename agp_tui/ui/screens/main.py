@@ -105,16 +105,21 @@ class MainScreen(SessionKeys, Screen[None]):
         table = self.table
         table.sync(batch)
         self._header()
-        sel = table.selected_id
+        self._sync_detail(batch)
+        self._report_focus()
+
+    def _sync_detail(self, batch: Batch | None) -> None:
+        sel = self.table.selected_id
         detail = self.detail
-        detail.empty_hint = self._empty_hint()
+        hint = self._empty_hint()
+        hint_moved = hint != detail.empty_hint
+        detail.empty_hint = hint
         if not detail.display:
             detail.session_id = None  # hidden: nothing to draw; `i` shows it fresh
         elif detail.session_id != sel:
             detail.show(sel)
-        elif batch is None or batch.clock or batch.touches(sel):
+        elif batch is None or batch.clock or batch.touches(sel) or (sel is None and hint_moved):
             detail.refresh_view()
-        self._report_focus()
 
     def _header(self) -> None:
         engine = self.agp.engine
@@ -169,6 +174,7 @@ class MainScreen(SessionKeys, Screen[None]):
 
     def on_screen_resume(self) -> None:
         self._focus_key = ((), None)  # the tree screen had the engine's focus: take it back
+        self.agp.refresh_on_resume(self)  # frames skipped it while covered
         self._report_focus()
 
     def _report_focus(self) -> None:
@@ -260,6 +266,7 @@ class MainScreen(SessionKeys, Screen[None]):
     def _filter_changed(self, event: Input.Changed) -> None:
         self.table.set_filter(parse_filter(event.value))
         self._header()
+        self._sync_detail(Batch())  # the selection, or what hides every row, changed
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:

@@ -49,6 +49,7 @@ class TrajectoryScreen(ClosesOnce, Screen[None]):
         self.buffer: EventBuffer | None = None
         self._query = ""
         self._loading_older = False
+        self._title_text = ""
 
     @property
     def agp(self) -> AgpApp:
@@ -75,6 +76,9 @@ class TrajectoryScreen(ClosesOnce, Screen[None]):
         if self.buffer is not None:
             self.agp.engine.unfollow_events(self.session_id)
             self.buffer = None
+
+    def on_screen_resume(self) -> None:
+        self.agp.refresh_on_resume(self)  # frames skip a covered screen: catch up
 
     def apply(self, batch: Batch | None) -> None:
         """The app's frame: new events, and the title's status."""
@@ -108,7 +112,9 @@ class TrajectoryScreen(ClosesOnce, Screen[None]):
             if session_name(view):
                 line.append(" · ")
                 line.append_text(literal(session_name(view), 40))
-        self.query_one("#trajectory-title", Static).update(line)
+        if line.plain != self._title_text:  # this runs every second: repaint only on change,
+            self._title_text = line.plain  # and one line needs no layout pass of the screen
+            self.query_one("#trajectory-title", Static).update(line, layout=False)
 
     # -- actions ------------------------------------------------------------------------
 

@@ -79,6 +79,9 @@ class TreeScreen(ClosesOnce, SessionKeys, Screen[None]):
         shown = self.detail_wanted if self.detail_wanted is not None else self.size.height >= TALL_ENOUGH
         self.set_class(not shown, "-detail-hidden")
 
+    def on_screen_resume(self) -> None:
+        self.agp.refresh_on_resume(self)  # frames skip a covered screen: catch up
+
     def apply(self, batch: Batch | None) -> None:
         tree = self.session_tree
         if batch is None:

@@ -57,6 +57,7 @@ class TrajectoryView(ScrollView, can_focus=True):
         self._lines: list[tuple[int, int]] = []  # (event index or OLDER, line within it)
         self._first_line: dict[int, int] = {}  # event index -> its first line
         self._item_pos: dict[int, int] = {}  # event index -> its position in `_items`
+        self._pad = 0  # blank lines below the last while following (see _keep_newest_in_view)
         self._version = -1
         self._width = 0
         self._strips: dict[tuple[int, int, bool], Strip] = {}
@@ -86,16 +87,27 @@ class TrajectoryView(ScrollView, can_focus=True):
             self._bodies.pop(gone, None)
             self.expanded.discard(gone)
         steps = steps_of(self._items, [self._infos[i.index] for i in self._items])
-        self._steps = {item.index: step for item, step in zip(self._items, steps, strict=True)}
-        self._strips.clear()  # steps may have moved; lines are cheap to draw again
-        self._relayout()
+        new_steps = {item.index: step for item, step in zip(self._items, steps, strict=True)}
+        old_lines = len(self._lines)
+        # The usual case: events only appended, the lines above unchanged. Then repaint just
+        # the new lines (an SSH link pays for every repainted cell), not the whole view.
+        appended = (
+            bool(self._lines) and all(new_steps.get(i) == st for i, st in self._steps.items())
+            and self._lines[0][0] == (OLDER if self.buffer.missing_before() > 0 else self._items[0].index)
+        )
+        if not appended:
+            self._strips.clear()
+        self._steps = new_steps
+        self._relayout(full=not appended)
+        if appended:
+            self.refresh_lines(old_lines, len(self._lines) - old_lines)
         if self.follow and self._items:
             self._move_to(self._items[-1].index, scroll=False)
-            self.scroll_end(animate=False, immediate=True)
+            self._keep_newest_in_view()
         elif self.cursor is not None and self.cursor not in self._first_line and self._items:
             self._move_to(self._items[0].index)
 
-    def _relayout(self) -> None:
+    def _relayout(self, *, full: bool = True) -> None:
         lines: list[tuple[int, int]] = []
         if self.buffer.missing_before() > 0:
             lines.append((OLDER, 0))
@@ -107,8 +119,22 @@ class TrajectoryView(ScrollView, can_focus=True):
             count = 1 + (len(self._body(item)) if item.index in self.expanded else 0)
             lines.extend((item.index, k) for k in range(count))
         self._lines, self._first_line, self._item_pos = lines, first, pos
-        self.virtual_size = Size(self._width, len(lines))
-        self.refresh()
+        self.virtual_size = Size(self._width, len(lines) + self._pad)
+        if full:
+            self.refresh()
+
+    def _keep_newest_in_view(self) -> None:
+        """Follow like `tail -f`, but scroll half a page at a time: a scroll repaints every
+        line of the view (an SSH link pays for each), while lines added into the blank
+        half below cost only themselves. So the view jumps once per half page of events,
+        not once per event."""
+        height = self.size.height
+        last = len(self._lines)
+        if height <= 0 or last <= int(self.scroll_offset.y) + height:
+            return  # the newest line is on screen already
+        self._pad = height // 2
+        self.virtual_size = Size(self._width, last + self._pad)
+        self.scroll_to(y=max(last + self._pad - height, 0), animate=False, immediate=True)
 
     def _body(self, item: Indexed) -> list[Text]:
         body = self._bodies.get(item.index)
@@ -123,7 +149,7 @@ class TrajectoryView(ScrollView, can_focus=True):
         if width != self._width:
             self._width = width
             self._strips.clear()
-            self.virtual_size = Size(width, len(self._lines))
+            self.virtual_size = Size(width, len(self._lines) + self._pad)
 
     def _style(self, name: str) -> Style:
         return self.get_component_rich_style(name, partial=True)
@@ -208,7 +234,7 @@ class TrajectoryView(ScrollView, can_focus=True):
         self.follow = True
         if self._items:
             self._move_to(self._items[-1].index, scroll=False)
-        self.scroll_end(animate=False, immediate=True)
+        self._keep_newest_in_view()
         self.post_message(self.Moved())
 
     def action_expand(self) -> None:
