@@ -31,6 +31,7 @@ from agp_tui.config.paths import (
 from agp_tui.config.schema import (
     ConfigDocument,
     HistorySettings,
+    LimitsSettings,
     NotifySettings,
     PollSettings,
     Profile,
@@ -81,6 +82,7 @@ class Settings:
     poll: PollSettings = field(default_factory=PollSettings)
     history: HistorySettings = field(default_factory=HistorySettings)
     notify: NotifySettings = field(default_factory=NotifySettings)
+    limits: LimitsSettings = field(default_factory=LimitsSettings)
     follow: tuple[FollowRule, ...] = ()
     follow_interval: float = _DEFAULTS.follow_interval
     config_path: Path
@@ -324,6 +326,7 @@ def load_settings(cli: CliOverrides | None = None, env: Mapping[str, str] | None
         poll=profile.poll,
         history=profile.history,
         notify=profile.notify,
+        limits=profile.limits,
         follow=profile.follow,
         follow_interval=profile.follow_interval,
         config_path=path,
