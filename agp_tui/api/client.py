@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import ipaddress
 import json
+import socket
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -37,11 +38,27 @@ LONG_POLL_CAP = 25  # seconds; the documented server cap for wait_for_seconds
 
 
 def is_loopback_host(host: str) -> bool:
+    """Whether `host` is this machine: a loopback address, or a `localhost` name that
+    resolves to loopback addresses only.
+
+    A name is not trusted for what it says: `/etc/hosts` or DNS may send `sim.localhost`
+    (or `localhost` itself) elsewhere, and the key would go there in clear text. Names
+    that do not claim to be local are never looked up: they are not loopback.
+    """
     host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
     try:
         return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        pass
+    if host != "localhost" and not host.endswith(".localhost"):
+        return False
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return False  # unresolvable: nothing to send the key to anyway
+    addresses = {str(info[4][0]).split("%", 1)[0] for info in infos}
+    try:
+        return bool(addresses) and all(ipaddress.ip_address(a).is_loopback for a in addresses)
     except ValueError:
         return False
 

@@ -592,6 +592,7 @@ class Engine:
             not s.long_poll or t.long_poll_failed or t.failures or t.not_found or not t.info_loaded
             or t.status is None or t.status.terminal
             or not (t.id in self._focus or t.id in self._tree_active)
+            or not pacing.may_long_poll(t, asyncio.get_running_loop().time())
         ):
             return False
         return t.id in self._long_polling or len(self._long_polling) < s.long_poll_max

@@ -17,7 +17,8 @@ class Tracked:
         "added_at", "agent", "agent_view_url", "children_listed", "cost", "cost_at", "created_at",
         "cursor", "error_kind", "error_message", "failures", "final_left", "finished_at",
         "first_message", "history", "id", "info_loaded", "label", "last_change_at", "last_ok_at",
-        "long_poll_early", "long_poll_failed", "long_poll_garbled", "long_poll_resume_at",
+        "long_poll_early", "long_poll_failed", "long_poll_gap_until", "long_poll_garbled",
+        "long_poll_resume_at",
         "not_found", "parent_id", "pinned", "retry_after", "running_since", "stale", "started_at",
         "status", "status_polled_at", "sweep_missed", "sweepable", "task", "urgent", "wake", "watched",
     )
@@ -62,7 +63,8 @@ class Tracked:
         self.long_poll_failed = False  # /changes or /events refused: /status polls only
         self.long_poll_garbled = 0  # garbled /changes or /events answers in a row
         self.long_poll_early = 0  # empty answers in a row that came before the wait (pacing.py)
-        self.long_poll_resume_at = 0.0  # loop time before which no long-poll starts
+        self.long_poll_resume_at = 0.0  # loop time before which /status polls stand in
+        self.long_poll_gap_until = 0.0  # loop time before which the next long-poll waits
 
     @property
     def polling(self) -> bool:
