@@ -96,7 +96,7 @@ async def _ls(settings: Settings, filters: dict[str, Any], limit: int | None, *,
                 async for s in client.iter_sessions(limit=limit, listing=listing, **filters):
                     listing.items.append(s)
         except TimeoutError:
-            failure = Unreachable(f"no complete listing within {within:g} s (limits.command_timeout)")
+            failure = Unreachable(f"no complete answer within {within:g} s (limits.command_timeout)")
         except AgpError as exc:
             if not listing.items:
                 raise  # nothing read: one line on stderr, as for every command

@@ -75,7 +75,7 @@ async def fetch_all(
         except AgpError as exc:
             return sid, None, exc
         except TimeoutError:
-            return sid, None, Unreachable(f"no answer within {within:g} s (limits.command_timeout)")
+            return sid, None, Unreachable(f"no complete answer within {within:g} s (limits.command_timeout)")
 
     return list(await asyncio.gather(*(one(s) for s in ids)))
 

@@ -118,7 +118,8 @@ async def walk(client: AgpClient, root_id: str, max_depth: int | None, caps: Cap
     except TimeoutError:
         for node in unread:
             if node.status is None and node.error is None:
-                node.error = Unreachable(f"not read within {caps.within:g} s (limits.command_timeout)")
+                node.error = Unreachable(
+                    f"no complete answer within {caps.within:g} s (limits.command_timeout)")
     return root
 
 
@@ -205,7 +206,7 @@ async def _tree(root_id: str, settings: Settings, max_depth: int | None, *, as_j
         try:
             root = await walk(client, root_id, max_depth, caps)
         except TimeoutError:
-            exc = Unreachable(f"no answer within {caps.within:g} s (limits.command_timeout)")
+            exc = Unreachable(f"no complete answer within {caps.within:g} s (limits.command_timeout)")
             if not as_json:
                 raise exc from None
             root = Node(root_id, 0, error=exc)
