@@ -9,7 +9,8 @@ ignores `wait_for_seconds`) would be asked again at once, twenty times a second.
 - `EARLY_MAX` early answers in a row end long-polling for the session for good: plain
   `/status` polls cost less than asking every `wait` seconds for nothing;
 - any answer, news included, is followed by at least `MIN_GAP` before the next
-  long-poll, which bounds every server to one long-poll a second per session.
+  long-poll starts: whatever a server answers, a session it follows costs less than one
+  request a second (a busy session's events wait at most that long, batched).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import random
 
 from agp_tui.monitor.tracked import Tracked
 
-MIN_GAP = 1.0  # seconds between the starts of two long-polls of one session
+MIN_GAP = 2.0  # seconds between the starts of two long-polls of one session
 EARLY_SHARE = 0.5  # an empty answer within this share of the wait did not hold the request
 EARLY_MAX = 3
 JITTER = 0.1

@@ -267,6 +267,8 @@ class Hostile:
             return web.Response(status=204, headers={"ETag": str(cursor)})
         if mode == "early200":  # a 200 without events, at once
             return web.json_response(empty)
+        if mode == "children":  # a server without /changes: followed by /status polls
+            return web.json_response({"detail": "Not Found"}, status=404)
         if mode == "early_events":  # a 200 with one (made-up) event, at once, every time
             event = {"type": "AgentEvent", "data": {"kind": "step"}, "timestamp": "2026-11-28T10:00:02Z"}
             return web.json_response({**empty, "new_events": [event]})
