@@ -38,6 +38,11 @@ def sid(n: int) -> str:
     return str(uuid.UUID(int=n, version=4))
 
 
+def number(session_id: str) -> int:
+    """`sid`'s inverse for small numbers (version 4 sets bits above the 62 low ones)."""
+    return uuid.UUID(session_id).int & ((1 << 62) - 1)
+
+
 ROOT = sid(1)
 ROOT_HEX = ROOT  # the id the tests ask about
 EVIL_URL = f"https://platform.eu.hcompany.ai.evil.example/agent-view/{ROOT}"
@@ -179,7 +184,7 @@ class Hostile:
     def _children(self, session_id: str) -> list[str]:
         mode, o = self.mode, self.opts
         if mode == "deep":  # a chain: session k names k+1, `depth` levels
-            k = uuid.UUID(session_id).int
+            k = number(session_id)
             return [sid(k + 1)] if k < o.get("depth", 2000) else []
         if mode == "children" and session_id == ROOT:  # `n` fresh subagents on every answer
             self._answers += 1
@@ -189,7 +194,7 @@ class Hostile:
             return [sid(2)]
         return []
 
-    def _error(self) -> web.Response | None:
+    def _error(self, kind: str = "") -> web.Response | None:
         mode = self.mode
         if mode == "echo":  # the key quoted back in an error, in one spelling or all
             forms = key_forms()
@@ -199,7 +204,8 @@ class Hostile:
             # json.dumps would re-escape our backslashes: write the escaped form as sent.
             body = body.replace("\\\\u", "\\u")
             return web.Response(status=403, body=body.encode(), content_type="application/json")
-        if mode == "stale" and self.hits["session"] > 1:
+        if mode == "stale" and self.hits["session"] and not (kind == "session" and self.hits[kind] == 1):
+            # One good answer (the first Session), then a 503 asking for an hour's patience.
             return web.json_response({"detail": "Service temporarily unavailable"}, status=503,
                                      headers={"Retry-After": "3600"})
         return None
@@ -212,7 +218,7 @@ class Hostile:
         hostile = await self._hostile_body(request, "session")
         if hostile is not None:
             return hostile
-        err = self._error()
+        err = self._error("session")
         if err is not None:
             return err
         body = summary_json(sid_)
@@ -251,6 +257,11 @@ class Hostile:
             first = 1000 + (page - 1) * size if self.opts.get("fresh", True) else 1000
             items = [summary_json(sid(first + i)) for i in range(size)]
             return web.json_response({"items": items, "page": page, "total": 10**12})
+        parent = request.query.get("parent_session_id")
+        if parent is not None and self.mode != "pages":  # a parent's children, as its status names them
+            kids = self._children(parent) if self.mode == "deep" else []
+            return web.json_response({"items": [summary_json(k) for k in kids] if page == 1 else [],
+                                      "page": page, "total": len(kids)})
         if page > 1:
             return web.json_response({"items": [], "page": page, "total": 1})
         return web.json_response({"items": [summary_json(ROOT)], "page": 1, "total": 1})
@@ -260,6 +271,9 @@ class Hostile:
         if (refused := self._unauthorized(request)) is not None:
             return refused
         mode = self.mode
+        err = self._error()
+        if err is not None:
+            return err
         cursor = int(request.query.get("from_index", "0"))
         empty = {"status": "running", "new_events": [], "metrics": {"steps": 3, "cost_per_model": [],
                                                                     "total_cost": 0.01}}
@@ -280,6 +294,9 @@ class Hostile:
         self._note("events")
         if (refused := self._unauthorized(request)) is not None:
             return refused
+        err = self._error()
+        if err is not None:
+            return err
         return web.json_response({"items": [], "page": 1, "total": 5})
 
     async def quota(self, request: web.Request) -> web.Response:
