@@ -81,3 +81,22 @@ def hostile_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hostile: Any) -
     from hostile_server import KEY
 
     return make_env(tmp_path, monkeypatch).point_at(hostile.base_url, KEY)
+
+
+@pytest.fixture
+def hostile_servers() -> Any:
+    """`servers(n)`: that many more hostile servers, stopped after the test."""
+    from hostile_server import Hostile
+
+    started: list[Any] = []
+
+    def servers(n: int) -> list[Any]:
+        more = [Hostile().start() for _ in range(n)]
+        started.extend(more)
+        return more
+
+    try:
+        yield servers
+    finally:
+        for server in started:
+            server.stop()

@@ -15,7 +15,8 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,3 +88,10 @@ def run_measured(
             seconds=seconds,
             peak_mb=(usage.ru_maxrss if usage is not None else 0) / 1024,
         )
+
+
+def run_together(jobs: Sequence[Callable[[], Measured]]) -> list[Measured]:
+    """Run measured commands side by side (each is its own process, measured on its own):
+    a test's several runs take as long as its slowest, not their sum."""
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        return list(pool.map(lambda job: job(), jobs))

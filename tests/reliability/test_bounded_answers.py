@@ -17,15 +17,15 @@ Each prints one `BOUNDED ...` line of figures beside their bounds (also in the s
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 from headless_helpers import Env
 from hostile_server import ROOT, Hostile
-from measured import EXIT_SLACK_S, RSS_BOUND_MB, Measured, run_measured
+from measured import EXIT_SLACK_S, RSS_BOUND_MB, Measured, run_measured, run_together
 
 from agp_tui.api.body import DEFAULT_MAX_BODY, MB
 from agp_tui.api.client import DEFAULT_MAX_PAGES, MAX_JSON_CONTAINERS
@@ -33,9 +33,10 @@ from agp_tui.api.client import DEFAULT_MAX_PAGES, MAX_JSON_CONTAINERS
 Report = Callable[[str], None]
 
 
-def agp(env: Env, *args: str, timeout: float = 30, **kw: Any) -> Measured:
+def agp(env: Env, *args: str, timeout: float = 30, server: Hostile | None = None, **kw: Any) -> Measured:
     """The key travels in H_API_KEY, as a careful user passes it (not in `ps`)."""
-    command = [args[0], "--config", str(env.config), "--base-url", env.base_url, *args[1:]]
+    base_url = server.base_url if server is not None else env.base_url
+    command = [args[0], "--config", str(env.config), "--base-url", base_url, *args[1:]]
     return run_measured(command, env.environ(H_API_KEY=env.api_key), timeout=timeout, **kw)
 
 
@@ -88,25 +89,33 @@ def test_item1_status_caps_every_hostile_answer_httpx(
 
 
 def test_item1_watch_caps_every_hostile_answer_aiohttp(
-    hostile: Hostile, hostile_env: Env, report_figure: Report
+    hostile_servers: Callable[[int], list[Hostile]], hostile_env: Env, report_figure: Report
 ) -> None:
     """The engine (watch, and the dashboard) reads through aiohttp; each bad answer is an
-    error line and the watch goes on, without growing."""
+    error line and the watch goes on, without growing. One server per attack, side by side."""
+    modes = ["ok", *ATTACKS]
+    servers = dict(zip(modes, hostile_servers(len(modes)), strict=True))
+    for mode, server in servers.items():
+        server.set(mode)
     run = ("watch", ROOT, "--json", "--interval", "0.5")
-    idle = idle_peak(hostile_env, hostile, *run, interrupt_after=1.5, timeout=20)
-    for mode, words in ATTACKS.items():
-        hostile.set(mode)
-        r = agp(hostile_env, *run, interrupt_after=1.5, timeout=20)
+    results = dict(zip(modes, run_together([
+        functools.partial(agp, hostile_env, *run, server=server, interrupt_after=2.0, timeout=20)
+        for server in servers.values()
+    ]), strict=True))
+    idle = results.pop("ok")
+    assert idle.code == 130, idle.err
+    for mode, r in results.items():
+        words = ATTACKS[mode]
         assert r.code == 130, (mode, r.code, r.err[-2000:])  # still running when interrupted
         assert "Traceback" not in r.err
         errors = [line for line in r.out.splitlines() if '"event":"error"' in line]
         assert errors and all("BadResponse" in e and words in e for e in errors), (mode, r.out[-2000:])
-        above = r.peak_mb - idle
+        above = r.peak_mb - idle.peak_mb
+        hits = servers[mode].hits
         report_figure(f"BOUNDED item 1 watch (aiohttp) {mode:<10}: peak RSS {r.peak_mb:.0f} MB, "
                       f"+{above:.0f} MB above idle (bound +{RSS_BOUND_MB:.0f} MB); "
-                      f"{hostile.hits['session'] + hostile.hits['status']} hostile answers read")
-        assert above <= RSS_BOUND_MB, (mode, r.peak_mb, idle)
-        hostile.hits.clear()
+                      f"{hits['session'] + hits['status']} hostile answers read")
+        assert above <= RSS_BOUND_MB, (mode, r.peak_mb, idle.peak_mb)
 
 
 # -- item 2: total deadlines ------------------------------------------------------------------
@@ -118,17 +127,19 @@ def test_item2_a_trickling_server_cannot_hold_a_command(
     request_s, command_s = 1.0, 2.0
     write_limits(hostile_env, request_timeout=request_s, command_timeout=command_s)
     hostile.set("trickle")
-    for command in (("status", ROOT, "--json"), ("ls",), ("tree", ROOT)):
-        r = agp(hostile_env, *command, timeout=command_s + EXIT_SLACK_S + 10)
-        assert r.code == 1, (command, r.code, r.err)
-        one_clear_line(r, "no complete answer within")
+    interval = 0.5
+    commands = [("status", ROOT, "--json"), ("ls",), ("tree", ROOT),
+                ("watch", ROOT, "--interval", str(interval))]
+    *headless, r = run_together([
+        functools.partial(agp, hostile_env, *command, timeout=60) for command in commands])
+    for command, h in zip(commands, headless, strict=False):
+        assert h.code == 1, (command, h.code, h.err)
+        one_clear_line(h, "no complete answer within")
         report_figure(f"BOUNDED item 2 {command[0]:<6} (httpx) vs 1 byte/s: exit in "
-                      f"{r.seconds:.1f} s (deadline {command_s:g} s + {EXIT_SLACK_S:g} s)")
-        assert r.seconds <= command_s + EXIT_SLACK_S
+                      f"{h.seconds:.1f} s (deadline {command_s:g} s + {EXIT_SLACK_S:g} s)")
+        assert h.seconds <= command_s + EXIT_SLACK_S
     # watch has no deadline of its own: a server that never completes an answer is one it
     # cannot reach, given up after `offline_after` (3) requests of `request_timeout` each.
-    interval = 0.5
-    r = agp(hostile_env, "watch", ROOT, "--interval", str(interval), timeout=60)
     # Three tries, with the engine's backoff between them (error_base = the interval, +10 %).
     bound = 3 * request_s + (interval + 2 * interval) * 1.1
     report_figure(f"BOUNDED item 2 watch (aiohttp) vs 1 byte/s: exit in {r.seconds:.1f} s "
@@ -168,11 +179,12 @@ async def test_item3_child_listing_is_capped_and_stops_when_the_tree_closes(
 ) -> None:
     """The dashboard's tree: the root names one child, and its listing claims 10^12. The
     listing reads at most `max_pages` pages, and none once the tree is closed."""
+    from hostile_server import KEY
+
     from agp_tui.api.backend import AiohttpBackend
     from agp_tui.api.client import AgpClient
     from agp_tui.api.retry import RetryPolicy
     from agp_tui.monitor.engine import Engine, EngineSettings
-    from hostile_server import KEY
 
     hostile.set("pages", fresh=True)
     cap = 40  # pages; at the engine's 20 requests/s, a listing of two seconds

@@ -59,7 +59,7 @@ def labels(tree: SessionTree) -> list[str]:
 async def test_item8_the_tree_screen_of_a_2000_level_chain(hostile: Hostile, report_figure: Report) -> None:
     hostile.set("deep", depth=2000)
     depth = 40
-    async with dashboard(hostile, max_tree_depth=depth) as (app, pilot, rec):
+    async with dashboard(hostile, max_tree_depth=depth) as (app, pilot, _):
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, TreeScreen))
         tree = app.screen.query_one(SessionTree)
@@ -81,7 +81,7 @@ async def test_item8_the_tree_screen_of_a_2000_level_chain(hostile: Hostile, rep
 
 async def test_item8_a_parent_with_5000_subagents_shows_a_count(hostile: Hostile) -> None:
     hostile.set("children", n=5_000)
-    async with dashboard(hostile, max_children=30) as (app, pilot, rec):
+    async with dashboard(hostile, max_children=30) as (app, pilot, _):
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, TreeScreen))
         tree = app.screen.query_one(SessionTree)
