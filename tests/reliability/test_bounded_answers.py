@@ -27,10 +27,11 @@ from headless_helpers import Env
 from hostile_server import ROOT, Hostile
 from measured import EXIT_SLACK_S, RSS_BOUND_MB, Measured, run_measured, run_together
 
-from agp_tui.api.body import DEFAULT_MAX_BODY, MB
-from agp_tui.api.client import DEFAULT_MAX_PAGES, MAX_JSON_CONTAINERS
-
 Report = Callable[[str], None]
+# The documented defaults (README, config.example.toml), spelled out: they are the contract.
+MAX_RESPONSE_MB = 4
+MAX_LIST_PAGES = 100
+MAX_JSON_CONTAINERS = 200_000
 
 
 def agp(env: Env, *args: str, timeout: float = 30, server: Hostile | None = None, **kw: Any) -> Measured:
@@ -58,9 +59,9 @@ def write_limits(env: Env, **limits: float) -> None:
 # -- item 1: size caps, after decompression ---------------------------------------------------
 
 ATTACKS = {  # mode → what the one line on stderr says
-    "big": f"response larger than {DEFAULT_MAX_BODY // MB} MB",
-    "endless": f"response larger than {DEFAULT_MAX_BODY // MB} MB",
-    "gzip": f"response larger than {DEFAULT_MAX_BODY // MB} MB",
+    "big": f"response larger than {MAX_RESPONSE_MB} MB",
+    "endless": f"response larger than {MAX_RESPONSE_MB} MB",
+    "gzip": f"response larger than {MAX_RESPONSE_MB} MB",
     "containers": f"more than {MAX_JSON_CONTAINERS:,} JSON objects and lists",
 }
 
@@ -159,11 +160,11 @@ def test_item3_ls_stops_at_the_page_cap_and_says_truncated(
     r = agp(hostile_env, "ls", "--limit", "0", timeout=60)
     pages = hostile.hits["list"]
     rows = r.out.splitlines()
-    report_figure(f"BOUNDED item 3 ls --limit 0 vs total=10^12: {pages} requests (cap {DEFAULT_MAX_PAGES}), "
+    report_figure(f"BOUNDED item 3 ls --limit 0 vs total=10^12: {pages} requests (cap {MAX_LIST_PAGES}), "
                   f"{len(rows)} rows, {pages / r.seconds:.0f} requests/s, exit in {r.seconds:.1f} s, "
                   f"peak RSS {r.peak_mb:.0f} MB")
     assert r.code == 0, r.err
-    assert pages == DEFAULT_MAX_PAGES and len(rows) == DEFAULT_MAX_PAGES * 100
+    assert pages == MAX_LIST_PAGES and len(rows) == MAX_LIST_PAGES * 100
     assert len(r.err_lines) == 1 and "truncated after 100 pages" in r.err and "max_list_pages" in r.err
     hostile.hits.clear()
     hostile.set("pages", fresh=False)  # the same page over and over: stop at the first repeat
