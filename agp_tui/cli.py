@@ -230,8 +230,30 @@ def _app_options(args: argparse.Namespace, settings: Settings) -> dict[str, Any]
     }
 
 
+def _terminal_on_stdin(args: argparse.Namespace) -> str | None:
+    """After `--api-key -` read the key from a pipe, give the dashboard the terminal back as
+    its stdin (it reads the keyboard there); why it cannot, or None."""
+    key: Secret | None = getattr(args, "api_key", None)
+    if key is None or key.reveal() != STDIN or sys.stdin is None or sys.stdin.isatty():
+        return None
+    try:
+        tty = os.open("/dev/tty", os.O_RDWR)
+    except OSError:
+        return ("the dashboard reads the keyboard on stdin, which --api-key - used up and no "
+                "terminal is there to take its place: use --api-key-file PATH")
+    os.dup2(tty, 0)
+    os.close(tty)
+    sys.stdin = open(0, closefd=False)  # noqa: SIM115 - fd 0 lives as long as the process
+    return None
+
+
 def _run_dashboard(args: argparse.Namespace, settings: Settings) -> int:
     from agp_tui.headless.idinput import parse_tokens, report_rejected
+
+    problem = _terminal_on_stdin(args)
+    if problem is not None:
+        print(f"agp-tui: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     from agp_tui.headless.targets import short_ids
     from agp_tui.runtime import make_engine, region_label
 

@@ -66,7 +66,7 @@ def _describe(exc: BaseException, url: str) -> str:
 
 
 def _too_slow(timeout: float, url: str) -> Unreachable:
-    return Unreachable(_describe(TimeoutError(f"no complete answer within {timeout:g} s"), url))
+    return Unreachable(_describe(TimeoutError(f"no complete answer within {round(timeout, 1):g} s"), url))
 
 
 class HttpxBackend:

@@ -292,8 +292,8 @@ def _row(node: Node, style: Style, prefix: str, last: bool, top: bool, rows: lis
     else:
         lead = below = prefix + "  "
     st = node.status
-    if node.counted:
-        rows.append([lead + node.id, "-", "-", "-", "-", "-", "-",
+    if node.counted:  # piped, a comment: `tree | watchlist import` skips it like the totals
+        rows.append([lead + ("" if style.tty else "# ") + node.id, "-", "-", "-", "-", "-", "-",
                      "subagents not shown (limits.max_children)"])
         return below
     if node.repeat:

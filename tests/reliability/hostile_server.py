@@ -303,6 +303,9 @@ class Hostile:
         self._note("quota")
         if (refused := self._unauthorized(request)) is not None:
             return refused
+        err = self._error("quota")
+        if err is not None:
+            return err
         return web.json_response({"scope": "user", "limit": 10, "active": 1, "available": 9})
 
     # -- lifecycle ------------------------------------------------------------------
