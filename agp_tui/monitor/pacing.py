@@ -28,7 +28,8 @@ JITTER = 0.1
 def after_answer(t: Tracked, *, started: float, now: float, wait: float, empty: bool,
                  rng: random.Random) -> None:
     """Record a long-poll answer that took `now - started` seconds (`empty`: nothing new)."""
-    t.long_poll_gap_until = started + MIN_GAP
+    # Never more than the wait itself: an answer held that long was paced by the server.
+    t.long_poll_gap_until = started + min(MIN_GAP, wait)
     if empty and now - started < wait * EARLY_SHARE:
         t.long_poll_early += 1
         if t.long_poll_early >= EARLY_MAX:
