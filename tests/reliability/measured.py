@@ -1,18 +1,18 @@
 """Running the installed `agp-tui` against a hostile server and measuring what it cost.
 
-`run_measured` starts the command, optionally interrupts it (Ctrl-C) after a while, and
-reaps it with `os.wait4`, whose rusage is that one child's: peak RSS without polling and
-without counting anything else this test process ever started. The child gets an address
-space limit, so a regression (a gzip bomb inflated in full) fails the test with a
-MemoryError instead of taking the shared machine down.
+`run_measured` starts the command under `rss_probe.py`, optionally interrupts it (Ctrl-C)
+after a while or once something happened, and reads the command's own peak RSS, which the
+probe gets from `wait4`. (Spawned straight from this test process, a child's RSS high-water
+mark would start at this process's size.) The command gets an address space limit, so a
+regression (a gzip bomb inflated in full) fails the test with a MemoryError instead of
+taking the shared machine down.
 """
 
 from __future__ import annotations
 
-import os
-import resource
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -22,6 +22,7 @@ from pathlib import Path
 
 from headless_helpers import AGP
 
+PROBE = Path(__file__).with_name("rss_probe.py")
 AS_LIMIT = 3 * 1024**3  # bytes of address space a measured command may map
 RSS_BOUND_MB = 100.0  # the issue's bound: peak RSS under any single hostile answer, above idle
 EXIT_SLACK_S = 5.0  # the issue's bound: every headless command exits within its deadline + 5 s
@@ -41,52 +42,44 @@ class Measured:
         return [line for line in self.err.splitlines() if line.strip()]
 
 
-def _limit_memory() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (AS_LIMIT, AS_LIMIT))
-
-
 def run_measured(
     args: Sequence[str], env: Mapping[str, str], *, timeout: float, interrupt_after: float | None = None,
-    stdin: str = "", cwd: Path | None = None, umask: int | None = None,
+    interrupt_when: Callable[[], bool] | None = None, stdin: str = "", cwd: Path | None = None,
+    umask: int | None = None,
 ) -> Measured:
-    """`agp-tui ARGS...`: exit code, output, wall seconds and peak RSS (MB)."""
+    """`agp-tui ARGS...`: exit code, output, wall seconds and peak RSS (MB).
+
+    Ctrl-C is sent at `interrupt_after` seconds, or as soon as `interrupt_when()` holds (and
+    then at `interrupt_after` at the latest)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
-            tempfile.TemporaryFile() as inp:
+            tempfile.TemporaryFile() as inp, tempfile.NamedTemporaryFile("r") as report:
         inp.write(stdin.encode())
         inp.seek(0)
-
-        def setup() -> None:
-            _limit_memory()
-            if umask is not None:
-                os.umask(umask)
-
+        probe = [sys.executable, str(PROBE), report.name, str(AS_LIMIT),
+                 "-" if umask is None else f"{umask:o}", "--", *AGP, *args]
         start = time.monotonic()
-        proc = subprocess.Popen([*AGP, *args], stdin=inp, stdout=out, stderr=err, env=dict(env),
-                                cwd=cwd, preexec_fn=setup)
+        proc = subprocess.Popen(probe, stdin=inp, stdout=out, stderr=err, env=dict(env), cwd=cwd)
         interrupted = killed = False
-        status, usage = 0, None
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
+        while proc.poll() is None:
             elapsed = time.monotonic() - start
-            if interrupt_after is not None and not interrupted and elapsed >= interrupt_after:
+            due = interrupt_after is not None and elapsed >= interrupt_after
+            if not interrupted and (due or (interrupt_when is not None and interrupt_when())):
                 proc.send_signal(signal.SIGINT)
                 interrupted = True
             if elapsed >= timeout and not killed:
-                proc.kill()
+                proc.send_signal(signal.SIGTERM)  # the probe kills the command, then reports
                 killed = True
             time.sleep(0.02)
         seconds = time.monotonic() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: keep Popen from waiting
         out.seek(0)
         err.seek(0)
+        peak_kb = report.read().strip()
         return Measured(
             code=None if killed else proc.returncode,
             out=out.read().decode("utf-8", "replace"),
             err=err.read().decode("utf-8", "replace"),
             seconds=seconds,
-            peak_mb=(usage.ru_maxrss if usage is not None else 0) / 1024,
+            peak_mb=int(peak_kb or 0) / 1024,
         )
 
 
