@@ -16,6 +16,7 @@ index: `{"index": 12, "type": "AgentEvent", "data": {...}, "timestamp": "..."}`.
 from __future__ import annotations
 
 import argparse
+import asyncio
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 
 PAGE = 200  # events asked per /changes page
 WAIT = 20  # seconds each --follow long-poll may be held
+STATUS_EVERY = 5.0  # seconds between /status checks while a too-early answer is waited out
+MIN_GAP = 2.0  # seconds at least between the starts of two long-polls
 DRAIN_PAGES = 1000  # at most this many pages read without waiting (200,000 events)
 
 
@@ -129,9 +132,13 @@ async def _drain(client: AgpClient, sid: str, cursor: int, printer: Printer) -> 
         changes = await client.get_changes(sid, cursor, include_events=True, limit=PAGE)
         if changes is None or not changes.new_events:
             return cursor
+        if changes.next_index <= cursor:
+            return cursor  # a page that does not move the cursor would be read forever
         for offset, event in enumerate(changes.new_events):
             printer.event(cursor + offset, event)
         cursor = changes.next_index
+        if len(changes.new_events) < PAGE:
+            return cursor  # a short page is the end of what there is
     return cursor
 
 
@@ -139,15 +146,29 @@ async def _follow(client: AgpClient, sid: str, cursor: int, printer: Printer, *,
     from agp_tui.api.status import is_settled
     from agp_tui.headless.watch import exit_code_for
 
+    loop = asyncio.get_running_loop()
     while True:
+        started = loop.time()
         changes = await client.get_changes(sid, cursor, wait_for_seconds=WAIT, include_events=True,
                                            limit=PAGE)
-        if changes is not None:
+        if changes is not None and changes.next_index > cursor:
             for offset, event in enumerate(changes.new_events):
                 printer.event(cursor + offset, event)
             cursor = changes.next_index
-        # /changes reads 204 (nothing new) even once the session is over: /status says.
-        status = (await client.get_status(sid)).status
+        # A 200 carries the status; a 204 (nothing new) is also what a session that is over
+        # answers: then /status says.
+        status = changes.status if changes is not None else (await client.get_status(sid)).status
         if is_settled(status):
             await _drain(client, sid, cursor, printer)
             return exit_code_for([status], exit_status=exit_status)
+        await asyncio.sleep(_pause(loop.time() - started, empty=changes is None or not changes.new_events))
+
+
+def _pause(held: float, *, empty: bool) -> float:
+    """Seconds before the next long-poll. A server (or proxy) that answers "nothing new" at
+    once instead of holding the request must not be asked again at once, 20 times a
+    second: an early empty answer waits out the hold it skipped, checking /status every
+    `STATUS_EVERY` seconds meanwhile; any answer is at least `MIN_GAP` from the next."""
+    if empty and held < WAIT / 2:
+        return min(WAIT - held, STATUS_EVERY)
+    return max(MIN_GAP - held, 0.0)

@@ -41,7 +41,8 @@ class UsageChanged:
 @dataclass(frozen=True, slots=True)
 class ChildrenFound:
     session_id: str
-    child_ids: tuple[str, ...]  # only the ids not seen before
+    child_ids: tuple[str, ...]  # only the ids not seen before (of the first max_children)
+    more: int = 0  # subagents named beyond max_children: counted, not tracked
 
 
 @dataclass(frozen=True, slots=True)

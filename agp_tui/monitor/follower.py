@@ -45,7 +45,7 @@ class Follower:
 
     def __init__(
         self, client: AgpClient, budget: RequestBudget, emit: Callable[[EngineEvent], None],
-        spawn: Callable[[Coroutine[Any, Any, None]], None], requests: Counter[str],
+        spawn: Callable[[Coroutine[Any, Any, None]], object], requests: Counter[str],
     ) -> None:
         self._client = client
         self._budget = budget

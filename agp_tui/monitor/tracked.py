@@ -17,9 +17,10 @@ class Tracked:
         "added_at", "agent", "agent_view_url", "answer", "children_listed", "cost", "cost_at", "created_at",
         "cursor", "error_kind", "error_message", "failures", "final_left", "finished_at",
         "first_message", "history", "id", "info_loaded", "label", "last_change_at", "last_ok_at",
-        "long_poll_failed", "long_poll_garbled", "not_found", "parent_id", "pinned", "retry_after",
-        "running_since", "stale", "started_at", "status", "status_polled_at", "sweep_missed",
-        "sweepable", "task", "urgent", "wake", "watched",
+        "long_poll_early", "long_poll_failed", "long_poll_gap_until", "long_poll_garbled",
+        "long_poll_resume_at",
+        "not_found", "parent_id", "pinned", "retry_after", "running_since", "stale", "started_at",
+        "status", "status_polled_at", "sweep_missed", "sweepable", "task", "urgent", "wake", "watched",
     )
 
     def __init__(self, session_id: str, history: TokenHistory, *, watched: bool) -> None:
@@ -63,6 +64,9 @@ class Tracked:
         self.long_poll_garbled = 0  # garbled /changes or /events answers in a row
         # The latest final answer: `Session.latest_answer`, or a `/changes` page's `answer`.
         self.answer: object = None
+        self.long_poll_early = 0  # empty answers in a row that came before the wait (pacing.py)
+        self.long_poll_resume_at = 0.0  # loop time before which /status polls stand in
+        self.long_poll_gap_until = 0.0  # loop time before which the next long-poll waits
 
     @property
     def polling(self) -> bool:
