@@ -63,10 +63,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
 
 
 def handle(args: argparse.Namespace, settings: Settings) -> int:
-    from agp_tui.headless.codes import run
-    from agp_tui.headless.output import Style
+    from agp_tui.headless.codes import EXIT_USAGE, run
+    from agp_tui.headless.output import Style, err
     from agp_tui.headless.targets import resolve_one
 
+    if args.exit_status and not args.follow:
+        err("--exit-status needs --follow (without it, events exits 0 once it has printed them)")
+        return EXIT_USAGE
     sid = resolve_one(args.id, settings)
     if isinstance(sid, int):
         return sid
@@ -121,7 +124,9 @@ async def _events(sid: str, settings: Settings, start: int, printer: Printer, *,
             if not printer.printed and not printer.as_json:
                 from agp_tui.headless.output import err
 
-                err(f"no events from #{start} (the session has {cursor})")
+                total = await client.count_events(sid)
+                err(f"no events from #{start}: the session has {total:,}"
+                    + (f" (#0 to #{total - 1})" if total else ""))
             return EXIT_OK
         return await _follow(client, sid, cursor, printer, exit_status=exit_status)
 

@@ -69,7 +69,10 @@ def test_text_lines_piped_and_from_an_index(sim: SimHandle, sim_env: Env, cli: C
     r = cli(["events"], sid, "--from", str(total - 2))
     assert [int(line.split("\t")[0]) for line in r.lines()] == [total - 2, total - 1]
     r = cli(["events"], sid, "--from", str(total + 5))
-    assert r.code == 0 and r.out == "" and f"no events from #{total + 5}" in r.err
+    assert r.code == 0 and r.out == ""
+    assert f"no events from #{total + 5}: the session has {total} (#0 to #{total - 1})" in r.err
+    r = cli(["events"], sid, "--exit-status")  # only means something with --follow
+    assert r.code == 2 and r.out == "" and "--exit-status needs --follow" in r.err
 
 
 def test_follow_runs_until_the_session_settles_and_exits_as_watch(live_sim: SimHandle, env: Env,
