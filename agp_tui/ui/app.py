@@ -54,7 +54,8 @@ class AgpApp(App[None]):
     COMMANDS = App.COMMANDS | {JumpToSession, SessionCommands}
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
-        Binding("l", "discover", "Discover"),
+        # Not in the footer (full at 80 columns: it cut `q Quit`); `?` and the palette list it.
+        Binding("l", "discover", "Discover", show=False),
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help"),
         # Reached when a screen's steering key is disabled (read-only) or absent.

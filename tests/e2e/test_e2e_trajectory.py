@@ -63,7 +63,7 @@ def test_trajectory_live_follow_expand_search_copy_80x24(home: Path, sim: Sim) -
         tmux.keys("Enter")
         tmux.wait_for(lambda t: search_box(t) == "agent started", what="the search box with the query")
         tmux.keys("Escape")  # closes the search box (then a pause: ESC + c would read as alt+c)
-        tmux.wait_for(lambda t: search_box(t) is None and "n Next error" in t, what="the search box closed")
+        tmux.wait_for(lambda t: search_box(t) is None and "n Error" in t, what="the search box closed")
         tmux.keys("c")
         tmux.wait_for(lambda t: "copied event #" in t, what="the copy toast")
         tmux.keys("Escape")

@@ -37,9 +37,9 @@ class TrajectoryScreen(ClosesOnce, Screen[None]):
         Binding("escape", "back", "Back", priority=True),
         # Priority, like the table's filter: the keys typed right after `/` go to the box.
         Binding("slash", "search", "Search", priority=True),
-        Binding("n", "error(1)", "Next error"),
+        Binding("n", "error(1)", "Error"),
         Binding("N", "error(-1)", "Prev error", show=False),
-        Binding("c", "copy", "Copy event"),
+        Binding("c", "copy", "Copy"),
         Binding("left_square_bracket", "older", "Older"),
     ]
 
@@ -61,7 +61,7 @@ class TrajectoryScreen(ClosesOnce, Screen[None]):
         self.buffer = self.agp.engine.follow_events(self.session_id)
         yield TrajectoryView(self.buffer if self.buffer is not None else EventBuffer(), id="trajectory")
         yield Input(placeholder="search the events (enter: next match, esc: close)", id="trajectory-search")
-        yield Footer()
+        yield Footer(compact=True)
 
     @property
     def view(self) -> TrajectoryView:

@@ -27,8 +27,8 @@ if TYPE_CHECKING:
 class TreeScreen(ClosesOnce, SessionKeys, Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back"),
-        Binding("z", "fold", "Fold finished"),
-        Binding("e", "expand_all", "Expand all"),
+        Binding("z", "fold", "Fold"),
+        Binding("e", "expand_all", "Expand"),
         Binding("i", "toggle_detail", "Detail", show=False),
         Binding("t", "trajectory", "Trajectory"),
         *ACTION_BINDINGS,
@@ -53,7 +53,7 @@ class TreeScreen(ClosesOnce, SessionKeys, Screen[None]):
         yield Static(title, id="tree-title")
         yield SessionTree(app.engine, self.root_id, id="tree")
         yield DetailPane(app.engine, app.clock, id="tree-detail")
-        yield Footer()
+        yield Footer(compact=True)
 
     @property
     def session_tree(self) -> SessionTree:
