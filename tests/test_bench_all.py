@@ -41,6 +41,16 @@ def test_every_headline_key_is_reported_with_its_budget_and_verdict() -> None:
     assert rows["engine_cpu_factor_100"]["baseline"].startswith("bare aiohttp loop")
 
 
+def test_the_simulators_list_throughput_at_10000_sessions_is_a_headline() -> None:
+    sim = {"status_polls_per_s": 9000.0, "budget_per_s": 500, "result": "PASS", "list_requests_per_s": 2187.0,
+           "list_budget_per_s": 500.0, "list_result": "PASS", "list_sessions_total": 23631,
+           "big_world_startup_s": 12.8}
+    rows = summarize(_suites(sim=sim))
+    assert rows["sim_list_requests_per_s_10000"] == {
+        "value": 2187.0, "budget": ">= 500.0", "result": "PASS",
+        "baseline": "23,631 sessions, started in 12.8 s"}
+
+
 def test_a_suite_that_failed_to_run_drops_its_figures_but_not_the_others() -> None:
     rows = summarize(_suites(ui={"error": "exit 1: boom"}))
     assert "ui_cpu_pct_100" not in rows and "startup_demo_s" in rows

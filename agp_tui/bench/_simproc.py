@@ -32,7 +32,7 @@ def start_simulator(*args: str) -> SimProcess:
     )
     assert proc.stdout is not None
     base_url = key = ""
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90  # a 10,000-session world takes ~15 s here
     while time.monotonic() < deadline and not (base_url and key):
         line = proc.stdout.readline()
         if not line:

@@ -3,7 +3,8 @@ each in its own process, and one summary of the headline figures against their b
 
 The summary's keys are stable so that other tools can read them: `ui_cpu_pct_100`,
 `ui_cpu_pct_1000`, `ui_key_p95_ms_1000`, `ui_rss_mb_1000`, `startup_demo_s`,
-`startup_status_s`, `bandwidth_bytes_per_s_100`, `sim_status_polls_per_s`, and per engine
+`startup_status_s`, `bandwidth_bytes_per_s_100`, `sim_status_polls_per_s`,
+`sim_list_requests_per_s_10000`, and per engine
 run `engine_requests_ratio_N`, `engine_detect_p95_s_N`, `engine_cpu_factor_N` (N = 100,
 and 1000 without --quick), and for following trajectories `trajectory_bytes_ratio`,
 `trajectory_cpu_ratio`, `trajectory_long_polls_per_min`, `trajectory_rss_mb_followed_20`.
@@ -46,6 +47,10 @@ def summarize(suites: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     if "error" not in (s := suites.get("sim", {"error": ""})):
         rows["sim_status_polls_per_s"] = _row(s["status_polls_per_s"], f">= {s['budget_per_s']}",
                                               s["result"] == "PASS")
+        if "list_requests_per_s" in s:
+            rows["sim_list_requests_per_s_10000"] = _row(
+                s["list_requests_per_s"], f">= {s['list_budget_per_s']}", s["list_result"] == "PASS",
+                f"{s['list_sessions_total']:,} sessions, started in {s['big_world_startup_s']} s")
     if "error" not in (s := suites.get("startup", {"error": ""})):
         rows["startup_status_s"] = _row(s["startup_status_s"], f"<= {s['budget_s']}", s["within_budget"],
                                         f"bare interpreter {s['interpreter_floor_s']} s")

@@ -143,7 +143,9 @@ class Api:
         q.done()
         items, total = self.world.query(query)
         epoch = self.world.epoch
-        return json_response(200, {"items": [s.summary(epoch) for s in items], "page": page, "total": total})
+        body = b'{"items": [' + b", ".join(s.summary_json(epoch) for s in items) \
+            + f'], "page": {page}, "total": {total}}}'.encode()
+        return web.Response(body=body, content_type="application/json")
 
     async def quota(self, request: web.Request) -> web.Response:
         self.world.sync()

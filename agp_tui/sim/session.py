@@ -80,7 +80,9 @@ class SimSession:
         self.agent_view_url = AGENT_VIEW.format(id=id)
         self.script = script
         self.cursor = 0
-        self.status = status
+        # Told of every status change (the world keeps sessions indexed by status with it).
+        self.on_status: Callable[[SimSession, str], None] | None = None
+        self._status = status
         # (world time, status) of every scripted transition: ground truth for benchmarks.
         self.status_log: list[tuple[float, str]] = [(created_at, status)]
         self.steps = 0
@@ -102,6 +104,20 @@ class SimSession:
         self.paused_at = 0.0
         self.paused_from = "running"  # what a resume returns to
         self._status_json: bytes | None = None
+        # A list page's item, encoded: what it shows changes only with these (lists of 100
+        # at hundreds of pages a second spent most of their time formatting times).
+        self._summary_key: tuple[str, float | None, float | None, float] | None = None
+        self._summary_json = b""
+
+    @property
+    def status(self) -> str:
+        return self._status
+
+    @status.setter
+    def status(self, value: str) -> None:
+        old, self._status = self._status, value
+        if old != value and self.on_status is not None:
+            self.on_status(self, old)
 
     # -- time -------------------------------------------------------------------------------
     @property
@@ -244,6 +260,13 @@ class SimSession:
         if self._status_json is None:
             self._status_json = json.dumps(self.status_dict()).encode()
         return self._status_json
+
+    def summary_json(self, epoch: float) -> bytes:
+        key = (self._status, self.started_at, self.finished_at, epoch)
+        if key != self._summary_key:
+            self._summary_json = json.dumps(self.summary(epoch)).encode()
+            self._summary_key = key
+        return self._summary_json
 
     def summary(self, epoch: float) -> dict[str, Any]:
         return {

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import itertools
 import math
+import operator
 import random
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -90,6 +93,14 @@ class World:
         self.arrival_interval_s = arrival_interval_s
         self._by_id: dict[str, SimSession] = {}
         self._ordered: list[SimSession] = []  # ascending (created_at, seq)
+        # The same order per group: `?group_id=` pages of a 10,000-session world read only
+        # the group, not every session (list throughput is what a big follow costs here).
+        self._by_group: dict[str, list[SimSession]] = {}
+        # And by status (kept by SimSession.on_status): `?status=running` among 10,000
+        # mostly finished sessions reads the few hundred running ones.
+        self._by_status: dict[str, list[SimSession]] = {}
+        self._status_indexed = False
+        self._by_agent: dict[str, list[SimSession]] = {}
         self._open: dict[str, SimSession] = {}  # sessions with ticks still to apply
         self._queue: list[SimSession] = []  # created at the quota limit with queue=true
         self._queue_checked = 0.0  # frees before this were already handed to queued sessions
@@ -100,6 +111,11 @@ class World:
         self._changed: asyncio.Event | None = None
         self._populate(sessions)
         self.sync()
+        # Indexed by status once the past is played: kept up to date from here on (while
+        # the past plays, sessions change status ~10 times each, each change an insort).
+        for s in self._ordered:
+            self._by_status.setdefault(s.status, []).append(s)
+        self._status_indexed = True
         self.initial_live_ids: tuple[str, ...] = tuple(
             s.id for s in reversed(self._ordered) if s.parent_id is None and not s.terminal
         )
@@ -184,7 +200,14 @@ class World:
         )
         self._seq += 1
         self._by_id[s.id] = s
-        bisect.insort(self._ordered, s, key=lambda x: (x.created_at, x.seq))
+        bisect.insort(self._ordered, s, key=_order)
+        if s.group_id is not None:
+            bisect.insort(self._by_group.setdefault(s.group_id, []), s, key=_order)
+        if s.agent is not None:
+            bisect.insort(self._by_agent.setdefault(s.agent, []), s, key=_order)
+        if self._status_indexed:
+            bisect.insort(self._by_status.setdefault(s.status, []), s, key=_order)
+        s.on_status = self._status_moved
         if s.script:
             self._open[s.id] = s
         return s
@@ -281,11 +304,58 @@ class World:
 
     def query(self, q: ListQuery) -> tuple[list[SimSession], int]:
         self.sync()
-        source = reversed(self._ordered) if q.newest_first else iter(self._ordered)
-        needle = q.search.lower() if q.search else None
-        hits = [s for s in source if _matches(s, q, needle, self.epoch)]
+        pool, exact = self._pool(q)
+        if q.search or q.schedule_id is not None or q.finished_after is not None \
+                or q.finished_before is not None:
+            exact = False
         start = (q.page - 1) * q.size
-        return hits[start : start + q.size], len(hits)
+        if not exact:
+            needle = q.search.lower() if q.search else None
+            source = reversed(pool) if q.newest_first else iter(pool)
+            hits = [s for s in source if _matches(s, q, needle, self.epoch)]
+            return hits[start : start + q.size], len(hits)
+        # Nothing to test per session: the page is a slice of the indexed pool.
+        total = len(pool)
+        if q.newest_first:
+            stop = max(total - start, 0)
+            return pool[max(stop - q.size, 0) : stop][::-1], total
+        return pool[start : start + q.size], total
+
+    def _pool(self, q: ListQuery) -> tuple[list[SimSession], bool]:
+        """The smallest indexed set that holds every hit, ascending (created_at, seq), and
+        whether it holds nothing else as far as parent, group, agent, status and the
+        created range go (one indexed term at most: else the rest must be tested)."""
+        options: list[list[SimSession]] = []
+        if q.parent_session_id is not None:
+            parent = self._by_id.get(q.parent_session_id)
+            options.append(sorted((self._by_id[c] for c in parent.children), key=_order)
+                           if parent is not None else [])
+        if q.group_id is not None:
+            options.append(self._by_group.get(q.group_id, []))
+        if q.agents:
+            options.append(_union(self._by_agent, q.agents))
+        if q.statuses:
+            options.append(_union(self._by_status, q.statuses))
+        pool = min(options, key=len) if options else self._ordered
+        # created_after / created_before are strict bounds on the epoch time.
+        lo, hi = 0, len(pool)
+        epoch = self.epoch  # the same sum _matches compares, so the bounds agree to the bit
+
+        def created(x: SimSession) -> float:
+            return epoch + x.created_at
+
+        if q.created_after is not None:
+            lo = bisect.bisect_right(pool, q.created_after, key=created)
+        if q.created_before is not None:
+            hi = bisect.bisect_left(pool, q.created_before, key=created)
+        return (pool[lo:hi] if (lo, hi) != (0, len(pool)) else pool), len(options) <= 1
+
+    def _status_moved(self, s: SimSession, old: str) -> None:
+        if not self._status_indexed:
+            return
+        was = self._by_status[old]
+        del was[bisect.bisect_left(was, _order(s), key=_order)]  # (created_at, seq) is unique
+        bisect.insort(self._by_status.setdefault(s.status, []), s, key=_order)
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -339,6 +409,16 @@ class World:
             parent.touch()
         self.notify()
         return s
+
+
+_order: Callable[[SimSession], tuple[float, int]] = operator.attrgetter("created_at", "seq")
+
+
+def _union(index: dict[str, list[SimSession]], keys: frozenset[str]) -> list[SimSession]:
+    """The sessions under any of `keys`, ascending (created_at, seq)."""
+    lists = [index.get(k, []) for k in keys]
+    # Timsort merges the sorted runs in C: far quicker than heapq.merge's Python loop.
+    return lists[0] if len(lists) == 1 else sorted(itertools.chain(*lists), key=_order)
 
 
 def _matches(s: SimSession, q: ListQuery, needle: str | None, epoch: float) -> bool:
