@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 from helpers import wait_for
 from simapp import make_world, sim_app
+from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
@@ -83,6 +84,26 @@ async def test_browse_pages_and_add(tmp_path: Any) -> None:
         await pilot.press("escape")
         assert isinstance(app.screen, MainScreen)
         await wait_for(pilot, lambda: app.main.table.row_count == 52)
+
+
+async def test_a_held_page_key_goes_through_pages_as_fast_as_it_comes() -> None:
+    """Ten `]` in one burst land on page 11 (a page asked for while another loads used to
+    drop the key: a held `]` crawled a page per answer), then `[` twice on page 9."""
+    world = make_world(sessions=600)
+    async with sim_app(world=world) as (world, app, pilot, _rec):
+        await pilot.press("l")
+        screen = await loaded(pilot, app, 1)
+        pages = -(-screen.page.total // 50)  # type: ignore[union-attr]
+        assert pages >= 12
+        for _ in range(10):
+            app.post_message(events.Key("right_square_bracket", None))  # as a held key arrives
+        await wait_for(pilot, lambda: screen.current.page == 11 and not screen.loading, timeout=5)
+        eleventh, _ = truth(world, page=11)
+        table = screen.query_one(DiscoverTable)
+        assert [r.key.value for r in table.ordered_rows] == eleventh and "page 11 of" in title(screen)
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        await wait_for(pilot, lambda: screen.current.page == 9 and not screen.loading, timeout=5)
+        assert [r.key.value for r in table.ordered_rows] == truth(world, page=9)[0]
 
 
 async def test_filters_status_agent_group_and_since() -> None:

@@ -90,6 +90,7 @@ class DiscoverScreen(ClosesOnce, Screen[None]):
     def __init__(self) -> None:
         super().__init__(id="discover")
         self.current = DiscoverQuery()
+        self.requested = self.current  # the page asked for last: keys page on from it
         self.page: Page[SessionSummary] | None = None
         self.loading = False
         self.marked: dict[str, SessionSummary] = {}
@@ -125,6 +126,7 @@ class DiscoverScreen(ClosesOnce, Screen[None]):
 
     def _load(self, query: DiscoverQuery) -> None:
         self.loading = True
+        self.requested = query
         self._title()
 
         # A function, not a coroutine: a page asked for while another loads cancels that
@@ -145,6 +147,8 @@ class DiscoverScreen(ClosesOnce, Screen[None]):
             self.post_message(PageLoaded(query, page))
 
     def on_page_loaded(self, message: PageLoaded) -> None:
+        if message.request != self.requested:
+            return  # an answer overtaken by a later key (its worker was cancelled)
         self.loading = False
         self.current, self.page = message.request, message.page
         self.shown = {s.id: s for s in message.page.items}
@@ -153,6 +157,8 @@ class DiscoverScreen(ClosesOnce, Screen[None]):
         self._fill()
 
     def on_page_failed(self, message: PageFailed) -> None:
+        if message.request != self.requested:
+            return
         self.loading = False
         self._error(f"could not list sessions: {plain_error('list', message.error)}")
         self._title()
@@ -238,20 +244,23 @@ class DiscoverScreen(ClosesOnce, Screen[None]):
     def action_reload(self) -> None:
         self._load(self.current)
 
+    # Pages move on from the page asked for last, not the one shown: a held `]` goes
+    # through pages as fast as the keys come, each new ask cancelling the one in flight.
     def action_next_page(self) -> None:
-        if self.page is None or self.loading:
+        if self.page is None:
             return
-        if self.current.page >= page_count(self.page.total):
-            self.notify("this is the last page", timeout=2)
+        if self.requested.page >= page_count(self.page.total):
+            if not self.loading:
+                self.notify("this is the last page", timeout=2)
             return
-        self._load(replace(self.current, page=self.current.page + 1))
+        self._load(replace(self.requested, page=self.requested.page + 1))
 
     def action_prev_page(self) -> None:
-        if self.loading or self.current.page <= 1:
+        if self.requested.page <= 1:
             if not self.loading:
                 self.notify("this is the first page", timeout=2)
             return
-        self._load(replace(self.current, page=self.current.page - 1))
+        self._load(replace(self.requested, page=self.requested.page - 1))
 
     # -- marking and adding ----------------------------------------------------------------
 
