@@ -105,7 +105,7 @@ class AgpApp(App[None]):
         self._unsubscribe: Callable[[], None] | None = None
         self._last_error: tuple[str, float] = ("", 0.0)
         self.frames = 0  # batches rendered, for tests and benchmarks
-        self._closed = False
+        self._engine_closed = False
 
     def _fatal_error(self) -> None:
         """Textual's crash report, minus local variables (Textual renders `show_locals=True`).
@@ -151,16 +151,16 @@ class AgpApp(App[None]):
         # with 1,000 sessions, landing on keypresses (`python -m agp_tui.bench ui`).
         gc.collect()
         gc.freeze()
-        if self.follow is not None and not self._closed:
+        if self.follow is not None and not self._engine_closed:
             self.follow.start()
 
     async def on_unmount(self) -> None:
         await self.close_engine()
 
     async def close_engine(self) -> None:
-        if self._closed:
+        if self._engine_closed:
             return
-        self._closed = True
+        self._engine_closed = True
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
