@@ -34,6 +34,7 @@ from agp_tui.ui.updates import Batch, EngineChanged
 
 log = logging.getLogger(__name__)
 
+PALETTE_ID = "--command-palette"  # the id Textual's own palette screen has
 RENDER_INTERVAL = 0.25  # seconds between frames that carry data (the render rate)
 CLOCK_INTERVAL = 1.0  # ages, sparklines and "stale for Ns" move this often
 
@@ -289,9 +290,16 @@ class AgpApp(App[None]):
             self.notify("no session to act on here: go back to the table first", severity="warning")
 
     def action_command_palette(self) -> None:
-        """`ctrl+p`: Textual's palette, with paging that survives keys typed ahead."""
-        if self.use_command_palette and not Palette.is_open(self):  # type: ignore[arg-type]
-            self.push_screen(Palette(id="--command-palette"))
+        """`ctrl+p`: Textual's palette, with paging that survives keys typed ahead.
+
+        Not while one is still attached: a palette dismissed in a burst of keys (its command
+        opened a dialog, say) stays a child of the app until it is removed, and a second
+        one with the same id raised `DuplicateIds` (tests/ui/test_monkey.py)."""
+        if not self.use_command_palette or Palette.is_open(self):  # type: ignore[arg-type]
+            return
+        if any(child.id == PALETTE_ID for child in self.children):
+            return
+        self.push_screen(Palette(id=PALETTE_ID))
 
     def action_discover(self) -> None:
         if not isinstance(self.screen, DiscoverScreen):

@@ -314,26 +314,39 @@ async def test_what_is_painted_follows_the_data_through_cursor_moves(fake: FakeA
                                                                  str(100 * round_ + 3), str(100 * round_ + 5)]
 
 
-async def test_cell_fast_path_renders_what_datatable_would(fake: FakeAgp, clock: Clock) -> None:
-    """SessionTable._render_cell's shortcut is segment-for-segment DataTable's renderer, for
-    every cell of the standard world (hostile strings included), under and off the cursor."""
+async def test_rows_are_drawn_exactly_as_datatable_drew_them(fake: FakeAgp, clock: Clock) -> None:
+    """The table used to be a DataTable: every character of every line, and its colours and
+    attributes, are what a DataTable shows for the same cells, columns, cursor and focus
+    (the standard world, hostile strings included, at 80 and 200 columns)."""
+    from textual.geometry import Region
+    from textual.strip import Strip
     from textual.widgets import DataTable
+
+    def cells(strips: list[Strip]) -> list[list[tuple[str, str]]]:
+        return [[(ch, str(seg.style.clear_meta_and_links() if seg.style else None))
+                 for seg in strip for ch in seg.text] for strip in strips]
 
     ids = standard_world(fake)
     for width, height in ((80, 24), (200, 50)):
         async with running(fake, clock, ids, (width, height)) as (app, pilot):
             table = table_of(app)
             await pilot.press("down")
-            base = table.rich_style
-            compared = 0
-            for row in range(table.row_count):
-                for col, column in enumerate(table.ordered_columns):
-                    w = column.get_render_width(table)
-                    for cursor, hover in ((False, False), (True, False), (False, True)):
-                        table._cell_render_cache.clear()
-                        ours = table._render_cell(row, col, base, w, cursor, hover)
-                        table._cell_render_cache.clear()
-                        theirs = DataTable._render_cell(table, row, col, base, w, cursor, hover)
-                        assert ours == theirs, (row, column.key, cursor, hover)
-                        compared += 1
-            assert compared == table.row_count * len(table.ordered_columns) * 3
+            shown_width = table.size.width
+            region = Region(0, 0, shown_width, table.row_count + 1)
+            ours = cells(table.render_lines(region))
+            reference: DataTable[object] = DataTable(cursor_type="row", cell_padding=0, id="reference")
+            await app.main.query_one("#body").mount(reference, before=table)
+            reference.styles.height = "1fr"
+            table.display = False
+            for slot in table.slots:
+                reference.add_column(slot.label, key=slot.key, width=slot.width)
+            for key in table.shown_ids():
+                reference.add_row(*(table.get_cell(key, s.key) for s in table.slots), key=key)
+            reference.focus()
+            reference.move_cursor(row=table.cursor_row)
+            await pilot.pause()
+            assert reference.size.width == shown_width
+            theirs = cells(reference.render_lines(region))
+            assert len(ours) == len(ids) + 1 and all(len(line) == shown_width for line in ours)
+            for y, (a, b) in enumerate(zip(ours, theirs, strict=True)):
+                assert a == b, f"line {y}: " + "".join(c for c, _ in a)
