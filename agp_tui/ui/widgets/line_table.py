@@ -10,17 +10,12 @@ style): moving the cursor redraws two rows, scrolling redraws only rows never dr
 this version, a data change redraws just that row, and the screen sends just the cells
 that changed (`refresh_cell`). The styles reproduce `DataTable`'s (`datatable--*` colours
 under `line-table--*` names), so the dashboard looks as it did.
-
-The vertical scrollbar is drawn here too, in the last column, with Textual's own
-`ScrollBarRender` and scrollbar colours: Textual's scrollbar widget is repainted on every
-layout pass of the screen (a toast, a header label changing width), 40 lines resent each
-time over SSH, whether or not anything moved. This one is repainted when it moves.
+Its vertical scrollbar is drawn by its base, `DrawnScrollView` (scrollbar_view.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import ceil
 
 from rich.segment import Segment
 from rich.style import Style
@@ -29,11 +24,10 @@ from textual import events
 from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
-from textual.scroll_view import ScrollView
-from textual.scrollbar import ScrollBarRender
 from textual.strip import Strip
 
 from agp_tui.ui.widgets.rows import Rows
+from agp_tui.ui.widgets.scrollbar_view import DrawnScrollView
 
 _StripKey = tuple[int, int, bool, bool, Style, bool]
 
@@ -48,14 +42,13 @@ class Slot:
     width: int
 
 
-class LineTable(ScrollView, can_focus=True):
+class LineTable(DrawnScrollView, can_focus=True):
     DEFAULT_CSS = """
     LineTable {
         background: $surface;
         color: $foreground;
         height: auto;
         max-height: 100%;
-        scrollbar-size-vertical: 0;  /* drawn by the table itself: see the module docstring */
         &:focus {
             background-tint: $foreground 5%;
             & > .line-table--cursor {
@@ -144,9 +137,6 @@ class LineTable(ScrollView, can_focus=True):
         self._cursor_style = Style()
         self._hover_style = Style()
         self._focused = False
-        self._bar: list[Segment] | None = None  # this frame's scrollbar, a segment per line
-        self._bar_state = "idle"  # "hover" while the mouse is over it, "grab" while dragged
-        self._grab: tuple[int, float] | None = None  # (mouse y, scroll y) when a drag began
 
     # -- columns and size -------------------------------------------------------------------
 
@@ -219,104 +209,11 @@ class LineTable(ScrollView, can_focus=True):
         self._cursor_style = self.get_component_rich_style("line-table--cursor")
         self._hover_style = self.get_component_rich_style("line-table--hover")
         self._focused = self.has_focus
-        self._bar = self._scrollbar()
         return super().render_lines(crop)
-
-    def render_line(self, y: int) -> Strip:
-        width = self.size.width
-        bar = self._bar
-        if bar is None or y >= len(bar):
-            return self._table_line(y, width)
-        return Strip([*self._table_line(y, width - 1), bar[y]], width)
-
-    # -- the scrollbar ----------------------------------------------------------------------
-
-    @property
-    def scrollbar_shown(self) -> bool:
-        height = self.scrollable_content_region.height
-        return 0 < height < self.virtual_size.height and self.size.width > 1
-
-    def _scrollbar(self) -> list[Segment] | None:
-        """Textual's vertical scrollbar for this frame, one segment per line (as its
-        `ScrollBar.render` draws it), or None when every row fits."""
-        if not self.scrollbar_shown:
-            return None
-        height = self.scrollable_content_region.height
-        styles = self.styles
-        if self._bar_state == "grab":
-            background, color = styles.scrollbar_background_active, styles.scrollbar_color_active
-        elif self._bar_state == "hover":
-            background, color = styles.scrollbar_background_hover, styles.scrollbar_color_hover
-        else:
-            background, color = styles.scrollbar_background, styles.scrollbar_color
-        if background.a < 1:
-            background = self.background_colors[0] + background
-        color = background + color
-        if self.screen.styles.scrollbar_color.a == 0:
-            blank = Segment(" ", Style(bgcolor=background.rich_color))
-            return [blank] * height
-        bar = ScrollBarRender.render_bar(
-            size=height, virtual_size=ceil(self.virtual_size.height), window_size=height,
-            position=self.scroll_y, thickness=1, vertical=True,
-            back_color=background.rich_color,  # Rich colours, as Textual's ScrollBar passes them
-            bar_color=color.rich_color,
-        )
-        # The bar's mouse metadata names ScrollBar actions (this table handles its own clicks);
-        # under it, the colours the scrollbar widget itself would have had.
-        under = Style.from_color(self._base.color, self._base.bgcolor)
-        return [Segment(seg.text, under + seg.style.clear_meta_and_links() if seg.style else under)
-                for seg in bar.segments if seg.text != "\n"]
-
-    def refresh_scrollbar(self) -> None:
-        if self.scrollbar_shown:
-            self.refresh(Region(self.size.width - 1, 0, 1, self.scrollable_content_region.height))
-
-    def _on_bar(self, event: events.MouseEvent) -> bool:
-        offset = event.get_content_offset(self)
-        return offset is not None and self.scrollbar_shown and offset.x == self.size.width - 1
-
-    def _set_bar_state(self, state: str) -> None:
-        if state != self._bar_state:
-            self._bar_state = state
-            self.refresh_scrollbar()
-
-    def on_mouse_down(self, event: events.MouseDown) -> None:
-        offset = event.get_content_offset(self)
-        if offset is None or not self._on_bar(event):
-            return
-        event.stop()
-        height = self.scrollable_content_region.height
-        total = self.virtual_size.height
-        thumb = max(height * height / total, 1)
-        top = (height - thumb) * self.scroll_y / max(total - height, 1)
-        if offset.y < top:
-            self.scroll_to(y=self.scroll_y - (height - 1), animate=False)
-        elif offset.y >= top + thumb:
-            self.scroll_to(y=self.scroll_y + (height - 1), animate=False)
-        else:
-            self._grab = (event.screen_y, self.scroll_y)
-            self.capture_mouse()
-            self._set_bar_state("grab")
-
-    def on_mouse_up(self, event: events.MouseUp) -> None:
-        if self._grab is not None:
-            self._grab = None
-            self.release_mouse()
-            self._set_bar_state("hover" if self._on_bar(event) else "idle")
-            event.stop()
-
-    def _drag(self, event: events.MouseMove) -> None:
-        assert self._grab is not None
-        start_y, start_scroll = self._grab
-        height = self.scrollable_content_region.height
-        total = self.virtual_size.height
-        thumb = max(height * height / total, 1)
-        per_cell = (total - height) / max(height - thumb, 1)
-        self.scroll_to(y=start_scroll + (event.screen_y - start_y) * per_cell, animate=False)
 
     # -- lines ------------------------------------------------------------------------------
 
-    def _table_line(self, y: int, width: int) -> Strip:
+    def render_content_line(self, y: int, width: int) -> Strip:
         if y == 0:
             return self._header_strip(width)
         index = self.top_row + y - 1
@@ -453,7 +350,7 @@ class LineTable(ScrollView, can_focus=True):
     def _row_at(self, event: events.MouseEvent) -> tuple[int, int] | None:
         """(x, row index) under the mouse; row -1 is the header; None outside the rows."""
         offset = event.get_content_offset(self)
-        if offset is None:
+        if offset is None or self.on_scrollbar(event):
             return None
         if offset.y == 0:
             return offset.x, -1
@@ -461,8 +358,7 @@ class LineTable(ScrollView, can_focus=True):
         return (offset.x, index) if index < len(self.rows) else None
 
     def on_click(self, event: events.Click) -> None:
-        if self._on_bar(event):
-            event.stop()
+        if self.on_scrollbar(event):
             return
         at = self._row_at(event)
         if at is None:
@@ -479,10 +375,8 @@ class LineTable(ScrollView, can_focus=True):
             self.move_cursor(row=index)
 
     def on_mouse_move(self, event: events.MouseMove) -> None:
-        if self._grab is not None:
-            self._drag(event)
+        if self.scrollbar_grabbed:
             return
-        self._set_bar_state("hover" if self._on_bar(event) else "idle")
         at = self._row_at(event)
         row = at[1] if at is not None and at[1] >= 0 else None
         if row != self.hover_row:
@@ -493,8 +387,6 @@ class LineTable(ScrollView, can_focus=True):
                 self.refresh_row(row)
 
     def on_leave(self, event: events.Leave) -> None:
-        if self._grab is None:
-            self._set_bar_state("idle")
         if self.hover_row is not None:
             old, self.hover_row = self.hover_row, None
             self.refresh_row(old)
