@@ -25,7 +25,7 @@ from agp_tui.ui.format import (
     short_model,
     since,
     status_kind,
-    status_label,
+    status_symbol,
     table_duration,
 )
 from agp_tui.ui.sparkline import blocks_per_model, spark
@@ -34,23 +34,24 @@ from agp_tui.ui.text import literal, safe_text
 StyleOf = Callable[[str], Style]  # component class name -> rich style
 
 
-def status_kind_of(view: SessionView) -> str:
-    """The style family of a session's status; a lookup that failed counts as failed."""
-    if view.not_found or (view.status is None and view.error_kind):
-        return "failed"
-    return status_kind(view.status.status if view.status else None)
+def status_parts(view: SessionView) -> tuple[str, str, str]:
+    """(symbol, word, style family) of a session's status, as the table, the tree and the
+    discover list show it: `● running`, `✘ not found`, `! Unreachable` (a lookup that
+    fails), `◌ loading`; an unknown status word is shown literally after `?`."""
+    if view.not_found:
+        return "✘", "not found", "failed"
+    if view.status is None:
+        if view.error_kind:
+            return "!", safe_text(view.error_kind, 20), "failed"
+        return "◌", "loading", "unknown"
+    st = view.status.status
+    return status_symbol(st), safe_text(st, 40), status_kind(st)
 
 
 def status_text(view: SessionView, style_of: StyleOf) -> Text:
-    """`● running`, `✘ not found`, `! Unreachable` or `◌ loading`, in its status colour."""
-    if view.not_found:
-        return Text("✘ not found", style=style_of("status--failed"))
-    if view.status is None:
-        if view.error_kind:
-            return Text(f"! {safe_text(view.error_kind, 20)}", style=style_of("status--failed"))
-        return Text("◌ loading", style=style_of("status--unknown"))
-    kind = status_kind(view.status.status)
-    return Text(status_label(view.status.status), style=style_of(f"status--{kind}"))
+    """Symbol and word in the status colour."""
+    symbol, word, kind = status_parts(view)
+    return Text(f"{symbol} {word}", style=style_of(f"status--{kind}"))
 
 
 def error_text(view: SessionView) -> str:

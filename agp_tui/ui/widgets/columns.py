@@ -38,8 +38,9 @@ from agp_tui.ui.widgets.cells import (
     updated_text,
 )
 
-__all__ = ["COLUMNS", "ORDER", "SORT_KEYS", "Column", "Placed", "RowContext", "StyleOf", "error_text",
-           "header_label", "layout", "render_cell", "sort_name", "sort_value", "status_text"]
+__all__ = ["BY_KEY", "COLUMNS", "ORDER", "SORT_KEYS", "TICKING", "Column", "Placed", "RowContext", "StyleOf",
+           "error_text", "field_text", "header_label", "layout", "render_cell", "sort_name", "sort_value",
+           "status_text"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,16 +99,16 @@ def _tokens(kind: str) -> Column:
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("id", "id", "the short id; * when marked (space)",
+    Column("id", "id", "short id; * when marked (space)",
            lambda row, _w: id_text(row.view, row.marked, row.style_of), 9,
            sort=lambda view, _h: view.id),
-    Column("agent", "agent", "the label (if any) and the agent",
+    Column("agent", "agent", "label (if any) and agent",
            lambda row, w: name_text(row.view, w), 10, share=1, cap=26, takes_rest=True,
            sort=lambda view, _h: session_name(view).lower()),
     # Spare width goes first to the status: every common status word whole (`⌛ timed_out`,
     # `■ interrupted`, `? hibernating`: 13 cells), and on wide screens the longest
     # (`◔ awaiting_tool_results`: 23).
-    Column("status", "status", "symbol and word: colour is never the only signal",
+    Column("status", "status", "symbol and word (colour is never the only signal)",
            lambda row, _w: status_text(row.view, row.style_of), 11, first=((13, 0), (23, 160)),
            sort=_status_rank),
     Column("steps", "stp", "agent steps so far",
@@ -117,20 +118,20 @@ COLUMNS: tuple[Column, ...] = (
     _tokens("output"),
     _tokens("reasoning"),
     Column("rate", "tokens/s per model",
-           "a sparkline per model of tokens/s in 10 s buckets; dim bars are an estimate",
+           "a sparkline per model of tokens/s in 10 s buckets",
            lambda row, w: rates_text(row.history, w, row.now, row.style_of), 16, share=2, cap=64,
            sort=lambda _view, history: total_rate(history), sort_name="token rate", ticks=True),
-    Column("cost", "cost", "USD, the API's own figure (/changes metrics); — until known",
+    Column("cost", "cost", "the API's own figure in USD (/changes metrics); — until known",
            lambda row, _w: cost_text(row.view, row.style_of), 7, right=True, shown_from=108,
            sort=lambda view, _h: view.cost if view.cost is not None else -1.0,
            sort_name="cost (API figure)"),
-    Column("age", "age", "since the session was created",
+    Column("age", "age", "time since the session was created",
            lambda row, _w: age_text(row.view, row.now), 4, right=True, shown_from=96,
            sort=lambda view, _h: -(view.created_at.timestamp() if view.created_at else 0.0), ticks=True),
-    Column("updated", "upd", "since the last good poll; !12s: stale (polled less often than it should be)",
+    Column("updated", "upd", "time since the last good poll; !12s = stale (not updated as often as it should be)",
            lambda row, _w: updated_text(row.view, row.now, row.style_of), 4, right=True,
            sort=lambda view, _h: view.last_ok_at or 0.0, sort_name="last update", ticks=True),
-    Column("error", "error", "why a session failed, or why polling it fails",
+    Column("error", "error", "why the session failed, or why polling it fails",
            lambda row, w: error_cell(row.view, w, row.style_of), 14,
            shown_from=118, share=3, cap=90, sort=lambda view, _h: error_text(view).lower()),
 )
@@ -209,6 +210,13 @@ def render_cell(placed: Placed, row: RowContext) -> Text:
     """One cell of a row, padded to its column."""
     col = placed.column
     return pad(col.render(row, placed.width), placed.width, col.right)
+
+
+def field_text(key: str, view: SessionView, style_of: StyleOf, width: int = 1000, *, now: float = 0.0,
+               history: TokenHistory | None = None) -> Text:
+    """What column `key` shows for `view`, unpadded, for a screen that shows the same field
+    outside the table (the tree's node labels, the discover list)."""
+    return BY_KEY[key].render(RowContext(view, history, now, False, style_of), width)
 
 
 def header_label(placed: Placed, sort_key: str, reverse: bool) -> Text:
