@@ -78,7 +78,13 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool = False) 
     # Wrapped at parse time: the Namespace (printed by anything that shows locals) never
     # holds the raw key.
     parser.add_argument("--api-key", metavar="KEY", default=default, type=_secret,
-                        help="API key (else H_API_KEY, HAI_API_KEY, profile, `hai login`)")
+                        help="API key, or '-' to read it from the first line of stdin (else "
+                             "H_API_KEY, HAI_API_KEY, profile, `hai login`). A key given here "
+                             "is visible to other users in `ps` while agp-tui runs: prefer "
+                             "--api-key-file, '-' or H_API_KEY on shared machines")
+    parser.add_argument("--api-key-file", metavar="PATH", default=default,
+                        help="read the API key from the first line of PATH (a file, or "
+                             "<(pass show agp))")
     parser.add_argument("--profile", metavar="NAME", default=default,
                         help="config profile (env AGP_PROFILE)")
     parser.add_argument("--config", metavar="PATH", default=default, help="config file to read")
@@ -124,7 +130,10 @@ def build_parser(*, dashboard_ids: bool = False) -> argparse.ArgumentParser:
     return parser
 
 
-_VALUE_OPTIONS = frozenset({"--base-url", "--api-key", "--profile", "--config"})
+_VALUE_OPTIONS = frozenset({"--base-url", "--api-key", "--api-key-file", "--profile", "--config"})
+STDIN = "-"
+# Commands that keep running, and with them their command line in `ps`.
+_LONG_RUNNING = frozenset({None, "watch"})
 
 
 def _first_positional(argv: Sequence[str]) -> str | None:
@@ -150,16 +159,50 @@ def _commands(parser: argparse.ArgumentParser) -> list[str]:
     return []
 
 
-def _overrides(args: argparse.Namespace) -> CliOverrides:
+def _overrides(args: argparse.Namespace, *, read_key: bool = True) -> CliOverrides:
+    """The global options as overrides; with `read_key`, `--api-key -` and `--api-key-file`
+    are read here (ConfigError when they hold no usable key)."""
     from agp_tui.config import CliOverrides
 
+    key, source = _flag_key(args) if read_key else (None, None)
     return CliOverrides(
         config_path=_path(getattr(args, "config", None)),
         profile=getattr(args, "profile", None),
         base_url=getattr(args, "base_url", None),
-        api_key=getattr(args, "api_key", None),
+        api_key=key,
+        api_key_source=source,
         allow_insecure_http=True if getattr(args, "allow_insecure_http", False) else None,
     )
+
+
+def _flag_key(args: argparse.Namespace) -> tuple[Secret | None, str | None]:
+    """The key the flags give, and which flag gave it."""
+    from agp_tui.config import ConfigError
+    from agp_tui.config.apikey import read_key_file, read_key_stream
+
+    key: Secret | None = getattr(args, "api_key", None)
+    path: str | None = getattr(args, "api_key_file", None)
+    if key is not None and path is not None:
+        raise ConfigError("flag --api-key-file", None, "give --api-key or --api-key-file, not both")
+    if path is not None:
+        where = "flag --api-key-file"
+        full = _path(path)
+        assert full is not None
+        return read_key_file(full, where), where
+    if key is not None and key.reveal() == STDIN:
+        where = "flag --api-key -"
+        return read_key_stream(sys.stdin, where), where
+    return key, ("flag --api-key" if key is not None else None)
+
+
+def _warn_visible_key(args: argparse.Namespace) -> None:
+    """`--api-key VALUE` on a command that keeps running: the key sits in `ps` all along."""
+    key: Secret | None = getattr(args, "api_key", None)
+    if key is None or key.reveal() == STDIN or getattr(args, "command", None) not in _LONG_RUNNING:
+        return
+    print("agp-tui: warning: --api-key puts the key on the command line, where other users of "
+          "this machine can read it (ps) for as long as agp-tui runs; use --api-key-file PATH, "
+          "--api-key - (stdin) or H_API_KEY instead", file=sys.stderr)
 
 
 def _path(value: str | None) -> Path | None:
@@ -187,8 +230,30 @@ def _app_options(args: argparse.Namespace, settings: Settings) -> dict[str, Any]
     }
 
 
+def _terminal_on_stdin(args: argparse.Namespace) -> str | None:
+    """After `--api-key -` read the key from a pipe, give the dashboard the terminal back as
+    its stdin (it reads the keyboard there); why it cannot, or None."""
+    key: Secret | None = getattr(args, "api_key", None)
+    if key is None or key.reveal() != STDIN or sys.stdin is None or sys.stdin.isatty():
+        return None
+    try:
+        tty = os.open("/dev/tty", os.O_RDWR)
+    except OSError:
+        return ("the dashboard reads the keyboard on stdin, which --api-key - used up and no "
+                "terminal is there to take its place: use --api-key-file PATH")
+    os.dup2(tty, 0)
+    os.close(tty)
+    sys.stdin = open(0, closefd=False)  # noqa: SIM115 - fd 0 lives as long as the process
+    return None
+
+
 def _run_dashboard(args: argparse.Namespace, settings: Settings) -> int:
     from agp_tui.headless.idinput import parse_tokens, report_rejected
+
+    problem = _terminal_on_stdin(args)
+    if problem is not None:
+        print(f"agp-tui: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     from agp_tui.headless.targets import short_ids
     from agp_tui.runtime import make_engine, region_label
 
@@ -250,7 +315,7 @@ def _demo_settings(args: argparse.Namespace, key: str) -> tuple[Settings, list[s
 
     from agp_tui.config import ConfigError, Settings, data_dir, default_config_path, load_settings
 
-    overrides = replace(_overrides(args), api_key=_secret(key))
+    overrides = replace(_overrides(args, read_key=False), api_key=_secret(key))
     try:
         settings = load_settings(overrides, os.environ)
     except ConfigError as exc:
@@ -342,6 +407,7 @@ def _main(argv: Sequence[str] | None) -> int:
     from agp_tui.api.errors import AgpError, InsecureTransport
     from agp_tui.api.ids import InvalidSessionId
     from agp_tui.config import ConfigError, load_settings
+    from agp_tui.headless.idinput import InputError
     from agp_tui.monitor.watchlist import WatchlistError
     from agp_tui.runtime import NoApiKey
 
@@ -352,10 +418,11 @@ def _main(argv: Sequence[str] | None) -> int:
         settings = load_settings(_overrides(args), os.environ)
         for warning in settings.warnings:
             print(f"agp-tui: warning: {warning}", file=sys.stderr)
+        _warn_visible_key(args)
         if handler is not None:
             return int(handler(args, settings))
         return _run_dashboard(args, settings)
-    except (ConfigError, NoApiKey, InvalidSessionId, InsecureTransport) as exc:
+    except (ConfigError, NoApiKey, InvalidSessionId, InsecureTransport, InputError) as exc:
         print(f"agp-tui: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except (AgpError, WatchlistError) as exc:  # the API or the disk failed: not a usage error

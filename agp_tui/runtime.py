@@ -8,6 +8,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from agp_tui.api.backend import AiohttpBackend, Backend, HttpxBackend
+from agp_tui.api.body import MB
 from agp_tui.api.client import AgpClient
 from agp_tui.api.retry import RetryPolicy
 from agp_tui.config import REGIONS, Settings
@@ -41,10 +42,13 @@ def make_client(
     import is ~100 ms lighter, which is what a one-shot headless command wants."""
     if settings.api_key is None:
         raise NoApiKey()
-    backend: Backend = AiohttpBackend() if fast else HttpxBackend()
+    limits = settings.limits
+    max_body = round(limits.max_response_mb * MB)
+    backend: Backend = AiohttpBackend(max_body=max_body) if fast else HttpxBackend(max_body=max_body)
     return AgpClient(
         settings.base_url, settings.api_key, backend=backend, retry=retry,
-        allow_insecure_http=settings.allow_insecure_http,
+        allow_insecure_http=settings.allow_insecure_http, timeout=limits.request_timeout,
+        max_pages=limits.max_list_pages,
     )
 
 
@@ -57,6 +61,7 @@ def engine_settings(settings: Settings, **overrides: object) -> EngineSettings:
     base = EngineSettings(
         cadence=cadence, max_in_flight=p.max_in_flight, max_rps=p.max_rps,
         history_buckets=h.buckets, bucket_seconds=h.bucket_seconds,
+        max_children=settings.limits.max_children, max_tree_depth=settings.limits.max_tree_depth,
     )
     if overrides:
         from dataclasses import replace

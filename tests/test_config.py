@@ -704,7 +704,7 @@ def test_example_file_documents_every_declared_key() -> None:
     text = EXAMPLE.read_text(encoding="utf-8")
     lines = text.splitlines()
     sections = {"": "[profiles.work]"} | {
-        s: f"[profiles.work.{s}]" for s in ("poll", "history", "notify")
+        s: f"[profiles.work.{s}]" for s in ("poll", "history", "notify", "limits")
     }
     for info in declared_keys():
         section, _, leaf = info.dotted.rpartition(".")
@@ -729,7 +729,7 @@ def test_example_file_loads_cleanly_with_default_values(tmp_path: Path) -> None:
     defaults = load_settings(CliOverrides(), home_env(tmp_path))
     assert s.profile == "work"
     same = ("base_url", "api_key", "theme", "read_only", "allow_insecure_http", "poll",
-            "history", "notify", "follow", "follow_interval")
+            "history", "notify", "limits", "follow", "follow_interval")
     for name in same:
         assert getattr(s, name) == getattr(defaults, name), name
     us = load_settings(CliOverrides(config_path=EXAMPLE, profile="us"), home_env(tmp_path))

@@ -3,16 +3,22 @@
 The client is written against `Backend`, so tests inject `httpx.MockTransport` through
 `HttpxBackend`, while the engine's hot polling path uses `AiohttpBackend`: measured here,
 a status poll costs ~0.4 ms of CPU through bare aiohttp against 2-5 ms through httpx.
-Both backends turn every transport failure into `Unreachable`.
+Both backends turn every transport failure into `Unreachable`, and both bound what one
+request may cost, whatever the server does: `timeout` is a total deadline (connect, headers
+and the whole body: a server trickling a byte a second is cut off like a silent one), and
+the body is read raw and decoded by `BodyReader`, which refuses more than `max_body`
+decoded bytes (see `agp_tui.api.body`).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
+from agp_tui.api.body import DEFAULT_MAX_BODY, BodyReader
 from agp_tui.api.errors import Unreachable
 
 if TYPE_CHECKING:  # imported lazily: each costs 70-170 ms, and headless startup counts
@@ -59,14 +65,20 @@ def _describe(exc: BaseException, url: str) -> str:
     return f"{msg} ({host}:{port})" if port else f"{msg} ({host})"
 
 
+def _too_slow(timeout: float, url: str) -> Unreachable:
+    return Unreachable(_describe(TimeoutError(f"no complete answer within {round(timeout, 1):g} s"), url))
+
+
 class HttpxBackend:
     """Backend over an `httpx.AsyncClient`; closes it only if it created it."""
 
-    def __init__(self, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(self, client: httpx.AsyncClient | None = None, *,
+                 max_body: int = DEFAULT_MAX_BODY) -> None:
         import httpx
 
         self._owned = client is None
         self._client = client if client is not None else httpx.AsyncClient()
+        self.max_body = max_body
 
     async def request(
         self,
@@ -81,13 +93,29 @@ class HttpxBackend:
         import httpx
 
         try:
-            resp = await self._client.request(
-                method, url, params=list(params), headers=dict(headers),
-                json=json_body, timeout=timeout,
-            )
-        except httpx.HTTPError as exc:  # transport, timeout, decoding, redirects: all 'unreachable'
+            async with asyncio.timeout(timeout):
+                async with self._client.stream(
+                    method, url, params=list(params), headers=dict(headers),
+                    json=json_body, timeout=timeout,
+                ) as resp:
+                    if resp.is_stream_consumed:
+                        # An in-memory transport (MockTransport) answered with bytes it had
+                        # already: nothing arrives over a network, httpx decoded them.
+                        reader = BodyReader(None, self.max_body, status=resp.status_code)
+                        reader.feed(resp.content)
+                    else:
+                        reader = BodyReader(
+                            resp.headers.get("Content-Encoding"), self.max_body,
+                            status=resp.status_code, content_length=resp.headers.get("Content-Length"),
+                        )
+                        # Raw bytes: httpx's own decoders would inflate a gzip bomb unbounded.
+                        async for chunk in resp.aiter_raw():
+                            reader.feed(chunk)
+                    return RawResponse(resp.status_code, resp.headers, reader.finish())
+        except TimeoutError:
+            raise _too_slow(timeout, url) from None
+        except httpx.HTTPError as exc:  # transport, timeout, redirects: all 'unreachable'
             raise Unreachable(_describe(exc, url)) from None
-        return RawResponse(resp.status_code, resp.headers, resp.content)
 
     async def aclose(self) -> None:
         if self._owned:
@@ -97,10 +125,12 @@ class HttpxBackend:
 class AiohttpBackend:
     """Backend over one `aiohttp.ClientSession`, created lazily inside the running loop."""
 
-    def __init__(self, session: aiohttp.ClientSession | None = None, *, limit: int = 64) -> None:
+    def __init__(self, session: aiohttp.ClientSession | None = None, *, limit: int = 64,
+                 max_body: int = DEFAULT_MAX_BODY) -> None:
         self._owned = session is None
         self._session = session
         self._limit = limit
+        self.max_body = max_body
         self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
 
     def _timeout(self, seconds: float) -> aiohttp.ClientTimeout:
@@ -117,8 +147,8 @@ class AiohttpBackend:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._limit),
-                # Keep our own headers minimal and never follow redirects with the key.
-                auto_decompress=True,
+                # Raw bodies: BodyReader inflates them under the size cap.
+                auto_decompress=False,
             )
         return self._session
 
@@ -136,13 +166,26 @@ class AiohttpBackend:
 
         session = self._get_session()
         try:
-            async with session.request(
-                method, url, params=list(params) or None, headers=headers, json=json_body,
-                timeout=self._timeout(timeout), allow_redirects=False,
-            ) as resp:
-                body = await resp.read()
-                return RawResponse(resp.status, resp.headers, body)
-        except (TimeoutError, aiohttp.ClientError) as exc:
+            async with asyncio.timeout(timeout):
+                # Never follows redirects: the key must not travel to wherever one points.
+                async with session.request(
+                    method, url, params=list(params) or None, headers=headers, json=json_body,
+                    timeout=self._timeout(timeout), allow_redirects=False, auto_decompress=False,
+                ) as resp:
+                    try:
+                        reader = BodyReader(
+                            resp.headers.get("Content-Encoding"), self.max_body,
+                            status=resp.status, content_length=resp.headers.get("Content-Length"),
+                        )
+                        async for chunk in resp.content.iter_any():
+                            reader.feed(chunk)
+                    except BaseException:
+                        resp.close()  # the rest is never read: drop the connection, not pool it
+                        raise
+                    return RawResponse(resp.status, resp.headers, reader.finish())
+        except TimeoutError:
+            raise _too_slow(timeout, url) from None
+        except aiohttp.ClientError as exc:
             raise Unreachable(_describe(exc, url)) from None
 
     async def aclose(self) -> None:

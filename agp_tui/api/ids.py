@@ -58,6 +58,26 @@ def _platform_host(netloc: str) -> bool:
         return False
 
 
+# The platform host whose Agent View pages each API host's sessions link to.
+_PLATFORM_OF_API = {"agp.eu.hcompany.ai": "platform.eu.hcompany.ai",
+                    "agp.hcompany.ai": "platform.hcompany.ai"}
+
+
+def agent_view_hosts(base_url: str) -> frozenset[str]:
+    """The hosts an Agent View URL from this API may point to, to be opened or copied.
+
+    The URL comes from the server: one that leads elsewhere (a look-alike domain, an
+    intranet page) must not be opened on its word. A region's API links to its own
+    platform; a simulator or a proxy in front of the API, to either of H's platforms.
+    """
+    try:
+        host = (urlsplit(base_url).hostname or "").lower()
+    except ValueError:
+        host = ""
+    platform = _PLATFORM_OF_API.get(host)
+    return frozenset({platform}) if platform else frozenset(_PLATFORM_OF_API.values())
+
+
 def session_id_from_token(token: str) -> str:
     """A session id, or the id in an Agent View URL (its last path segment).
 

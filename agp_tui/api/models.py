@@ -338,6 +338,8 @@ class Event:
     type: str
     data: Mapping[str, Any]
     timestamp: datetime | None
+    # The server's own spelling, kept so `events --json` passes the envelope on unchanged.
+    timestamp_text: str | None = None
 
     @property
     def kind(self) -> str | None:
@@ -356,6 +358,7 @@ class Event:
             type=_opt_str(d, "type") or "?",
             data=data if isinstance(data, Mapping) else {},
             timestamp=parse_time(d.get("timestamp")),
+            timestamp_text=_opt_str(d, "timestamp"),
         )
 
 

@@ -12,6 +12,7 @@ from agp_tui.config.paths import config_dir, data_dir, default_config_path, hai_
 from agp_tui.config.schema import (
     HistorySettings,
     KeyInfo,
+    LimitsSettings,
     NotifySettings,
     PollSettings,
     Profile,
@@ -36,6 +37,7 @@ __all__ = [
     "FollowRule",
     "HistorySettings",
     "KeyInfo",
+    "LimitsSettings",
     "NotifySettings",
     "PollSettings",
     "Profile",

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import contextlib
 import os
+import selectors
 import shlex
 import signal
 import subprocess
+import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import IO
 
 from agp_tui.api.secret import Secret
 from agp_tui.config.errors import ConfigError
 from agp_tui.config.schema import api_key_problem
+from agp_tui.safefile import KB, read_file
 
 API_KEY_CMD_TIMEOUT = 5.0  # seconds; a password manager that needs longer should cache
+# A key is a few dozen bytes: a key file or a key command's output past this is not one.
+MAX_KEY_FILE_BYTES = 64 * KB
 HAI_KEY_VAR = "HAI_API_KEY"
 
 
@@ -25,6 +31,36 @@ def checked_key(value: str, where: str, key: str | None) -> Secret:
     if problem:
         raise ConfigError(where, key, f"expected {problem}")
     return Secret(value)
+
+
+def read_key_file(path: Path, where: str) -> Secret:
+    """The key on the first line of a file the user named (`--api-key-file PATH`).
+
+    Any file type (`--api-key-file <(pass show agp)` is a pipe) but at most
+    MAX_KEY_FILE_BYTES; the contents are never shown, only why they are not a key.
+    """
+    try:
+        raw, _ = read_file(path, MAX_KEY_FILE_BYTES, regular_only=False)
+    except OSError as exc:
+        raise ConfigError(where, None, f"cannot read {path}: {exc.strerror or type(exc).__name__}") from None
+    return _first_line_key(raw, where, f"{path} holds no key on its first line")
+
+
+def read_key_stream(stream: IO[str] | None, where: str) -> Secret:
+    """The key on the first line of stdin (`--api-key -`); the rest stays for the command."""
+    line = stream.readline(MAX_KEY_FILE_BYTES + 1) if stream is not None else ""
+    if len(line) > MAX_KEY_FILE_BYTES:
+        raise ConfigError(where, None, f"the first line of stdin is longer than "
+                          f"{MAX_KEY_FILE_BYTES // 1024} KB: not a key")
+    return _first_line_key(line.encode("utf-8", "replace"), where, "stdin holds no key on its first line")
+
+
+def _first_line_key(raw: bytes, where: str, empty: str) -> Secret:
+    lines = raw.decode("utf-8", "replace").splitlines()
+    first = lines[0].strip() if lines else ""
+    if not first:
+        raise ConfigError(where, None, empty)
+    return checked_key(first, where, None)
 
 
 def run_key_command(
@@ -58,10 +94,14 @@ def run_key_command(
     except OSError as exc:
         raise ConfigError(where, key, f"command {argv[0]!r} could not start: {exc.strerror}") from None
     try:
-        out, _ = proc.communicate(timeout=timeout)
+        out = _read_output(proc, timeout)
     except subprocess.TimeoutExpired:
         _kill(proc)
         raise ConfigError(where, key, f"command timed out after {timeout:g} s") from None
+    except OverflowError:
+        _kill(proc)
+        raise ConfigError(where, key, f"command printed more than {MAX_KEY_FILE_BYTES // 1024} KB "
+                          "(only its first line, the key, is wanted)") from None
     if proc.returncode != 0:
         status = (
             f"was killed by signal {-proc.returncode}"
@@ -77,6 +117,35 @@ def run_key_command(
     if problem:
         raise ConfigError(where, key, f"command's first line is not a usable key: expected {problem}")
     return Secret(first)
+
+
+def _read_output(proc: subprocess.Popen[bytes], timeout: float) -> bytes:
+    """The command's stdout once it exits, read as it comes: `communicate` would hold
+    everything a runaway command prints (`cat /dev/zero`: gigabytes within the timeout).
+    `OverflowError` past MAX_KEY_FILE_BYTES, `TimeoutExpired` past `timeout`."""
+    assert proc.stdout is not None
+    deadline = time.monotonic() + timeout
+    fd = proc.stdout.fileno()
+    chunks: list[bytes] = []
+    size = 0
+    with selectors.DefaultSelector() as sel:
+        sel.register(fd, selectors.EVENT_READ)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise subprocess.TimeoutExpired(proc.args, timeout)
+            if not sel.select(left):
+                continue
+            chunk = os.read(fd, 64 * 1024)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > MAX_KEY_FILE_BYTES:
+                raise OverflowError
+            chunks.append(chunk)
+    proc.stdout.close()
+    proc.wait(timeout=max(deadline - time.monotonic(), 0.01))
+    return b"".join(chunks)
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:
@@ -96,7 +165,9 @@ def read_dotenv_value(path: Path, name: str) -> str | None:
     The first assignment wins, as in the official SDK; an unreadable file counts as absent.
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        # Read on our own, not named by the user: a regular file of sane size, or nothing.
+        raw, _ = read_file(path, MAX_KEY_FILE_BYTES)
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return None
     for line in text.splitlines():

@@ -233,6 +233,42 @@ class NotifySettings:
 
 
 @dataclass(frozen=True)
+class LimitsSettings:
+    """What one server may cost the client at most, however it answers."""
+
+    max_response_mb: float = field(
+        default=4.0,
+        metadata=declare("largest response body accepted, in MB after decompression",
+                         positive("a number of MB")),
+    )
+    request_timeout: float = field(
+        default=15.0,
+        metadata=declare("seconds one request may take in all: connect, headers and body "
+                         "(a long-poll gets its wait on top)", _SECONDS),
+    )
+    command_timeout: float = field(
+        default=60.0,
+        metadata=declare("seconds `status`, `ls` and `tree` may take in all before giving up",
+                         _SECONDS),
+    )
+    max_list_pages: int = field(
+        default=100,
+        metadata=declare("pages of GET /sessions one listing reads at most (100 sessions each)",
+                         count(1, 10_000)),
+    )
+    max_children: int = field(
+        default=1000,
+        metadata=declare("subagents of one session tracked and shown; the rest are counted",
+                         count(1, 100_000)),
+    )
+    max_tree_depth: int = field(
+        default=50,
+        metadata=declare("levels of subagents below a root that trees walk and show",
+                         count(1, 200)),
+    )
+
+
+@dataclass(frozen=True)
 class Profile:
     """One `[profiles.NAME]` table, validated; unset optional keys are None."""
 
@@ -276,6 +312,10 @@ class Profile:
     )
     notify: NotifySettings = field(
         default_factory=NotifySettings, metadata=section(NotifySettings, "notifications")
+    )
+    limits: LimitsSettings = field(
+        default_factory=LimitsSettings,
+        metadata=section(LimitsSettings, "caps on what a server may cost the client"),
     )
 
 

@@ -31,6 +31,7 @@ from agp_tui.config.paths import (
 from agp_tui.config.schema import (
     ConfigDocument,
     HistorySettings,
+    LimitsSettings,
     NotifySettings,
     PollSettings,
     Profile,
@@ -38,8 +39,10 @@ from agp_tui.config.schema import (
     parse_document,
 )
 from agp_tui.config.urls import DEFAULT_BASE_URL, REGIONS, normalize_base_url, server_key
+from agp_tui.safefile import MB, read_file
 
 DEFAULT_PROFILE = "default"
+MAX_CONFIG_BYTES = 1 * MB
 ENV_BASE_URL = "AGP_BASE_URL"
 ENV_PROFILE = "AGP_PROFILE"
 KEY_ENV_VARS = ("H_API_KEY", "HAI_API_KEY")  # in lookup order, after --api-key
@@ -58,6 +61,8 @@ class CliOverrides:
     base_url: str | None = None  # --base-url URL
     # --api-key KEY; the CLI wraps it at parse time, and it is kept out of repr() either way
     api_key: Secret | str | None = field(default=None, repr=False)
+    # The flag the key came from ("flag --api-key-file", "flag --api-key -"), for messages
+    api_key_source: str | None = None
     allow_insecure_http: bool | None = None  # --allow-insecure-http (None: not given)
 
 
@@ -81,6 +86,7 @@ class Settings:
     poll: PollSettings = field(default_factory=PollSettings)
     history: HistorySettings = field(default_factory=HistorySettings)
     notify: NotifySettings = field(default_factory=NotifySettings)
+    limits: LimitsSettings = field(default_factory=LimitsSettings)
     follow: tuple[FollowRule, ...] = ()
     follow_interval: float = _DEFAULTS.follow_interval
     config_path: Path
@@ -131,7 +137,8 @@ def read_config_file(path: Path, *, explicit: bool = False) -> tuple[ConfigDocum
     """
     where = str(path)
     try:
-        data = path.read_bytes()
+        # Any file type (`--config <(...)` is a pipe), but never more than the cap.
+        data, _ = read_file(path, MAX_CONFIG_BYTES, regular_only=False)
     except FileNotFoundError:
         if explicit:
             raise ConfigError(where, None, "no such file (given by --config)") from None
@@ -235,7 +242,8 @@ def _resolve_api_key(
 ) -> tuple[Secret | None, str]:
     if cli.api_key is not None:
         flag = cli.api_key.reveal() if isinstance(cli.api_key, Secret) else cli.api_key
-        return checked_key(flag, "flag --api-key", None), "flag --api-key"
+        source = cli.api_key_source or "flag --api-key"
+        return checked_key(flag, source, None), source
     for var in KEY_ENV_VARS:
         value = _env(env, var)
         if value is not None:
@@ -324,6 +332,7 @@ def load_settings(cli: CliOverrides | None = None, env: Mapping[str, str] | None
         poll=profile.poll,
         history=profile.history,
         notify=profile.notify,
+        limits=profile.limits,
         follow=profile.follow,
         follow_interval=profile.follow_interval,
         config_path=path,

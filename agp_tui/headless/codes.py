@@ -24,7 +24,7 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from agp_tui.api.errors import AgpError, AuthError, InsecureTransport
+from agp_tui.api.errors import AgpError, AuthError, InsecureTransport, Unreachable
 from agp_tui.api.ids import InvalidSessionId
 
 EXIT_OK = 0
@@ -50,16 +50,34 @@ def code_for(exc: AgpError) -> int:
     return EXIT_USAGE if isinstance(exc, InvalidSessionId | InsecureTransport) else EXIT_ERROR
 
 
-def run(main: Callable[[], Coroutine[Any, Any, int]]) -> int:
+# Past its own deadline a command has this long to print what it has and close its client.
+DEADLINE_GRACE = 2.0
+
+
+def run(main: Callable[[], Coroutine[Any, Any, int]], *, deadline: float | None = None) -> int:
     """Run an async command; Ctrl-C → 130, a closed pipe → 141, an AgpError → one line.
 
     On Ctrl-C asyncio cancels the command's task first, so its `finally` blocks (closing
     the engine and the client) run before we return; no traceback is printed.
+
+    `deadline` (seconds) is a backstop: the commands given one stop their own work at it
+    and print what they read, and this cancels whatever is still going `DEADLINE_GRACE`
+    seconds later, with one line and exit 1.
     """
     from agp_tui.headless.output import err
 
+    async def bounded() -> int:
+        if deadline is None:
+            return await main()
+        try:
+            async with asyncio.timeout(deadline + DEADLINE_GRACE):
+                return await main()
+        except TimeoutError:
+            raise Unreachable(f"no complete answer within {deadline:g} s "
+                              "(limits.command_timeout)") from None
+
     try:
-        return asyncio.run(main())
+        return asyncio.run(bounded())
     except KeyboardInterrupt:
         return EXIT_CTRL_C
     except BrokenPipeError:

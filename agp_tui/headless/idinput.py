@@ -26,6 +26,11 @@ from agp_tui.api.ids import InvalidSessionId, session_id_from_token
 from agp_tui.headless.shortids import MIN_DIGITS, ShortIds, is_short_id
 
 _SPLIT = re.compile(r"[\s,;]+")
+MAX_INPUT_CHARS = 16 * 1024 * 1024  # ~400,000 ids; stdin from /dev/zero must not fill memory
+
+
+class InputError(Exception):
+    """Input that cannot be read as ids at all (too large, nested too deep); one line."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,9 +105,16 @@ def parse_text(text: str, short: ShortIds | None = None) -> Parsed:
     return c.result()
 
 
+def _loads(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except RecursionError:  # `[[[[…` thousands deep: no output of ours nests like that
+        raise InputError("input JSON is nested too deeply to read") from None
+
+
 def _json_docs(text: str) -> list[Any] | None:
     try:
-        return [json.loads(text)]
+        return [_loads(text)]
     except ValueError:
         pass
     docs = []
@@ -110,36 +122,39 @@ def _json_docs(text: str) -> list[Any] | None:
         if not line.strip():
             continue
         try:
-            docs.append(json.loads(line))
+            docs.append(_loads(line))
         except ValueError:
             return None
     return docs
 
 
 def _walk_json(doc: Any, c: _Collector) -> None:
-    if isinstance(doc, str):
-        c.token(doc)
-    elif isinstance(doc, list):
-        for item in doc:
-            _walk_json(item, c)
-    elif isinstance(doc, Mapping):
-        if isinstance(doc.get("sessions"), list):  # the watchlist file itself
-            _walk_json(doc["sessions"], c)
-            return
-        if isinstance(doc.get("root"), Mapping):  # tree --json
-            _walk_json(doc["root"], c)
-            return
-        sid = doc.get("id")
-        if isinstance(sid, str):
-            label = doc.get("label")
-            c.token(sid, label if isinstance(label, str) else None, doc.get("pinned") is True)
-        elif sid is not None:
-            c.rejected.append(json.dumps(sid)[:60])
-        children = doc.get("children")
-        if isinstance(children, list):  # tree nodes; a status row's child id strings are not walked
-            _walk_json([n for n in children if isinstance(n, Mapping)], c)
-    else:
-        c.rejected.append(json.dumps(doc)[:60])
+    """Ids in any JSON we print, in document order; a loop, not recursion."""
+    stack = [doc]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            c.token(node)
+        elif isinstance(node, list):
+            stack.extend(reversed(node))
+        elif isinstance(node, Mapping):
+            if isinstance(node.get("sessions"), list):  # the watchlist file itself
+                stack.append(node["sessions"])
+                continue
+            if isinstance(node.get("root"), Mapping):  # tree --json
+                stack.append(node["root"])
+                continue
+            sid = node.get("id")
+            if isinstance(sid, str):
+                label = node.get("label")
+                c.token(sid, label if isinstance(label, str) else None, node.get("pinned") is True)
+            elif sid is not None:
+                c.rejected.append(json.dumps(sid)[:60])
+            children = node.get("children")
+            if isinstance(children, list):  # tree nodes; a status row's child id strings are not walked
+                stack.extend(reversed([n for n in children if isinstance(n, Mapping)]))
+        else:
+            c.rejected.append(json.dumps(node)[:60])
 
 
 def _plain_line(line: str, c: _Collector) -> None:
@@ -155,9 +170,13 @@ def _plain_line(line: str, c: _Collector) -> None:
 
 
 def read_stream(stream: IO[str] | None) -> str:
+    """All of stdin (or another stream), up to MAX_INPUT_CHARS; past that an InputError."""
     if stream is None:
         return ""
-    return stream.read()
+    text = stream.read(MAX_INPUT_CHARS + 1)
+    if len(text) > MAX_INPUT_CHARS:
+        raise InputError(f"input larger than {MAX_INPUT_CHARS // (1024 * 1024)} MB; nothing was read")
+    return text
 
 
 def stdin_is_tty() -> bool:

@@ -16,6 +16,8 @@ from agp_tui.headless.output import Style, clean, dash, iso, json_text, out
 from agp_tui.headless.shapes import tokens_of, usage_totals
 from agp_tui.monitor.view import SessionView
 
+CHILDREN_SHOWN = 5  # subagent ids a `children` line lists; past that it counts them
+
 
 class LineWriter:
     def __init__(self, style: Style, *, as_json: bool, clock: Any = time.time) -> None:
@@ -88,13 +90,21 @@ class LineWriter:
             return
         self._human(view, f"{event}  {self._counters(view)}")
 
-    def children(self, view: SessionView, child_ids: tuple[str, ...]) -> None:
+    def children(self, view: SessionView, child_ids: tuple[str, ...], more: int = 0) -> None:
+        """New subagents: listed while few, else counted with the first few ids; `more`
+        are those past limits.max_children, which the engine counts but does not follow."""
         if self.as_json:
-            self._json("children", view, children=list(child_ids))
+            self._json("children", view, children=list(child_ids), more_children=more)
             return
-        shown = [clean(c[:8] if self.style.tty else c) for c in child_ids]
         n = len(child_ids)
-        self._human(view, f"{n} new subagent{'s' if n != 1 else ''}: {', '.join(shown)}")
+        shown = [clean(c[:8] if self.style.tty else c) for c in child_ids[:CHILDREN_SHOWN]]
+        if n > CHILDREN_SHOWN:
+            text = f"+{n:,} new subagents: {', '.join(shown)}, …"
+        else:
+            text = f"{n} new subagent{'s' if n != 1 else ''}" + (f": {', '.join(shown)}" if n else "")
+        if more:
+            text += f"; {more:,} more not followed (limits.max_children)"
+        self._human(view, text)
 
     def stale(self, view: SessionView, age: float) -> None:
         if self.as_json:

@@ -9,6 +9,7 @@ Exit: 0; 1 on an API error; 2 for a bad flag or a malformed --parent id.
 from __future__ import annotations
 
 import argparse
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -74,28 +75,52 @@ def handle(args: argparse.Namespace, settings: Settings) -> int:
         "status": _split(args.status), "agent": _split(args.agent),
         "group_id": args.group, "parent_session_id": parent,
     }
-    return run(lambda: _ls(settings, filters, args.limit or None, as_json=args.json))
+    deadline = settings.limits.command_timeout
+    return run(lambda: _ls(settings, filters, args.limit or None, as_json=args.json), deadline=deadline)
 
 
 async def _ls(settings: Settings, filters: dict[str, Any], limit: int | None, *, as_json: bool) -> int:
-    from agp_tui.headless.output import print_json
+    from agp_tui.api.client import Listing
+    from agp_tui.api.errors import AgpError, Unreachable
+    from agp_tui.headless.codes import EXIT_ERROR, EXIT_OK, describe_error
+    from agp_tui.headless.output import err, print_json
     from agp_tui.headless.shapes import summary_json
     from agp_tui.runtime import make_client
 
+    listing = Listing()
+    failure: AgpError | None = None
+    within = settings.limits.command_timeout
     async with make_client(settings, fast=False) as client:  # httpx: ~100 ms lighter to import
-        items = [s async for s in client.iter_sessions(limit=limit, **filters)]
+        try:
+            async with asyncio.timeout(within):
+                async for s in client.iter_sessions(limit=limit, listing=listing, **filters):
+                    listing.items.append(s)
+        except TimeoutError:
+            failure = Unreachable(f"no complete answer within {within:g} s (limits.command_timeout)")
+        except AgpError as exc:
+            if not listing.items:
+                raise  # nothing read: one line on stderr, as for every command
+            failure = exc
+    items = listing.items
     if as_json:
-        return print_json([summary_json(s) for s in items])
-    _print_table(items)
-    return 0
+        print_json([summary_json(s) for s in items])
+    else:
+        _print_table(items, quiet=failure is not None)
+    if listing.truncated:
+        err(f"listing truncated after {listing.pages} pages ({len(items)} sessions); the server "
+            "announced more: narrow the filters, or raise limits.max_list_pages")
+    if failure is not None:
+        err(f"{describe_error(failure)}; listed the {len(items)} sessions read before")
+        return EXIT_ERROR
+    return EXIT_OK
 
 
-def _print_table(items: list[SessionSummary]) -> None:
+def _print_table(items: list[SessionSummary], *, quiet: bool = False) -> None:
     from agp_tui.headless.output import Style, clean, dash, err, iso, local_time, out, table
 
     style = Style.detect()
     if not items:
-        if style.tty:
+        if style.tty and not quiet:
             err("no sessions match")
         return
     rows = []

@@ -53,24 +53,50 @@ def handle(args: argparse.Namespace, settings: Settings) -> int:
     if not ids:  # as `watch` does: exit 0, see report_nothing
         report_nothing(args.ids, settings)
         return print_json([]) if args.json else EXIT_OK
-    return run(lambda: _status(ids, settings, as_json=args.json))
+    deadline = settings.limits.command_timeout
+    return run(lambda: _status(ids, settings, as_json=args.json), deadline=deadline)
 
 
 async def fetch_all(
-    client: AgpClient, ids: list[str]
+    client: AgpClient, ids: list[str], *, within: float | None = None
 ) -> list[tuple[str, Session | None, AgpError | None]]:
-    from agp_tui.api.errors import AgpError
+    """Each session, or why not; lookups still going after `within` seconds are given up
+    (as Unreachable), so one slow server cannot hold back the answers that did come."""
+    from agp_tui.api.errors import AgpError, Unreachable
 
     gate = asyncio.Semaphore(CONCURRENCY)
+    loop = asyncio.get_running_loop()
+    end = loop.time() + within if within is not None else None
 
     async def one(sid: str) -> tuple[str, Session | None, AgpError | None]:
-        async with gate:
-            try:
-                return sid, await client.get_session(sid), None
-            except AgpError as exc:
-                return sid, None, exc
+        try:
+            async with asyncio.timeout_at(end), gate:
+                session = await client.get_session(sid)
+                return sid, await with_answer(client, session), None
+        except AgpError as exc:
+            return sid, None, exc
+        except TimeoutError:
+            return sid, None, Unreachable(f"no complete answer within {within:g} s (limits.command_timeout)")
 
     return list(await asyncio.gather(*(one(s) for s in ids)))
+
+
+async def with_answer(client: AgpClient, session: Session) -> Session:
+    """`session`, its answer filled from `/changes` when the server has no `latest_answer`
+    (older API versions): from index 0 without events, a settled session's page carries it."""
+    from dataclasses import replace
+
+    from agp_tui.api.errors import AgpError
+
+    if session.latest_answer is not None or not session.status.terminal:
+        return session
+    try:
+        changes = await client.get_changes(session.id, 0, include_events=False)
+    except AgpError:
+        return session  # the answer is a nicety here: the status was read
+    if changes is None or changes.answer is None:
+        return session
+    return replace(session, latest_answer=changes.answer)
 
 
 async def _status(ids: list[str], settings: Settings, *, as_json: bool) -> int:
@@ -81,7 +107,7 @@ async def _status(ids: list[str], settings: Settings, *, as_json: bool) -> int:
     from agp_tui.runtime import make_client
 
     async with make_client(settings, fast=False) as client:  # httpx: ~100 ms lighter to import
-        results = await fetch_all(client, ids)
+        results = await fetch_all(client, ids, within=settings.limits.command_timeout)
     failures = [(sid, exc) for sid, _, exc in results if exc is not None]
     if as_json:
         print_json([session_json(sid, s, exc) for sid, s, exc in results])

@@ -3,12 +3,16 @@
 Each level is fetched concurrently: `GET /status` per node (steps, tokens, child ids) and
 one `GET /sessions?parent_session_id=` per parent for the children's agent names. The
 walk is cycle-safe (a session met twice is shown once, then marked `repeat`) and stops
-`--depth` levels below the root (nodes whose children were not fetched are `truncated`).
+`--depth` levels below the root, or `limits.max_tree_depth` levels (nodes whose children
+were not fetched are `truncated`). A parent shows its first `limits.max_children`
+subagents; the rest are counted (`more_children`). Sessions not read within
+`limits.command_timeout` carry that as their lookup error. Nothing here recurses: a tree
+thousands of levels deep is walked, printed and turned into JSON with loops.
 Totals reuse `agp_tui.monitor.rollup`, so each session counts once.
 
 `--json` prints `{"root": node, "depth": N|null, "rollup": {...}}` where a node is
 `{"id", "agent", "status", "steps", "tokens", "error", "error_code", "lookup_error",
-"repeat", "truncated", "children": [node]}` (see the README).
+"repeat", "truncated", "more_children", "children": [node]}` (see the README).
 
 Exit: 0; 1 if the root (or any node) could not be read (with --json, a root that could not
 be read is still printed, its `lookup_error` set); 2 for a malformed id.
@@ -41,6 +45,9 @@ class Node:
     error: AgpError | None = None
     repeat: bool = False  # already shown elsewhere in the tree (a cycle, or a shared child)
     truncated: bool = False  # has children below the --depth limit, not fetched
+    deep: bool = False  # truncated by limits.max_tree_depth rather than --depth
+    more: int = 0  # subagents beyond limits.max_children: counted, not shown
+    counted: bool = False  # not a session: the text row that says "+N more"
     children: list[Node] = field(default_factory=list)
 
 
@@ -76,23 +83,55 @@ def handle(args: argparse.Namespace, settings: Settings) -> int:
     root_id = resolve_one(args.id, settings)
     if isinstance(root_id, int):
         return root_id
-    return run(lambda: _tree(root_id, settings, args.depth, as_json=args.json))
+    deadline = settings.limits.command_timeout
+    return run(lambda: _tree(root_id, settings, args.depth, as_json=args.json), deadline=deadline)
 
 
-async def walk(client: AgpClient, root_id: str, max_depth: int | None) -> Node:
+@dataclass(frozen=True, slots=True)
+class Caps:
+    """How far a walk goes: levels, subagents per parent, seconds in all."""
+
+    depth: int = 50
+    children: int = 1000
+    within: float | None = None
+
+
+async def walk(client: AgpClient, root_id: str, max_depth: int | None, caps: Caps | None = None) -> Node:
     """Fetch the tree; the root's own lookup error is raised, the others are kept on nodes."""
-    from agp_tui.api.errors import AgpError
+    from agp_tui.api.errors import Unreachable
 
+    caps = caps or Caps()
     gate = asyncio.Semaphore(CONCURRENCY)
-    session = await client.get_session(root_id)
+    loop = asyncio.get_running_loop()
+    end = loop.time() + caps.within if caps.within is not None else None
+    async with asyncio.timeout_at(end):
+        session = await client.get_session(root_id)
     root = Node(session.id, 0, agent=session.agent, status=session.status)
+    deep = max_depth is None or max_depth > caps.depth
+    stop_at = caps.depth if deep else max_depth
     seen = {root.id}
     level = [root]
+    unread: list[Node] = []
+    try:
+        async with asyncio.timeout_at(end):
+            await _walk_levels(client, level, seen, stop_at, deep, caps, gate, unread)
+    except TimeoutError:
+        for node in unread:
+            if node.status is None and node.error is None:
+                node.error = Unreachable(
+                    f"no complete answer within {caps.within:g} s (limits.command_timeout)")
+    return root
+
+
+async def _walk_levels(client: AgpClient, level: list[Node], seen: set[str], stop_at: int | None,
+                       deep: bool, caps: Caps, gate: asyncio.Semaphore, unread: list[Node]) -> None:
+    from agp_tui.api.errors import AgpError
+
     while level:
         parents = [n for n in level if n.status and n.status.subagent_session_ids]
-        if max_depth is not None and level[0].depth >= max_depth:
+        if stop_at is not None and level[0].depth >= stop_at:
             for n in parents:
-                n.truncated = True
+                n.truncated, n.deep = True, deep
             break
 
         async def names(parent: Node) -> dict[str, str | None]:
@@ -107,12 +146,14 @@ async def walk(client: AgpClient, root_id: str, max_depth: int | None) -> Node:
         for parent, known in zip(parents, labels, strict=True):
             assert parent.status is not None
             ids = list(dict.fromkeys([*parent.status.subagent_session_ids, *known]))
-            for cid in ids:
+            parent.more = max(len(ids) - caps.children, 0)
+            for cid in ids[: caps.children]:
                 child = Node(cid, parent.depth + 1, agent=known.get(cid), repeat=cid in seen)
                 parent.children.append(child)
                 if not child.repeat:
                     seen.add(cid)
                     fresh.append(child)
+        unread.extend(fresh)
 
         async def fill(node: Node) -> None:
             try:
@@ -123,7 +164,6 @@ async def walk(client: AgpClient, root_id: str, max_depth: int | None) -> Node:
 
         await asyncio.gather(*(fill(n) for n in fresh))
         level = fresh
-    return root
 
 
 def statuses(root: Node) -> dict[str, SessionStatus]:
@@ -153,7 +193,7 @@ def _failed(root: Node) -> list[Node]:
 
 
 async def _tree(root_id: str, settings: Settings, max_depth: int | None, *, as_json: bool) -> int:
-    from agp_tui.api.errors import AgpError
+    from agp_tui.api.errors import AgpError, Unreachable
     from agp_tui.headless.codes import EXIT_ERROR, EXIT_OK, describe_error
     from agp_tui.headless.output import err, print_json
     from agp_tui.headless.shapes import rollup_json
@@ -161,8 +201,15 @@ async def _tree(root_id: str, settings: Settings, max_depth: int | None, *, as_j
     from agp_tui.runtime import make_client
 
     async with make_client(settings, fast=False) as client:  # httpx: ~100 ms lighter to import
+        limits = settings.limits
+        caps = Caps(limits.max_tree_depth, limits.max_children, limits.command_timeout)
         try:
-            root = await walk(client, root_id, max_depth)
+            root = await walk(client, root_id, max_depth, caps)
+        except TimeoutError:
+            exc = Unreachable(f"no complete answer within {caps.within:g} s (limits.command_timeout)")
+            if not as_json:
+                raise exc from None
+            root = Node(root_id, 0, error=exc)
         except AgpError as exc:
             if not as_json:
                 raise  # one line on stderr, as for every command
@@ -181,26 +228,60 @@ async def _tree(root_id: str, settings: Settings, max_depth: int | None, *, as_j
     return EXIT_ERROR if failed else EXIT_OK
 
 
-def node_json(node: Node) -> dict[str, Any]:
+def node_json(root: Node) -> dict[str, Any]:
+    """The nested JSON of a tree, built with a loop (each node's dict, then its children's)."""
     from agp_tui.headless.shapes import lookup_error_json, tokens_of
 
-    st = node.status
-    return {
-        "id": node.id,
-        "agent": node.agent,
-        "status": st.status if st else None,
-        "steps": st.steps if st else None,
-        "tokens": tokens_of(st),
-        "error": st.error if st else None,
-        "error_code": st.error_code if st else None,
-        "lookup_error": lookup_error_json(node.error),
-        "repeat": node.repeat,
-        "truncated": node.truncated,
-        "children": [node_json(c) for c in node.children],
-    }
+    def one(node: Node) -> dict[str, Any]:
+        st = node.status
+        return {
+            "id": node.id,
+            "agent": node.agent,
+            "status": st.status if st else None,
+            "steps": st.steps if st else None,
+            "tokens": tokens_of(st),
+            "error": st.error if st else None,
+            "error_code": st.error_code if st else None,
+            "lookup_error": lookup_error_json(node.error),
+            "repeat": node.repeat,
+            "truncated": node.truncated,
+            "more_children": node.more,
+            "children": [],
+        }
+
+    top = one(root)
+    stack = [(root, top)]
+    while stack:
+        node, shaped = stack.pop()
+        for child in node.children:
+            kid = one(child)
+            shaped["children"].append(kid)
+            stack.append((child, kid))
+    return top
 
 
-def _rows(node: Node, style: Style, prefix: str, last: bool, top: bool) -> list[list[str]]:
+# Indentation stops growing here: past it, a deep node's row would be all guide lines.
+MAX_INDENT_LEVELS = 40
+
+
+def _rows(root: Node, style: Style) -> list[list[str]]:
+    """One row per node, depth first, each with its tree guides; a loop, not recursion."""
+    rows: list[list[str]] = []
+    stack: list[tuple[Node, str, bool, bool]] = [(root, "", True, True)]
+    while stack:
+        node, prefix, last, top = stack.pop()
+        below = _row(node, style, prefix, last, top, rows)
+        if node.depth >= MAX_INDENT_LEVELS:
+            below = prefix  # the depth column of deeper rows would only be guide lines
+        kids = node.children
+        if node.more:  # a last row counting what is not shown
+            stack.append((Node(f"+{node.more:,} more", node.depth + 1, counted=True), below, True, False))
+        for k in range(len(kids) - 1, -1, -1):
+            stack.append((kids[k], below, k == len(kids) - 1 and not node.more, False))
+    return rows
+
+
+def _row(node: Node, style: Style, prefix: str, last: bool, top: bool, rows: list[list[str]]) -> str:
     from agp_tui.headless.output import clean, dash
     from agp_tui.headless.shapes import usage_totals
 
@@ -211,6 +292,10 @@ def _rows(node: Node, style: Style, prefix: str, last: bool, top: bool) -> list[
     else:
         lead = below = prefix + "  "
     st = node.status
+    if node.counted:  # piped, a comment: `tree | watchlist import` skips it like the totals
+        rows.append([lead + ("" if style.tty else "# ") + node.id, "-", "-", "-", "-", "-", "-",
+                     "subagents not shown (limits.max_children)"])
+        return below
     if node.repeat:
         row = [lead + node.id, dash(node.agent), "-", "-", "-", "-", "-", "repeat: shown above"]
     elif st is None:
@@ -220,19 +305,18 @@ def _rows(node: Node, style: Style, prefix: str, last: bool, top: bool) -> list[
         note = dash(st.error) if st.error else "-"
         if node.truncated:
             more = len(st.subagent_session_ids)
-            note = f"{more} subagent{'s' if more != 1 else ''} below --depth"
+            where = "the depth limit (limits.max_tree_depth)" if node.deep else "--depth"
+            note = f"{more} subagent{'s' if more != 1 else ''} below {where}"
         row = [lead + node.id, dash(node.agent), dash(st.status), str(st.steps), str(i), str(o), str(r), note]
-    rows = [row]
-    for k, child in enumerate(node.children):
-        rows += _rows(child, style, below, k == len(node.children) - 1, False)
-    return rows
+    rows.append(row)
+    return below
 
 
 def _print(root: Node, totals: Rollup) -> None:
     from agp_tui.headless.output import Style, clean, out, table
 
     style = Style.detect()
-    rows = _rows(root, style, "", True, True)
+    rows = _rows(root, style)
     headers = ["ID", "AGENT", "STATUS", "STEPS", "IN", "OUT", "REASONING", "NOTE"]
     fit = ((7, 16), (1, 12), (7, 0), (1, 8))
     for line in table(headers, rows, style, right=frozenset({3, 4, 5, 6}), fit=fit, paint={2: style.status}):

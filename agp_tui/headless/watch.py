@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from agp_tui.headless.output import Style
     from agp_tui.monitor.cadence import Cadence
     from agp_tui.monitor.engine import Engine
-    from agp_tui.monitor.events import EngineEvent
+    from agp_tui.monitor.events import Connection, EngineEvent
     from agp_tui.monitor.view import SessionView
 
 # Outcome → exit code under --exit-status, and the order in which they win.
@@ -149,7 +149,7 @@ class Watcher:
         self.shown: dict[str, tuple[int, int]] = {}  # (steps, tokens) last printed
         self.pending: set[str] = set()  # progress held back by the throttle
         self.answered = False  # the server answered at least once
-        self.connection_trouble = False
+        self.trouble_shown: Connection | None = None  # the OFFLINE / STALE state last printed
         self.given_up: set[str] = set()  # sessions whose polls fail for good (PERMANENT_ERRORS)
 
     async def run(self) -> int:
@@ -209,7 +209,7 @@ class Watcher:
         elif isinstance(event, ev.SessionRecovered):
             self.write.simple("recovered", self.view(event.session_id))
         elif isinstance(event, ev.ChildrenFound):
-            self.write.children(self.view(event.session_id), event.child_ids)
+            self.write.children(self.view(event.session_id), event.child_ids, event.more)
         elif isinstance(event, ev.Stale):
             self.write.stale(self.view(event.session_id), event.age)
         elif isinstance(event, ev.ConnectionChanged):
@@ -222,10 +222,14 @@ class Watcher:
                 err(f"Server unreachable: {event.detail or 'no answer'}")
                 return EXIT_ERROR
             if state in (ev.Connection.OFFLINE, ev.Connection.STALE):
-                self.connection_trouble = True
-                self.write.connection(state.value, event.detail)
-            elif state is ev.Connection.LIVE and self.connection_trouble:
-                self.connection_trouble = False
+                # One line on entering the state: the engine re-announces it as its detail
+                # changes ("no good answer for 31s", "32s"...), once a second for an hour
+                # under a long Retry-After.
+                if self.trouble_shown is not state:
+                    self.trouble_shown = state
+                    self.write.connection(state.value, event.detail)
+            elif state is ev.Connection.LIVE and self.trouble_shown is not None:
+                self.trouble_shown = None
                 self.write.connection(state.value, None)
         return None
 

@@ -186,25 +186,35 @@ def _import(args: argparse.Namespace, watchlist: Watchlist) -> int:
     import sys
 
     from agp_tui.headless.codes import EXIT_USAGE
-    from agp_tui.headless.idinput import parse_text, stdin_is_tty
+    from agp_tui.headless.idinput import MAX_INPUT_CHARS, InputError, parse_text, read_stream, stdin_is_tty
     from agp_tui.headless.output import err
+    from agp_tui.safefile import read_file
 
     source = args.file
     if source in (None, "-"):
         if source is None and stdin_is_tty():
             err("import reads a FILE, or ids piped on stdin (`agp-tui watchlist export | ...`)")
             return EXIT_USAGE
-        text = sys.stdin.read() if sys.stdin is not None else ""
+        try:
+            text = read_stream(sys.stdin)
+        except InputError as exc:
+            err(f"cannot read stdin: {exc}")
+            return EXIT_USAGE
     else:
         try:
-            with open(source, encoding="utf-8") as f:
-                text = f.read()
+            # Any file type (`import <(...)`), but no more than the input cap.
+            raw, _ = read_file(source, MAX_INPUT_CHARS, regular_only=False)
+            text = raw.decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             err(f"cannot read {source}: {reason}")
             return EXIT_USAGE
     short = _short(watchlist)
-    parsed = parse_text(text, short)
+    try:
+        parsed = parse_text(text, short)
+    except InputError as exc:
+        err(f"cannot read {source if source not in (None, '-') else 'stdin'}: {exc}")
+        return EXIT_USAGE
     if parsed.entries:
         added = _add_entries(watchlist, parsed.entries)
         _say(f"imported {len(added)} of {len(parsed.entries)} into {watchlist.path}"

@@ -38,9 +38,10 @@ from agp_tui.api.errors import (
     Unreachable,
 )
 from agp_tui.api.ids import normalize_session_id
-from agp_tui.api.models import Changes, ModelUsage, Quota, SessionStatus, parse_time
+from agp_tui.api.models import Changes, ModelUsage, Quota, SessionStatus, SessionSummary, parse_time
 from agp_tui.api.status import KNOWN, PENDING, QUEUED, RUNNING, TERMINAL
 from agp_tui.monitor import budget as prio
+from agp_tui.monitor import pacing
 from agp_tui.monitor.budget import RequestBudget
 from agp_tui.monitor.cadence import Cadence
 from agp_tui.monitor.events import (
@@ -57,9 +58,11 @@ from agp_tui.monitor.events import (
     UsageChanged,
     WatchlistChanged,
 )
+from agp_tui.monitor.follower import Follower
 from agp_tui.monitor.history import TokenHistory
 from agp_tui.monitor.rollup import rollup, walk_tree
 from agp_tui.monitor.tracked import Tracked
+from agp_tui.monitor.trajectory import EventBuffer
 from agp_tui.monitor.view import Rollup, SessionView
 from agp_tui.monitor.watchlist import Watchlist
 
@@ -104,6 +107,11 @@ class EngineSettings:
     long_poll_wait: int = 20  # seconds the server may hold each request (cap 25)
     long_poll_max: int = 24  # sessions long-polled at once; the rest poll /status
     long_poll_status_every: float = 30.0  # a /status now and then still finds new children
+    # Subagents of one session tracked and polled (the rest are only counted), and levels
+    # below an open tree's root that are discovered: a server naming 100,000 children, or
+    # a chain of 2,000 levels, must not become as many poll tasks.
+    max_children: int = 1000
+    max_tree_depth: int = 50
     seed: int | None = None  # jitter randomness, fixed in tests
 
 
@@ -127,6 +135,7 @@ class Engine:
         self._listeners: list[Listener] = []
         self._tree_roots: dict[str, int] = {}  # open tree roots, reference-counted
         self._tree_active: set[str] = set()
+        self._child_listings: dict[str, asyncio.Task[None]] = {}  # parent id → its listing
         self._focus: set[str] = set()
         self._long_polling: set[str] = set()
         self._bootstrapped = asyncio.Event()
@@ -153,6 +162,7 @@ class Engine:
         self.stale_count = 0  # watched sessions marked stale (the header's "N STALE")
         self.follow_children = self.settings.follow_children
         self.requests: Counter[str] = Counter()  # requests made, by purpose (benchmarks)
+        self._follower = Follower(client, self._budget, self._emit, self._spawn, self.requests)
         self.retries = 0  # polls of a session whose previous poll failed (soak figures)
         self.started = False
 
@@ -290,8 +300,15 @@ class Engine:
         return t.history if t else None
 
     def children_of(self, session_id: str) -> tuple[str, ...]:
+        """The subagents tracked under a session: its first `max_children` (see more_children)."""
         t = self._tracked.get(session_id)
-        return t.status.subagent_session_ids if t and t.status else ()
+        return t.status.subagent_session_ids[: self.settings.max_children] if t and t.status else ()
+
+    def more_children(self, session_id: str) -> int:
+        """Subagents the server names beyond `max_children`: counted, never tracked."""
+        t = self._tracked.get(session_id)
+        count = len(t.status.subagent_session_ids) if t and t.status else 0
+        return max(count - self.settings.max_children, 0)
 
     def rollup(self, root_id: str) -> Rollup:
         return rollup(root_id, self._status_of, self._cost_of)
@@ -380,7 +397,7 @@ class Engine:
         self._update_tree_active()
         t = self._tracked.get(root_id)
         if t is not None and t.status and t.status.subagent_session_ids:
-            self._spawn(self._list_children(t))
+            self._start_listing(t)
 
     def close_tree(self, root_id: str) -> None:
         count = self._tree_roots.get(root_id, 0) - 1
@@ -389,6 +406,32 @@ class Engine:
         else:
             self._tree_roots.pop(root_id, None)
         self._update_tree_active()
+
+    def follow_events(self, session_id: str) -> EventBuffer | None:
+        """Keep `session_id`'s trajectory events while something shows them (counted: call
+        `unfollow_events` once per call). None if the session is not tracked."""
+        t = self._tracked.get(session_id)
+        if t is None:
+            return None
+        # A long-poll about to start with no cursor loads the latest events itself.
+        first = t.id not in self._follower
+        long_poll_loads = t.cursor is None and self._wants_long_poll(t, followed=True)
+        buf = self._follower.follow(t, load=not long_poll_loads)
+        if first:
+            t.wake.set()  # followed sessions are long-polled: start now
+        return buf
+
+    def unfollow_events(self, session_id: str) -> None:
+        self._follower.unfollow(session_id)
+
+    def trajectory(self, session_id: str) -> EventBuffer | None:
+        """The followed session's recent events (None when not followed)."""
+        return self._follower.buffer(session_id)
+
+    async def load_older_events(self, session_id: str) -> int:
+        """Fetch the page of events just before the oldest held; how many came."""
+        t = self._tracked.get(session_id)
+        return await self._follower.load_older(t) if t is not None else 0
 
     def set_follow_children(self, on: bool) -> None:
         self.follow_children = on
@@ -436,18 +479,27 @@ class Engine:
             roots.update(self._order)
         active: set[str] = set()
         for root in roots:
-            active.update(walk_tree(root, self.children_of))
+            active.update(walk_tree(root, self.children_of, max_depth=self.settings.max_tree_depth))
         self._tree_active = active
+        for parent_id, task in list(self._child_listings.items()):
+            if parent_id not in active:
+                # Its tree closed: nobody will read these labels, stop paging for them.
+                task.cancel()
+                del self._child_listings[parent_id]
+                parent = self._tracked.get(parent_id)
+                if parent is not None:
+                    parent.children_listed = frozenset()
         for sid in active:
             t = self._tracked.get(sid)
             if t is not None:
                 self._ensure_task(t)
             # Children not tracked yet are created when their parent's status names them.
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.create_task(coro)
         self._services.append(task)
         task.add_done_callback(lambda t: self._services.remove(t) if t in self._services else None)
+        return task
 
     # -- polling ----------------------------------------------------------------------
 
@@ -511,13 +563,15 @@ class Engine:
             first = t.status is None or t.urgent
             while True:
                 long_poll = self._wants_long_poll(t)
-                if not first and not t.wake.is_set() and not long_poll:
-                    delay = self._next_delay(t)
-                    # call_later + Event is much cheaper than wait_for on the hot path.
-                    handle = loop.call_later(delay, t.wake.set) if delay is not None else None
-                    await t.wake.wait()
-                    if handle is not None:
-                        handle.cancel()
+                if not first and not t.wake.is_set():
+                    # A long-poll goes again at once, unless its server answered too soon.
+                    delay = pacing.pause_before(t, loop.time()) if long_poll else self._next_delay(t)
+                    if not long_poll or delay:
+                        # call_later + Event is much cheaper than wait_for on the hot path.
+                        handle = loop.call_later(delay, t.wake.set) if delay is not None else None
+                        await t.wake.wait()
+                        if handle is not None:
+                            handle.cancel()
                 first = False
                 t.wake.clear()
                 if not self._is_active(t):
@@ -560,16 +614,22 @@ class Engine:
             t.apply_info(session)
             self._emit(InfoLoaded(t.id))
         self._apply_status(t, status)
+        if t.id in self._follower and not self._wants_long_poll(t) and not status.terminal:
+            # Followed without a live feed (long-polls off or refused): what is past the cursor.
+            self._spawn(self._follower.drain(t) if t.cursor is not None else self._follower.load_recent(t))
 
-    def _wants_long_poll(self, t: Tracked) -> bool:
+    def _wants_long_poll(self, t: Tracked, *, followed: bool = False) -> bool:
         s = self.settings
+        followed = followed or t.id in self._follower
         if (
             not s.long_poll or t.long_poll_failed or t.failures or t.not_found or not t.info_loaded
             or t.status is None or t.status.terminal
-            or not (t.id in self._focus or t.id in self._tree_active)
+            or not (followed or t.id in self._focus or t.id in self._tree_active)
+            or not pacing.may_long_poll(t, asyncio.get_running_loop().time())
         ):
             return False
-        return t.id in self._long_polling or len(self._long_polling) < s.long_poll_max
+        # Followed sessions (a handful: what a person reads) always get their live feed.
+        return followed or t.id in self._long_polling or len(self._long_polling) < s.long_poll_max
 
     async def _long_poll_once(self, t: Tracked) -> None:
         """One `/changes` long-poll from the session's cursor; a wake-up cuts it short."""
@@ -582,6 +642,8 @@ class Engine:
         request: asyncio.Future[Changes | None] | None = None
         woken: asyncio.Future[Literal[True]] | None = None
         try:
+            if t.cursor is None and t.id in self._follower:
+                await self._follower.load_recent(t, retries=0)  # its latest events, and the cursor
             if t.cursor is None:  # start at the end of the history, not its beginning
                 async with self._budget.slot(prio.FOCUS):
                     self.requests["events-count"] += 1
@@ -590,6 +652,7 @@ class Engine:
             await self._budget.acquire(prio.FOCUS)
             self._budget.release()
             self.requests["long-poll"] += 1
+            started = loop.time()
             request = req = asyncio.ensure_future(self._client.get_changes(
                 t.id, t.cursor, wait_for_seconds=s.long_poll_wait, include_events=True, limit=100,
             ))
@@ -621,6 +684,8 @@ class Engine:
                 if fut is not None and not fut.done():
                     fut.cancel()
         t.long_poll_garbled = 0
+        pacing.after_answer(t, started=started, now=loop.time(), wait=s.long_poll_wait,
+                            empty=changes is None or not changes.new_events, rng=self._rng)
         if changes is None:  # 204: nothing new in the whole wait
             now = self._wall()
             self._note_success(now)
@@ -628,6 +693,7 @@ class Engine:
             return
         t.cursor = changes.next_index
         self._apply_changes(t, changes)
+        self._follower.take(t, changes)
 
     def _apply_changes(self, t: Tracked, ch: Changes) -> None:
         """A `/changes` answer as a status: counters from its metrics, children kept."""
@@ -664,6 +730,8 @@ class Engine:
         t.cost_at = self._wall()
         if ch is not None:
             t.cost = ch.metrics.total_cost
+            if ch.answer is not None:
+                t.answer = ch.answer
             self._emit(InfoLoaded(t.id))
 
     def _maybe_fetch_cost(self, t: Tracked) -> None:
@@ -695,8 +763,10 @@ class Engine:
             t.last_change_at = now
             total = sum(u.total_tokens for u in st.usage_per_model)
             self._emit(UsageChanged(t.id, st.steps, total))
-        if st.subagent_session_ids and (old is None or old.subagent_session_ids != st.subagent_session_ids):
-            self._on_children(t, st.subagent_session_ids)
+        before = old.subagent_session_ids if old is not None else ()
+        if before != st.subagent_session_ids:  # emptied too: vanished children are forgotten
+            self._on_children(t, before[: self.settings.max_children],
+                              st.subagent_session_ids[: self.settings.max_children])
         self._maybe_fetch_cost(t)
 
     def _confirmed(self, t: Tracked, now: float) -> None:
@@ -746,42 +816,90 @@ class Engine:
         if st.terminal:
             # One more fetch shortly after the first terminal sight catches final usage.
             t.final_left = 1 if old is not None and not old.terminal else 0
+        if st.terminal and old is not None and t.id in self._follower:
+            self._spawn(self._follower.drain(t))  # the last events and the answer
         if old is not None and (st.terminal or old.status in (PENDING, QUEUED)):
             # started_at / finished_at only come with the full Session: fetch it next.
             t.info_loaded = False
         t.last_change_at = now
         self._emit(StatusChanged(t.id, old.status if old else None, st.status, now))
 
-    def _on_children(self, parent: Tracked, child_ids: tuple[str, ...]) -> None:
+    def _on_children(self, parent: Tracked, before: tuple[str, ...], child_ids: tuple[str, ...]) -> None:
+        """A parent's (capped) subagent list changed from `before` to `child_ids`."""
         new = tuple(c for c in child_ids if c not in self._tracked or self._tracked[c].parent_id is None)
         for cid in child_ids:
             self._track(cid, watched=False, parent=parent.id)
         self._update_tree_active()
-        if new:
-            self._emit(ChildrenFound(parent.id, new))
+        gone = set(before) - set(child_ids)
+        if gone:
+            self._forget_subtrees(parent.id, gone)
+        more = self.more_children(parent.id)
+        if new or (more and not before):
+            self._emit(ChildrenFound(parent.id, new, more=more))
         if parent.id in self._tree_active and set(child_ids) - parent.children_listed:
-            self._spawn(self._list_children(parent))
+            self._start_listing(parent)
+
+    def _forget_subtrees(self, parent_id: str, gone: set[str]) -> None:
+        """Stop tracking subagents their parent no longer lists, and what hangs below them.
+
+        Kept: watched sessions, and whatever an open tree still reaches another way.
+        """
+        todo = [c for c in gone if (t := self._tracked.get(c)) is not None and t.parent_id == parent_id]
+        while todo:
+            sid = todo.pop()
+            t = self._tracked.get(sid)
+            if t is None or t.watched or sid in self._tree_active:
+                continue
+            todo.extend(c for c in self.children_of(sid)
+                        if (k := self._tracked.get(c)) is not None and k.parent_id == sid)
+            if t.task:
+                t.task.cancel()
+            listing = self._child_listings.pop(sid, None)
+            if listing is not None:
+                listing.cancel()
+            del self._tracked[sid]
+            self._failing.discard(sid)
+            self._long_polling.discard(sid)
+            self._focus.discard(sid)
+
+    def _start_listing(self, parent: Tracked) -> None:
+        """List `parent`'s children for their labels, once at a time per parent."""
+        running = self._child_listings.get(parent.id)
+        if running is not None and not running.done():
+            return
+        task = self._spawn(self._list_children(parent))
+        self._child_listings[parent.id] = task
+        task.add_done_callback(
+            lambda done: self._child_listings.pop(parent.id, None)
+            if self._child_listings.get(parent.id) is done else None)
 
     async def _list_children(self, parent: Tracked) -> None:
-        """Agent names for children come from the list endpoint, one call per parent."""
-        wanted = frozenset(parent.status.subagent_session_ids if parent.status else ())
+        """Agent names for children come from the list endpoint, one call per page.
+
+        A server's `total` is not trusted: a page with nothing new ends the listing, and so
+        does the client's page cap (`max_pages`). Only children the parent names (up to
+        `max_children`) are tracked from it; closing the tree cancels the listing.
+        """
+        wanted = frozenset(self.children_of(parent.id))
         if not wanted or wanted <= parent.children_listed:
             return
         parent.children_listed = wanted
+        items: list[SessionSummary] = []
+        seen: set[str] = set()
+        page_no = 0
         try:
-            async with self._budget.slot(prio.FOCUS):
-                self.requests["children"] += 1
-                page = await self._client.list_sessions(parent_session_id=parent.id, size=100)
-            items = list(page.items)
-            page_no = 1
-            while page.has_more:
+            while page_no < self._client.max_pages:
                 page_no += 1
                 async with self._budget.slot(prio.FOCUS):
                     self.requests["children"] += 1
                     page = await self._client.list_sessions(
                         parent_session_id=parent.id, size=100, page=page_no
                     )
-                items.extend(page.items)
+                fresh = [i for i in page.items if i.id not in seen]
+                seen.update(i.id for i in fresh)
+                items.extend(i for i in fresh if i.id in wanted)
+                if not fresh or not page.has_more or wanted <= seen:
+                    break
         except AgpError as exc:
             parent.children_listed = frozenset()  # try again on the next change
             log.debug("listing children of %s failed: %s", parent.id, exc)

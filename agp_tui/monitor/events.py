@@ -41,7 +41,8 @@ class UsageChanged:
 @dataclass(frozen=True, slots=True)
 class ChildrenFound:
     session_id: str
-    child_ids: tuple[str, ...]  # only the ids not seen before
+    child_ids: tuple[str, ...]  # only the ids not seen before (of the first max_children)
+    more: int = 0  # subagents named beyond max_children: counted, not tracked
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +92,15 @@ class QuotaUpdated:
     """`GET /sessions/quota` answered; read the figures from `Engine.quota`."""
 
 
+@dataclass(frozen=True, slots=True)
+class EventsArrived:
+    """New trajectory events of a followed session: read them from `Engine.trajectory(id)`."""
+
+    session_id: str
+    count: int
+
+
 EngineEvent = (
     StatusChanged | UsageChanged | ChildrenFound | SessionError | SessionRecovered | Stale
-    | ConnectionChanged | WatchlistChanged | InfoLoaded | QuotaUpdated
+    | ConnectionChanged | WatchlistChanged | InfoLoaded | QuotaUpdated | EventsArrived
 )

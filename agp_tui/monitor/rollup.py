@@ -8,17 +8,21 @@ from agp_tui.api.models import ModelUsage, SessionStatus
 from agp_tui.monitor.view import Rollup
 
 
-def walk_tree(root: str, children: Callable[[str], tuple[str, ...]]) -> Iterator[str]:
-    """Every id reachable from `root` (itself included), once, depth-first, cycle-safe."""
+def walk_tree(
+    root: str, children: Callable[[str], tuple[str, ...]], *, max_depth: int | None = None
+) -> Iterator[str]:
+    """Every id reachable from `root` (itself included), once, depth-first, cycle-safe;
+    with `max_depth`, none more than that many levels below `root`."""
     seen: set[str] = set()
-    stack = [root]
+    stack = [(root, 0)]
     while stack:
-        sid = stack.pop()
+        sid, depth = stack.pop()
         if sid in seen:
             continue
         seen.add(sid)
         yield sid
-        stack.extend(reversed(children(sid)))
+        if max_depth is None or depth < max_depth:
+            stack.extend((c, depth + 1) for c in reversed(children(sid)))
 
 
 def rollup(

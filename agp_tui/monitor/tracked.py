@@ -14,12 +14,13 @@ class Tracked:
     """Everything known about one session; only the engine mutates it, on its own loop."""
 
     __slots__ = (
-        "added_at", "agent", "agent_view_url", "children_listed", "cost", "cost_at", "created_at",
+        "added_at", "agent", "agent_view_url", "answer", "children_listed", "cost", "cost_at", "created_at",
         "cursor", "error_kind", "error_message", "failures", "final_left", "finished_at",
         "first_message", "history", "id", "info_loaded", "label", "last_change_at", "last_ok_at",
-        "long_poll_failed", "long_poll_garbled", "not_found", "parent_id", "pinned", "retry_after",
-        "running_since", "stale", "started_at", "status", "status_polled_at", "sweep_missed",
-        "sweepable", "task", "urgent", "wake", "watched",
+        "long_poll_early", "long_poll_failed", "long_poll_gap_until", "long_poll_garbled",
+        "long_poll_resume_at",
+        "not_found", "parent_id", "pinned", "retry_after", "running_since", "stale", "started_at",
+        "status", "status_polled_at", "sweep_missed", "sweepable", "task", "urgent", "wake", "watched",
     )
 
     def __init__(self, session_id: str, history: TokenHistory, *, watched: bool) -> None:
@@ -61,6 +62,11 @@ class Tracked:
         self.cost_at: float | None = None
         self.long_poll_failed = False  # /changes or /events refused: /status polls only
         self.long_poll_garbled = 0  # garbled /changes or /events answers in a row
+        # The latest final answer: `Session.latest_answer`, or a `/changes` page's `answer`.
+        self.answer: object = None
+        self.long_poll_early = 0  # empty answers in a row that came before the wait (pacing.py)
+        self.long_poll_resume_at = 0.0  # loop time before which /status polls stand in
+        self.long_poll_gap_until = 0.0  # loop time before which the next long-poll waits
 
     @property
     def polling(self) -> bool:
@@ -78,6 +84,8 @@ class Tracked:
         self.finished_at = s.finished_at
         if isinstance(s, Session) and s.parent_session_id and not self.parent_id:
             self.parent_id = s.parent_session_id
+        if isinstance(s, Session) and s.latest_answer is not None:
+            self.answer = s.latest_answer
         self.info_loaded = True
 
     def view(self) -> SessionView:
@@ -89,5 +97,5 @@ class Tracked:
             added_at=self.added_at, last_ok_at=self.last_ok_at, last_change_at=self.last_change_at,
             error_kind=self.error_kind, error_message=self.error_message,
             not_found=self.not_found, stale=self.stale, polling=self.polling,
-            cost=self.cost, cost_at=self.cost_at,
+            cost=self.cost, cost_at=self.cost_at, answer=self.answer,
         )

@@ -38,6 +38,7 @@ class SessionView:
     # selected or in an open tree. None: not fetched yet, or a model is unpriced.
     cost: float | None = None
     cost_at: float | None = None  # wall clock of the metrics behind `cost`
+    answer: object = None  # the latest final answer (a string, or an object with answer_format)
 
     @property
     def status_text(self) -> str:

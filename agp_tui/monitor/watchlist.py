@@ -46,8 +46,10 @@ from pathlib import Path
 from typing import Any
 
 from agp_tui.api.ids import InvalidSessionId, normalize_session_id
+from agp_tui.safefile import MB, make_private_dirs, read_file
 
 FORMAT_VERSION = 1
+MAX_FILE_BYTES = 32 * MB  # about 200,000 entries; a larger file is refused, not read
 
 # (st_ino, st_mtime_ns, st_size): the inode catches a same-size rewrite within one mtime
 # tick, because every write is a rename of a fresh file.
@@ -350,18 +352,14 @@ class Watchlist:
 
     def _read_disk(self) -> tuple[dict[str, WatchEntry], list[str], _Signature | None]:
         try:
-            f = open(self._path, "rb")  # noqa: SIM115 - closed just below; we need fstat
+            # A regular file under the cap only: a symlink to /dev/zero or a FIFO put in its
+            # place is an error to report, not a read that never ends. The fstat is of the
+            # open fd, so the signature describes exactly the bytes we read.
+            raw, st = read_file(self._path, MAX_FILE_BYTES)
         except FileNotFoundError:
             return {}, [], None
         except OSError as err:
             raise WatchlistError(f"cannot read watchlist {self._path}: {_why(err)}") from None
-        with f:
-            try:
-                # fstat on the open fd: the signature describes exactly the bytes we read.
-                st = os.fstat(f.fileno())
-                raw = f.read()
-            except OSError as err:
-                raise WatchlistError(f"cannot read watchlist {self._path}: {_why(err)}") from None
         try:
             entries, dropped = _parse(raw)
         except _TooNew as err:
@@ -410,7 +408,8 @@ class Watchlist:
 
     def _ensure_dir(self) -> None:
         try:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
+            # 0700 whatever the umask: the list says which sessions this user follows.
+            make_private_dirs(self._path.parent)
         except OSError as err:
             raise WatchlistError(
                 f"cannot create the directory for watchlist {self._path}: {_why(err)}"
@@ -420,7 +419,9 @@ class Watchlist:
     def _locked(self) -> Iterator[None]:
         self._ensure_dir()
         try:
-            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            # O_NOFOLLOW: a symlink planted as the lock must not make us create or truncate
+            # whatever it points to.
+            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
         except OSError as err:
             raise WatchlistError(f"cannot lock watchlist {self._path}: {_why(err)}") from None
         try:

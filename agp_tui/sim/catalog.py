@@ -117,6 +117,17 @@ SITES: tuple[str, ...] = (
     "www.bing.com",
 )
 
+PAGE_TITLES: tuple[str, ...] = (
+    "Search results",
+    "Pricing — plans and features",
+    "Release notes",
+    "Contact us",
+    "Product comparison",
+    "Flight results: Paris to Lisbon",
+    "Open positions",
+    "Issue tracker",
+)
+
 TOOLS: tuple[str, ...] = (
     "navigate",
     "click",

@@ -32,6 +32,14 @@ class PolicyRef:
     manager: bool
 
 
+@dataclass(frozen=True, slots=True)
+class ObservationRef:
+    """What a web agent saw after a step: the page of the site it is on."""
+
+    step: int
+    note: int
+
+
 # (model name, input, output, reasoning) in first-use order.
 UsageRow = tuple[str, int, int, int]
 
@@ -127,10 +135,26 @@ def _policy(ref: PolicyRef) -> dict[str, Any]:
     }
 
 
+def _observation(ref: ObservationRef) -> dict[str, Any]:
+    site = catalog.SITES[ref.step % len(catalog.SITES)]
+    title = catalog.PAGE_TITLES[(ref.step + ref.note) % len(catalog.PAGE_TITLES)]
+    words = catalog.ANSWER_WORDS
+    text = (f"{title}\n\n" + "\n".join(f"- {words[(ref.step + i) % len(words)]}" for i in range(4)))
+    return {
+        "kind": "observation_event",
+        "type": "web",
+        "text": text,
+        "image": None,
+        "metadata": {"url": f"https://{site}/", "title": title},
+    }
+
+
 def render(event: Event, epoch: float) -> dict[str, Any]:
     data = event.data
     if isinstance(data, PolicyRef):
         data = _policy(data)
+    elif isinstance(data, ObservationRef):
+        data = _observation(data)
     elif isinstance(data, MetricsRef):
         data = {"metrics": metrics(data.steps, usage_rows(data.usage))}
     return {"type": event.type, "data": data, "timestamp": iso(epoch + event.t)}

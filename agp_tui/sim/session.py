@@ -20,6 +20,7 @@ from agp_tui.sim.events import (
     EMPTY,
     Event,
     MetricsRef,
+    ObservationRef,
     PolicyRef,
     UsageRow,
     metrics,
@@ -199,6 +200,8 @@ class SimSession:
             usage[i + 3] += treason
         manager = self.profile.agent.role == "manager"
         self.emit(tick.t, "AgentEvent", PolicyRef(self.steps, tick.note, tick.tool, tick.reasoning, manager))
+        if not manager:  # a web agent looks at the page its step led to
+            self.emit(tick.t, "AgentEvent", ObservationRef(self.steps, tick.note))
         self.emit(tick.t, "MetricsUpdateEvent", MetricsRef(self.steps, tuple(usage)))
 
     def _finish(self, tick: Finish) -> None:
@@ -207,6 +210,9 @@ class SimSession:
         self.finished_at = tick.t
         self.suspended = None
         if tick.status == "failed":
+            # The step that failed, then the run's failure (the reference's order).
+            self.emit(tick.t, "AgentEvent", {"kind": "error_event", "error": tick.error or "",
+                                             "origin": tick.error_code or "agent", "tool_req": None})
             self.emit(tick.t, "AgentErrorEvent", {"error": tick.error or "", "trace": "", "info": None})
         else:
             self.emit(tick.t, "AgentCompletionEvent", {"reason": COMPLETION_REASON[tick.status]})

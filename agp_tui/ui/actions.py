@@ -12,11 +12,13 @@ import sys
 import webbrowser
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from textual.binding import Binding
 from textual.message import Message
 
 from agp_tui.api.errors import AgpError
+from agp_tui.api.ids import agent_view_hosts
 from agp_tui.monitor.view import SessionView
 from agp_tui.ui import osc
 from agp_tui.ui.action_modals import ConfirmCancelModal, LinkModal, MessageModal
@@ -196,25 +198,40 @@ class SessionActions:
 
     def _urls(
         self, ids: Sequence[str], known: Mapping[str, str | None] | None
-    ) -> tuple[list[str], list[str]]:
-        """Checked Agent View URLs of `ids` (from `known`, else the engine) and the ids without one."""
-        urls, missing = [], []
+    ) -> tuple[list[str], list[str], list[str]]:
+        """Checked Agent View URLs of `ids` (from `known`, else the engine), the ids without
+        one, and the hosts of URLs refused for leading off the platform."""
+        urls, missing, foreign = [], [], []
+        allowed = agent_view_hosts(self.app.engine.client.base_url)
         for view in self._views(ids):
             raw = known.get(view.id) if known is not None and view.id in known else view.agent_view_url
             url = osc.safe_url(raw)
             if url is None:
                 missing.append(view.id)
+                continue
+            host = (urlsplit(url).hostname or "").lower()
+            if host not in allowed:
+                foreign.append(host)  # the server's word is not enough to open or paste it
             else:
                 urls.append(url)
-        return urls, missing
+        return urls, missing, foreign
+
+    def _refuse_foreign(self, foreign: list[str], what: str) -> None:
+        allowed = ", ".join(sorted(agent_view_hosts(self.app.engine.client.base_url)))
+        self.app.notify(f"not {what}: the server's Agent View URL leads to "
+                        f"{osc.clean(foreign[0], 80)}, not {allowed}",
+                        title="Link refused", severity="warning", markup=False, timeout=8)
 
     def copy_urls(self, ids: Sequence[str], known: Mapping[str, str | None] | None = None) -> None:
         if self._nothing(ids):
             return
-        urls, missing = self._urls(ids, known)
+        urls, missing, foreign = self._urls(ids, known)
+        if foreign:
+            self._refuse_foreign(foreign, "copied" if not urls else f"copied ({len(foreign)} of them)")
         if not urls:
-            self.app.notify(f"no Agent View URL known for {short_id(missing[0])} yet",
-                            severity="warning", markup=False, timeout=4)
+            if not foreign:
+                self.app.notify(f"no Agent View URL known for {short_id(missing[0])} yet",
+                                severity="warning", markup=False, timeout=4)
             return
         self.app.copy_text("\n".join(urls))
         note = f" ({len(missing)} without a URL)" if missing else ""
@@ -224,7 +241,10 @@ class SessionActions:
     def open_url(self, ids: Sequence[str], known: Mapping[str, str | None] | None = None) -> None:
         if self._nothing(ids):
             return
-        urls, missing = self._urls(ids[:1], known)
+        urls, missing, foreign = self._urls(ids[:1], known)
+        if foreign:
+            self._refuse_foreign(foreign, "opened")
+            return
         if not urls:
             self.app.notify(f"no Agent View URL known for {short_id(missing[0])} yet",
                             severity="warning", markup=False, timeout=4)

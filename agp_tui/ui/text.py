@@ -50,3 +50,18 @@ def safe_text(value: object, max_len: int | None = None) -> str:
 def literal(value: object, max_len: int | None = None, style: str | Style = "") -> Text:
     """`safe_text` as a `Text`: rendered exactly as written, whatever brackets it holds."""
     return Text(safe_text(value, max_len), style=style, no_wrap=True, overflow="ellipsis")
+
+
+def safe_lines(value: object, max_lines: int, max_len: int = DEFAULT_MAX) -> list[str]:
+    """Multi-line server text (reasoning, an answer, pretty JSON) as printable lines: each
+    cleaned like `safe_text` but keeping its indentation, at most `max_lines` of them (then
+    one saying how many more)."""
+    text = value if isinstance(value, str) else str(value)
+    lines = text.expandtabs(4).splitlines() or [""]
+    out = []
+    for line in lines[:max_lines]:
+        indent = len(line) - len(line.lstrip(" "))
+        out.append(" " * min(indent, 40) + safe_text(line, max_len))
+    if len(lines) > max_lines:
+        out.append(f"… {len(lines) - max_lines:,} more lines (c copies the whole event)")
+    return out

@@ -15,6 +15,7 @@ from agp_tui.monitor.events import (
     ChildrenFound,
     ConnectionChanged,
     EngineEvent,
+    EventsArrived,
     InfoLoaded,
     QuotaUpdated,
     SessionError,
@@ -43,15 +44,23 @@ class Batch:
     membership: bool = False  # the watchlist gained or lost ids
     header: bool = False  # connection or quota
     clock: bool = False  # a second passed: ages, sparklines, "stale for Ns"
+    events: set[str] = field(default_factory=set)  # followed sessions with new trajectory events
 
     def __bool__(self) -> bool:
-        return bool(self.sessions or self.children or self.membership or self.header or self.clock)
+        return bool(self.sessions or self.children or self.membership or self.header or self.clock
+                    or self.events)
+
+    def touches(self, session_id: str | None) -> bool:
+        """Whether `session_id`'s data or events changed (its detail pane needs a redraw)."""
+        return session_id is not None and (session_id in self.sessions or session_id in self.events)
 
     def note(self, event: EngineEvent) -> None:
         match event:
             case StatusChanged() | UsageChanged() | SessionError() | SessionRecovered() | Stale() \
                     | InfoLoaded():
                 self.sessions.add(event.session_id)
+            case EventsArrived():
+                self.events.add(event.session_id)
             case ChildrenFound():
                 self.sessions.add(event.session_id)
                 self.children.add(event.session_id)
@@ -68,8 +77,10 @@ class Batch:
 
     def take(self) -> Batch:
         """This batch's contents, leaving it empty for the next frame."""
-        out = Batch(set(self.sessions), set(self.children), self.membership, self.header, self.clock)
+        out = Batch(set(self.sessions), set(self.children), self.membership, self.header, self.clock,
+                    set(self.events))
         self.sessions.clear()
         self.children.clear()
+        self.events.clear()
         self.membership = self.header = self.clock = False
         return out

@@ -103,7 +103,10 @@ def test_key_over_plain_http_to_a_remote_host_is_refused(url: str, key: object) 
     "http://LOCALHOST:8000",
     "http://sim.localhost:9000",
 ])
-async def test_loopback_http_is_allowed(make_client, server: FakeServer, url: str) -> None:
+async def test_loopback_http_is_allowed(
+    make_client, server: FakeServer, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    resolve_localhost_names(monkeypatch, {"sim.localhost": ["127.0.0.1"]})
     server.push(reply(200, STATUS_RUNNING))
     client: AgpClient = make_client(url)
     await client.get_status(SID)
@@ -140,14 +143,41 @@ def test_non_http_base_url_is_rejected(url: str) -> None:
     assert_hidden(str(info.value))
 
 
+def resolve_localhost_names(monkeypatch: pytest.MonkeyPatch, table: dict[str, list[str]]) -> list[str]:
+    """Make `socket.getaddrinfo` answer from `table` (a name's addresses) for these names;
+    returns the names looked up."""
+    import socket
+
+    real = socket.getaddrinfo
+    asked: list[str] = []
+
+    def fake(host: str, *args: object, **kwargs: object) -> object:
+        asked.append(host)
+        if host in table:
+            return [(socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "",
+                     (a, 0)) for a in table[host]]
+        return real(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
+    return asked
+
+
 @pytest.mark.parametrize(("host", "loopback"), [
     ("127.0.0.1", True), ("127.255.255.254", True), ("::1", True), ("[::1]", True),
     ("localhost", True), ("LocalHost", True), ("a.b.localhost", True),
     ("0.0.0.0", False), ("10.0.0.1", False), ("::", False), ("example.com", False),
     ("localhost.example.com", False), ("notlocalhost", False), ("", False),
+    # Decided by the resolved address, not the name (issue 18, item 9).
+    ("evil.localhost", False), ("mixed.localhost", False), ("nowhere.localhost", False),
 ])
-def test_is_loopback_host(host: str, loopback: bool) -> None:
+def test_is_loopback_host(host: str, loopback: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    asked = resolve_localhost_names(monkeypatch, {
+        "localhost": ["127.0.0.1", "::1"], "a.b.localhost": ["127.0.0.1"],
+        "evil.localhost": ["10.0.0.7"], "mixed.localhost": ["127.0.0.1", "203.0.113.9"],
+    })
     assert is_loopback_host(host) is loopback
+    if "localhost" not in host.lower() or host.lower().endswith(".example.com"):
+        assert asked == []  # names that do not claim to be local are never looked up
 
 
 async def test_key_only_travels_in_the_authorization_header(make_client, server: FakeServer) -> None:

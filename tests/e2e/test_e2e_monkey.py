@@ -18,7 +18,7 @@ from test_e2e_dashboard import command, open_tmux, quit_cleanly
 
 pytestmark = pytest.mark.e2e
 
-BURST_KEYS = ("Up", "Down", "PageUp", "PageDown", "Home", "End", "i", "Enter", "Escape", "s", "/")
+BURST_KEYS = ("Up", "Down", "PageUp", "PageDown", "Home", "End", "i", "Enter", "Escape", "s", "/", "t")
 BURSTS = 10
 
 

@@ -43,6 +43,7 @@ class FakeSession:
     parent: str | None = None
     message: str = "Find the top 3 stories"
     polls: int = 0
+    answer: object = None  # only on /changes: this server is older than `latest_answer`
 
     @property
     def now(self) -> Snap:
@@ -135,6 +136,15 @@ class FakeServer:
         return web.json_response({"items": [s.summary_json() for s in chunk], "page": page,
                                   "total": len(items)})
 
+    async def get_changes(self, request: web.Request) -> web.Response:
+        self.calls["changes"] += 1
+        bad = self._check(request)
+        s = bad or self._session(request)
+        if isinstance(s, web.Response):
+            return s
+        return web.json_response({"status": s.now.status, "answer": s.answer, "new_events": [],
+                                  "metrics": {"steps": s.now.steps, "cost_per_model": []}})
+
     async def quota(self, request: web.Request) -> web.Response:
         bad = self._check(request)
         return bad or web.json_response({"scope": "user", "limit": 10, "active": 1, "available": 9})
@@ -146,7 +156,8 @@ class FakeServer:
         p = "/api/v2/sessions"
         app.add_routes([web.get(p, self.list_sessions), web.get(f"{p}/quota", self.quota),
                         web.get(f"{p}/{{id}}", self.get_session),
-                        web.get(f"{p}/{{id}}/status", self.get_status)])
+                        web.get(f"{p}/{{id}}/status", self.get_status),
+                        web.get(f"{p}/{{id}}/changes", self.get_changes)])
         ready = threading.Event()
 
         async def boot() -> None:

@@ -51,11 +51,18 @@ class Env:
     data: Path
     base_url: str = ""
     api_key: str = ""
+    inline_key: bool = False  # `--api-key KEY` instead of `--api-key-file`
 
     def opts(self, *, server: bool = True) -> list[str]:
+        """`--config`, and with `server` the server and its key. The key goes in a file, as
+        on a shared machine (`--api-key VALUE` makes `watch` warn that `ps` shows it)."""
         opts = ["--config", str(self.config)]
-        if server and self.base_url:
+        if server and self.base_url and self.inline_key:
             opts += ["--base-url", self.base_url, "--api-key", self.api_key]
+        elif server and self.base_url:
+            key_file = self.root / "api.key"
+            key_file.write_text(self.api_key + "\n")
+            opts += ["--base-url", self.base_url, "--api-key-file", str(key_file)]
         return opts
 
     def environ(self, **extra: str) -> dict[str, str]:

@@ -10,7 +10,7 @@ from headless_helpers import Cli, Env, api, free_port, manager_id
 from agp_tui.sim import DEMO_API_KEY, SimHandle
 
 NODE_KEYS = {"id", "agent", "status", "steps", "tokens", "error", "error_code", "lookup_error",
-             "repeat", "truncated", "children"}
+             "repeat", "truncated", "more_children", "children"}
 
 
 def _nodes(node: dict[str, Any]) -> list[dict[str, Any]]:

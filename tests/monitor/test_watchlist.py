@@ -433,14 +433,16 @@ def test_reload_only_rereads_when_the_stat_signature_changes(
     wl = Watchlist(path)
     wl.add([sid(1)])
     reads: list[object] = []
-    real_open = open
+    import agp_tui.monitor.watchlist as module
 
-    def counting_open(file: object, *args: object, **kwargs: object) -> object:
+    real_read = module.read_file
+
+    def counting_read(file: Path, *args: object, **kwargs: object) -> object:
         if file == path:
             reads.append(file)
-        return real_open(file, *args, **kwargs)  # type: ignore[call-overload]
+        return real_read(file, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr("builtins.open", counting_open)
+    monkeypatch.setattr(module, "read_file", counting_read)
     for _ in range(5):
         assert wl.reload_if_changed() is False
     assert reads == []

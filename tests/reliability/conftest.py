@@ -17,7 +17,7 @@ import pytest
 _TESTS = Path(__file__).resolve().parents[1]
 if importlib.util.find_spec("agp_tui") is None:  # the checkout, when the package is not installed
     sys.path.insert(0, str(_TESTS.parent))
-for _folder in ("headless", "ui"):
+for _folder in ("headless", "ui", "reliability"):
     if str(_TESTS / _folder) not in sys.path:
         sys.path.append(str(_TESTS / _folder))
 
@@ -58,3 +58,45 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_sep("-", "reliability figures")
         for line in _FIGURES:
             terminalreporter.write_line(line)
+
+
+# -- issue 18: a hostile loopback server and an isolated home pointed at it ----------------
+
+
+@pytest.fixture
+def hostile() -> Any:
+    from hostile_server import Hostile
+
+    server = Hostile().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def hostile_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hostile: Any) -> Any:
+    """An isolated home whose commands go to the hostile server with its key."""
+    from headless_helpers import make_env
+    from hostile_server import KEY
+
+    return make_env(tmp_path, monkeypatch).point_at(hostile.base_url, KEY)
+
+
+@pytest.fixture
+def hostile_servers() -> Any:
+    """`servers(n)`: that many more hostile servers, stopped after the test."""
+    from hostile_server import Hostile
+
+    started: list[Any] = []
+
+    def servers(n: int) -> list[Any]:
+        more = [Hostile().start() for _ in range(n)]
+        started.extend(more)
+        return more
+
+    try:
+        yield servers
+    finally:
+        for server in started:
+            server.stop()

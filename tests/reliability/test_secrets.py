@@ -104,7 +104,7 @@ def test_no_headless_output_or_log_line_carries_the_key(
     sim: SimHandle, env: Env, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    env.point_at(sim.base_url, KEY)  # --api-key KEY on every command line
+    env.point_at(sim.base_url, KEY).inline_key = True  # --api-key KEY on every command line
     caplog.set_level(logging.DEBUG)  # every logger, the client libraries' included
     runs = headless_runs(sim)
     for command, args, code in runs:

@@ -477,8 +477,9 @@ async def test_watch_soak_under_chaos(tmp_path: Path, report_figure: Callable[[s
             ids = await setup_sessions(sim)
             watch = subprocess.Popen(
                 [sys.executable, "-m", "agp_tui", "watch", *ids, "--json", "--time-scale", f"{SPEED:g}",
-                 "--base-url", proc.base_url, "--api-key", proc.api_key],
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
+                 "--base-url", proc.base_url],  # the key in H_API_KEY: not in `ps`, no warning
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                env={**env, "H_API_KEY": proc.api_key}, cwd=tmp_path,
             )
             try:
                 out, err = LineReader(watch.stdout), LineReader(watch.stderr)

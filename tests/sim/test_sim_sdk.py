@@ -158,6 +158,8 @@ def test_every_event_the_world_emits_is_a_typed_sdk_event() -> None:
         "AgentEvent:answer_event",
         "AgentEvent:message_event",
         "AgentEvent:flow_event",
+        "AgentEvent:observation_event",  # what a web agent saw (url, title, page text)
+        "AgentEvent:error_event",  # the step that failed, before AgentErrorEvent
         "MetricsUpdateEvent",
         "AgentRunStatusChangeEvent",
         "AgentCompletionEvent",

@@ -41,11 +41,11 @@ NAV = [("down", None), ("up", None), ("pagedown", None), ("pageup", None), ("hom
        ("end", None), ("left", None), ("right", None)]
 SCREENS = [("enter", "\r"), ("escape", "\x1b"), ("i", "i"), ("question_mark", "?"), ("l", "l"),
            ("slash", "/"), ("ctrl+p", "\x10"), ("a", "a"), ("m", "m"), ("x", "x"), ("d", "d"),
-           ("tab", "\t"), ("shift+tab", None)]
+           ("tab", "\t"), ("shift+tab", None), ("t", "t")]
 ACTIONS = [("s", "s"), ("S", "S"), ("exclamation_mark", "!"), ("r", "r"), ("R", "R"),
            ("space", " "), ("z", "z"), ("e", "e"), ("c", "c"), ("C", "C"), ("o", "o"),
            ("p", "p"), ("f", "f"), ("right_square_bracket", "]"), ("left_square_bracket", "["),
-           ("A", "A"), ("ctrl+s", "\x13"), ("backspace", "\x7f")]
+           ("A", "A"), ("ctrl+s", "\x13"), ("backspace", "\x7f"), ("n", "n"), ("N", "N"), ("F", "F")]
 TYPED = [(c, c) for c in "abcdefghijklmnoprstuvwxyz0123456789"] + [("colon", ":"), ("minus", "-")]
 
 

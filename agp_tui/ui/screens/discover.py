@@ -206,6 +206,9 @@ class DiscoverScreen(ClosesOnce, Screen[None]):
                 mark = ("*" if sid in self.marked else " ") + ("✓" if sid in watched else " ")
                 table.update_cell(sid, "mark", Text(mark, style="bold"))
 
+    def on_screen_resume(self) -> None:
+        self.agp.refresh_on_resume(self)  # frames skip a covered screen: catch up
+
     def apply(self, batch: Batch | None) -> None:
         """The app's frame: the ✓ (watched) column follows the watchlist."""
         if (batch is None or batch.membership) and self.shown:
@@ -247,7 +250,7 @@ class DiscoverScreen(ClosesOnce, Screen[None]):
         self._load(query)
 
     def action_filters(self) -> None:
-        self.query_one("#discover-status", Input).focus()
+        self.set_focus(self.query_one("#discover-status", Input))  # now, before queued keys
 
     def action_back(self) -> None:
         if isinstance(self.focused, Input):

@@ -11,6 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from agp_tui.ui.closing import ClosesOnce
+from agp_tui.ui.events_text import KINDS_HELP
 from agp_tui.ui.widgets.columns import COLUMNS
 
 # (section, key, what it does): the single source the help screen and the tests read.
@@ -21,6 +22,7 @@ KEY_HELP: tuple[tuple[str, str, str], ...] = (
     ("Sessions", "r", "refresh the marked or highlighted sessions now"),
     ("Sessions", "R", "refresh every session now"),
     ("Sessions", "enter", "open the subagent tree of the highlighted session"),
+    ("Sessions", "t", "trajectory: what the agent did, event by event, live (also on a tree node)"),
     ("Actions", "p", "pause running sessions / resume paused ones (marked, else highlighted)"),
     ("Actions", "f", "force answer: the session answers now with what it has"),
     ("Actions", "x", "cancel (asks first; their subagent sessions are cancelled too)"),
@@ -43,6 +45,10 @@ KEY_HELP: tuple[tuple[str, str, str], ...] = (
     ("Tree", "z", "fold every finished branch"),
     ("Tree", "e", "expand every branch"),
     ("Tree", "esc", "back to the table"),
+    ("Trajectory", "enter / click", "expand or fold an event: reasoning, tool arguments, page text, answer"),
+    ("Trajectory", "End / F", "follow new events (↑, PgUp, Home or the wheel pause it)"),
+    ("Trajectory", "/  n N", "search the events / next, previous error"),
+    ("Trajectory", "c  [", "copy the event as JSON (OSC 52) / load 100 older events"),
     ("App", "ctrl+p", "command palette: jump to a session by id or agent, run an action"),
     ("App", "?", "this help"),
     ("App", "q", "quit"),
@@ -55,7 +61,8 @@ STATUS_HELP = (
     "● running   ◌ pending/queued   ❚❚ paused   ◔ idle / awaiting tool results (waiting on you)\n"
     "✔ completed   ✘ failed   ⌛ timed out   ■ interrupted   ? unknown (shown literally)\n"
     "dim sparkline bars are an ESTIMATE: a session first seen mid-run has its earlier tokens\n"
-    "  spread since its start; ~12/s is an estimated rate, — not running"
+    "  spread since its start; ~12/s is an estimated rate, — not running\n"
+    f"events: {KINDS_HELP}"
 )
 
 

@@ -39,11 +39,14 @@ class MainScreen(SessionKeys, Screen[None]):
     BINDINGS = [
         Binding("a", "add", "Add"),
         Binding("d", "remove", "Remove", show=False),
-        Binding("slash", "filter", "Filter"),
+        # Priority: run by the app before it hands on the keys typed after `/` (a burst, a
+        # slow SSH link delivering "/abc" at once), so they reach the box, not the table.
+        Binding("slash", "filter", "Filter", priority=True),
         Binding("s", "sort", "Sort", show=False),
         Binding("S", "reverse_sort", "Reverse sort", show=False),
         Binding("enter", "tree", "Tree"),
-        Binding("escape", "escape", "Back/clear", show=False),
+        Binding("t", "trajectory", "Trajectory"),
+        Binding("escape", "escape", "Back/clear", show=False, priority=True),  # as `/`, for `esc j`
         Binding("r", "refresh", "Refresh", show=False),
         Binding("R", "refresh_all", "Refresh all", show=False),
         Binding("space", "mark", "Mark", show=False),
@@ -103,16 +106,21 @@ class MainScreen(SessionKeys, Screen[None]):
         table = self.table
         table.sync(batch)
         self._header()
-        sel = table.selected_id
+        self._sync_detail(batch)
+        self._report_focus()
+
+    def _sync_detail(self, batch: Batch | None) -> None:
+        sel = self.table.selected_id
         detail = self.detail
-        detail.empty_hint = self._empty_hint()
+        hint = self._empty_hint()
+        hint_moved = hint != detail.empty_hint
+        detail.empty_hint = hint
         if not detail.display:
             detail.session_id = None  # hidden: nothing to draw; `i` shows it fresh
         elif detail.session_id != sel:
             detail.show(sel)
-        elif batch is None or batch.clock or (sel is not None and sel in batch.sessions):
+        elif batch is None or batch.clock or batch.touches(sel) or (sel is None and hint_moved):
             detail.refresh_view()
-        self._report_focus()
 
     def _header(self) -> None:
         engine = self.agp.engine
@@ -166,6 +174,7 @@ class MainScreen(SessionKeys, Screen[None]):
 
     def on_screen_resume(self) -> None:
         self._focus_key = ((), None)  # the tree screen had the engine's focus: take it back
+        self.agp.refresh_on_resume(self)  # frames skipped it while covered
         self._report_focus()
 
     def _report_focus(self) -> None:
@@ -247,22 +256,28 @@ class MainScreen(SessionKeys, Screen[None]):
 
         self.app.push_screen(ConfirmRemoveModal(views), done)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "filter" and isinstance(self.focused, Input):
+            return False  # typing in the box: `/` is a character (agent:h/web-surfer)
+        return super().check_action(action, parameters)
+
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.add_class("-shown")
-        box.focus()
+        self.set_focus(box)  # now: keys typed right after `/` (a burst, a paste) go into the box
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.table.set_filter(parse_filter(event.value))
         self._header()
+        self._sync_detail(Batch())  # the selection, or what hides every row, changed
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
         box = self.query_one("#filter", Input)
         if not box.value:
             box.remove_class("-shown")
-        self.table.focus()
+        self.set_focus(self.table)
 
     def action_escape(self) -> None:
         box = self.query_one("#filter", Input)
@@ -271,7 +286,7 @@ class MainScreen(SessionKeys, Screen[None]):
             box.value = ""
             box.remove_class("-shown")
             table.set_filter(parse_filter(""))
-            table.focus()
+            self.set_focus(table)
         elif table.marked:
             marked = set(table.marked)
             table.marked.clear()
@@ -292,6 +307,11 @@ class MainScreen(SessionKeys, Screen[None]):
         sel = self.table.selected_id
         if sel is not None:
             self.agp.open_tree(sel)
+
+    def action_trajectory(self) -> None:
+        sel = self.table.selected_id
+        if sel is not None:
+            self.agp.open_trajectory(sel)
 
     def action_refresh(self) -> None:
         ids = self.table.targets()

@@ -30,6 +30,7 @@ class TreeScreen(ClosesOnce, SessionKeys, Screen[None]):
         Binding("z", "fold", "Fold finished"),
         Binding("e", "expand_all", "Expand all"),
         Binding("i", "toggle_detail", "Detail", show=False),
+        Binding("t", "trajectory", "Trajectory"),
         *ACTION_BINDINGS,
     ]
 
@@ -78,6 +79,9 @@ class TreeScreen(ClosesOnce, SessionKeys, Screen[None]):
         shown = self.detail_wanted if self.detail_wanted is not None else self.size.height >= TALL_ENOUGH
         self.set_class(not shown, "-detail-hidden")
 
+    def on_screen_resume(self) -> None:
+        self.agp.refresh_on_resume(self)  # frames skip a covered screen: catch up
+
     def apply(self, batch: Batch | None) -> None:
         tree = self.session_tree
         if batch is None:
@@ -85,7 +89,7 @@ class TreeScreen(ClosesOnce, SessionKeys, Screen[None]):
         else:
             tree.update_sessions(batch.sessions, batch.children)
         detail = self.query_one(DetailPane)
-        if batch is None or batch.clock or (detail.session_id in batch.sessions):
+        if batch is None or batch.clock or batch.touches(detail.session_id):
             detail.refresh_view()
         self._report_focus()
 
@@ -108,6 +112,11 @@ class TreeScreen(ClosesOnce, SessionKeys, Screen[None]):
     def action_targets(self) -> list[str]:
         node = self.session_tree.cursor_node
         return [node.data] if node is not None and node.data is not None else []
+
+    def action_trajectory(self) -> None:
+        targets = self.action_targets()
+        if targets:
+            self.agp.open_trajectory(targets[0])
 
     def action_back(self) -> None:
         self.dismiss()

@@ -9,11 +9,14 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.geometry import Size
+from textual.timer import Timer
 
+from agp_tui.api.events import EventKind
 from agp_tui.api.status import RUNNING
 from agp_tui.monitor.engine import Engine
 from agp_tui.monitor.history import TokenHistory
 from agp_tui.monitor.view import Rollup, SessionView
+from agp_tui.ui.events_text import answer_text, latest_step, now_text, style_class
 from agp_tui.ui.format import (
     STATUS_KINDS,
     human_count,
@@ -28,6 +31,7 @@ from agp_tui.ui.widgets.columns import error_text, status_text
 from agp_tui.ui.widgets.lines import FittedLine, TextLines
 
 MIN_SPARK = 10  # fewer cells left beside a model's numbers: its sparkline gets its own line
+FOLLOW_AFTER = 0.3  # seconds a selection rests before its events are followed
 
 
 class ModelLines(TextLines):
@@ -108,7 +112,8 @@ def _rollup_text(r: Rollup) -> str:
 class DetailPane(VerticalScroll):
     """Shown below or beside the table (and on the tree screen) for one session."""
 
-    COMPONENT_CLASSES = {f"status--{k}" for k in STATUS_KINDS} | {"spark", "spark--estimate"}
+    COMPONENT_CLASSES = ({f"status--{k}" for k in STATUS_KINDS} | {"spark", "spark--estimate", "event--time"}
+                         | {style_class(k) for k in EventKind})
 
     def __init__(self, engine: Engine, clock: Callable[[], float], *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -119,16 +124,44 @@ class DetailPane(VerticalScroll):
         # What to say when no session is selected; the screen knows why (none watched, a
         # filter hiding every row) and sets it.
         self.empty_hint = "No session selected. Press a to add session ids."
+        self._following: str | None = None  # whose events the engine keeps for the "now" line
+        self._follow_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield TextLines("", id="detail-info")
         yield FittedLine("", id="detail-url")
+        yield FittedLine("", max_lines=2, id="detail-now")
+        yield FittedLine("", max_lines=2, id="detail-answer")
         yield ModelLines(id="detail-models")
         yield TextLines("", id="detail-tree")
 
     def show(self, session_id: str | None) -> None:
         self.session_id = session_id
+        self._follow(session_id)
         self.refresh_view()
+
+    def _follow(self, session_id: str | None) -> None:
+        """Have the engine keep the shown session's events, once the selection rests: a
+        held arrow key passes a row in milliseconds, and each follow reads a page."""
+        if session_id == self._following:
+            return
+        if self._follow_timer is not None:
+            self._follow_timer.stop()
+            self._follow_timer = None
+        if self._following is not None:
+            self.engine.unfollow_events(self._following)
+            self._following = None
+        if session_id is not None and self.is_mounted:
+            self._follow_timer = self.set_timer(FOLLOW_AFTER, lambda: self._start_following(session_id))
+
+    def _start_following(self, session_id: str) -> None:
+        self._follow_timer = None
+        if (self.session_id == session_id and self._following is None and self.is_attached
+                and self.engine.follow_events(session_id) is not None):
+            self._following = session_id
+
+    def on_unmount(self) -> None:
+        self._follow(None)
 
     def refresh_view(self) -> None:
         view = self.engine.view(self.session_id) if self.session_id else None
@@ -138,6 +171,8 @@ class DetailPane(VerticalScroll):
                 self.remove_class(kind)
             info.update(Text(self.empty_hint, style="italic"))
             self.query_one("#detail-url", FittedLine).update("")
+            self.query_one("#detail-now", FittedLine).update("")
+            self.query_one("#detail-answer", FittedLine).update("")
             self._show_models(None, None)
             self.query_one("#detail-tree", TextLines).update("")
             return
@@ -147,6 +182,10 @@ class DetailPane(VerticalScroll):
         self.set_class(bool(view.status and view.status.waiting_on_user), "-waiting")
         info.update(self._info(view, now))
         self.query_one("#detail-url", FittedLine).update(self._url(view))
+        style_of: Callable[[str], Style] = lambda name: self.get_component_rich_style(name, partial=True)  # noqa: E731
+        self.query_one("#detail-now", FittedLine).update(
+            now_text(latest_step(self.engine.trajectory(view.id)), style_of))
+        self.query_one("#detail-answer", FittedLine).update(answer_text(view.answer))
         self._show_models(view, self.engine.history(view.id))
         self.query_one("#detail-tree", TextLines).update(self._tree(view))
 

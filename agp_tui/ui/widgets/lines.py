@@ -94,19 +94,33 @@ class TextLines(Widget):
 
 
 class FittedLine(TextLines):
-    """One line that is cut with an ellipsis at the width, never wrapped.
+    """At most `max_lines` lines, the last cut with an ellipsis, never more.
 
-    For a URL: wrapping folded it mid-UUID, and a broken URL cannot be selected and
-    pasted; one that does not fit ends in `…` (`C` copies it whole).
+    For a URL (one line): wrapping folded it mid-UUID, and a broken URL cannot be selected
+    and pasted; one that does not fit ends in `…` (`C` copies it whole). For the detail
+    pane's "now" line (two): the latest step, however long the agent's thought.
     """
+
+    def __init__(self, text: Text | str = "", *, max_lines: int = 1, id: str | None = None) -> None:
+        super().__init__(text, id=id)
+        self.max_lines = max_lines
 
     def _wrap(self, width: int) -> list[Text]:
         if not self._text.plain:
             return []
-        line = self._text.copy()
-        if width > 0:
+        if width <= 0:
+            return [self._text]
+        if self.max_lines == 1:
+            line = self._text.copy()
             line.truncate(width, overflow="ellipsis")
-        return [line]
+            return [line]
+        lines = list(self._text.wrap(self.app.console, width, no_wrap=False, overflow="fold"))
+        if len(lines) > self.max_lines:
+            lines = lines[: self.max_lines]
+            last = lines[-1]
+            last.truncate(max(width - 1, 0))
+            last.append("…")
+        return lines
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return len(self._wrap(width))

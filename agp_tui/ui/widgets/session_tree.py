@@ -4,6 +4,11 @@ A node's children are added when it is first expanded (or, for live branches, as
 they are known); until the engine has a node's status it holds one "loading" placeholder.
 Labels are re-rendered only for sessions a batch names and their ancestors (whose rollups
 changed); nodes are never cleared, so expansion and the cursor survive every refresh.
+
+Bounded against any server: nothing here recurses (Textual's own tree building does, so
+depth is capped too): a node `max_tree_depth` levels below the root gets a marker leaf
+instead of children, and a parent naming more than `max_children` subagents a "+N more"
+leaf. Markers are leaves with no session (`data` None, listed in `_markers`).
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ class SessionTree(Tree[str | None]):
         self.relabels = 0  # for tests: labels actually re-rendered
         # TreeNode ids of nodes whose first status was seen: live branches auto-expand once.
         self._settled: set[int] = set()
+        self._markers: set[int] = set()  # TreeNode ids of "+N more" / depth-limit leaves
 
     def style_of(self, name: str) -> Style:
         style = self._styles.get(name)
@@ -146,11 +152,26 @@ class SessionTree(Tree[str | None]):
             yield parent
             parent = parent.parent
 
+    def _depth(self, node: Node) -> int:
+        return sum(1 for _ in self._ancestors(node))
+
+    def is_loading(self, node: Node) -> bool:
+        """A placeholder waiting for its parent's status (not a marker leaf)."""
+        return node.data is None and node.id not in self._markers
+
     def populate(self, node: Node) -> None:
-        """Give `node` one child per known subagent (or a loading placeholder)."""
+        """Give `node` one child per known subagent (or a loading placeholder); live children
+        that have subagents of their own open and are populated too (a loop, not recursion)."""
+        todo = [(node, self._depth(node))]
+        while todo:
+            current, depth = todo.pop()
+            todo.extend((kid, depth + 1) for kid in self._populate_one(current, depth))
+
+    def _populate_one(self, node: Node, depth: int) -> list[Node]:
+        """Fill one node; returns the children that should be populated in turn."""
         sid = node.data
         if sid is None:
-            return
+            return []
         view = self.engine.view(sid)
         loaded = view is not None and (view.status is not None or view.not_found)
         kids = list(self.engine.children_of(sid)) if loaded else []
@@ -159,13 +180,21 @@ class SessionTree(Tree[str | None]):
             node.allow_expand = True
             if not current:
                 node.add_leaf(Text("◌ loading…", style=self.style_of("node--loading")), data=None)
-            return
+            return []
+        too_deep = depth >= self.engine.settings.max_tree_depth
         for child in current:
-            if child.data is None or child.data not in kids:
+            if child.data is None or child.data not in kids or too_deep:
                 self._forget(child)
                 child.remove()
+        node.allow_expand = bool(kids)
+        if too_deep and kids:
+            n = len(kids) + self.engine.more_children(sid)
+            self._marker(node, f"⋯ {n:,} subagent{'s' if n != 1 else ''} deeper than "
+                               f"{depth} levels, not shown (limits.max_tree_depth)")
+            return []
         present = {c.data for c in node.children}
         up = {a.data for a in self._ancestors(node)} | {sid}
+        grow: list[Node] = []
         for kid in kids:
             if kid in present or kid in up:  # already there, or a cycle back up the tree
                 continue
@@ -177,16 +206,27 @@ class SessionTree(Tree[str | None]):
                 self._settled.add(child.id)
             if self._is_live(kid) and self.engine.children_of(kid):
                 child.expand()
-                self.populate(child)
-        node.allow_expand = bool(kids)
+                grow.append(child)
+        more = self.engine.more_children(sid)
+        if more:
+            self._marker(node, f"+{more:,} more subagents, not shown (limits.max_children)")
+        return grow
+
+    def _marker(self, node: Node, text: str) -> None:
+        leaf = node.add_leaf(Text(text, style=self.style_of("node--dim")), data=None)
+        self._markers.add(leaf.id)
 
     def _forget(self, node: Node) -> None:
-        for child in list(node.children):
-            self._forget(child)
-        if node.data is not None:
-            nodes = self.nodes.get(node.data, [])
-            if node in nodes:
-                nodes.remove(node)
+        """Drop `node` and everything below it from `nodes` (before it is removed)."""
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            stack.extend(current.children)
+            self._markers.discard(current.id)
+            if current.data is not None:
+                nodes = self.nodes.get(current.data, [])
+                if current in nodes:
+                    nodes.remove(current)
 
     def _may_have_children(self, sid: str) -> bool:
         view = self.engine.view(sid)
@@ -216,8 +256,8 @@ class SessionTree(Tree[str | None]):
                 todo[id(node)] = node
                 for anc in self._ancestors(node):
                     todo[id(anc)] = anc
-                if sid in grow or any(c.data is None for c in node.children) or (
-                    node.is_expanded and len(node.children) != len(self.engine.children_of(sid))
+                if sid in grow or any(self.is_loading(c) for c in node.children) or (
+                    node.is_expanded and len(node.children) != self._shown_children(sid)
                 ):
                     if node.is_expanded or node is self.root:
                         self.populate(node)
@@ -226,6 +266,10 @@ class SessionTree(Tree[str | None]):
         for node in todo.values():
             self._relabel(node)
             self._auto_expand(node)
+
+    def _shown_children(self, sid: str) -> int:
+        """The child nodes a populated node of `sid` has: one per subagent, plus "+N more"."""
+        return len(self.engine.children_of(sid)) + (1 if self.engine.more_children(sid) else 0)
 
     def _auto_expand(self, node: Node) -> None:
         """Open a live branch once, the first time its status is known; later the user decides."""
@@ -243,9 +287,9 @@ class SessionTree(Tree[str | None]):
     def fold_finished(self) -> int:
         """Collapse every branch whose sessions have all finished; returns how many."""
         folded = 0
-
-        def visit(node: Node) -> None:
-            nonlocal folded
+        stack = [self.root]
+        while stack:
+            node = stack.pop()
             for child in node.children:
                 if child.data is None or not child.children:
                     continue
@@ -257,19 +301,17 @@ class SessionTree(Tree[str | None]):
                         child.collapse()
                         folded += 1
                 else:
-                    visit(child)
-
-        visit(self.root)
+                    stack.append(child)
         return folded
 
     def expand_everything(self) -> None:
-        def visit(node: Node) -> None:
+        """`e`: open every branch (as deep as max_tree_depth allows), with a loop."""
+        stack = [(self.root, 0)]
+        while stack:
+            node, depth = stack.pop()
             if node.data is None:
-                return
+                continue
             node.expand()
-            self.populate(node)
-            for child in node.children:
-                visit(child)
-
-        visit(self.root)
+            self._populate_one(node, depth)
+            stack.extend((child, depth + 1) for child in node.children)
         self.update_sessions(list(self.nodes))
