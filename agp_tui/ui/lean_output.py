@@ -18,10 +18,12 @@ versions into a terminal emulator (pyte) and compares — at about a third of th
 
 This is the one module of agp-tui allowed to touch Textual's private names (the compositor's
 `ChopsUpdate`, Rich's cached SGR strings): `tests/test_textual_private.py` keeps every other
-module on public API. It is proven against exactly one Textual release, `TEXTUAL_VERSION`
-(pinned with `==` in pyproject.toml); `install()`, called once by `make_app`, leaves any
+module on public API. It is proven against exactly one Textual release, `TEXTUAL_VERSION`, which
+`install()` compares with `==` (a test fails when the installed Textual is another release,
+until the writer is proven against it); `install()`, called once by `make_app`, leaves any
 other version alone and says so in one line, and the dashboard then sends Textual's own,
-larger, updates.
+larger, updates. (pyproject.toml accepts the whole `textual>=8.2,<9` range: the table and
+the rest of the app are on public API, so only this writer cares about the exact release.)
 """
 
 from __future__ import annotations

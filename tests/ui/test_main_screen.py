@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -350,3 +351,21 @@ async def test_rows_are_drawn_exactly_as_datatable_drew_them(fake: FakeAgp, cloc
             assert len(ours) == len(ids) + 1 and all(len(line) == shown_width for line in ours)
             for y, (a, b) in enumerate(zip(ours, theirs, strict=True)):
                 assert a == b, f"line {y}: " + "".join(c for c, _ in a)
+
+
+
+async def test_help_describes_every_column_from_the_registry(fake: FakeAgp, clock: Clock) -> None:
+    from rich.console import Console
+    from textual.widgets import Static
+
+    from agp_tui.ui.widgets.columns import COLUMNS
+
+    ids = standard_world(fake)
+    async with running(fake, clock, ids, (120, 50)) as (app, pilot):
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        console = Console(width=100, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+        console.print(app.screen.query_one("#help-columns", Static).content)
+        text = " ".join(console.export_text().split())
+        for col in COLUMNS:
+            assert col.label.split()[0] in text and " ".join(col.help.split()) in text, col.key
