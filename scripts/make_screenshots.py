@@ -5,7 +5,8 @@
 The simulator runs faster than real time and token history uses short buckets, so a few
 seconds are enough for the sparklines to move. Files: main.svg (120x36), main-80x24.svg,
 detail-80x24.svg, tree.svg (120x36), help.svg (80x24), discover.svg (120x36),
-cancel-80x24.svg (the cancel confirmation).
+cancel-80x24.svg (the cancel confirmation), trajectory.svg (120x36: a running session's
+events, one expanded).
 """
 
 from __future__ import annotations
@@ -87,6 +88,20 @@ async def confirm_cancel(pilot: Pilot[Any], app: AgpApp) -> None:
     await pilot.press("x")
 
 
+async def trajectory(pilot: Pilot[Any], app: AgpApp) -> None:
+    table = app.main.table
+    steps = {sid: v.status.steps for sid in table.shown_ids()
+             if (v := app.engine.view(sid)) is not None and v.status is not None
+             and v.status.status == "running"}
+    busiest = max(steps, key=steps.__getitem__, default=None)
+    if busiest is not None:
+        table.select(busiest)
+        await pilot.pause()
+    await pilot.press("t")
+    await pilot.pause(2.0)
+    await pilot.press("up", "up", "up", "enter")  # follow pauses; one event opened
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="let the simulator run this long first")
@@ -100,6 +115,7 @@ async def main() -> None:
     await shoot("help", (80, 24), 0.5, args.out, show_help)
     await shoot("discover", (120, 36), 2.0, args.out, discover)
     await shoot("cancel-80x24", (80, 24), args.seconds, args.out, confirm_cancel)
+    await shoot("trajectory", (120, 36), args.seconds, args.out, trajectory)
 
 
 if __name__ == "__main__":

@@ -44,3 +44,18 @@ def test_every_headline_key_is_reported_with_its_budget_and_verdict() -> None:
 def test_a_suite_that_failed_to_run_drops_its_figures_but_not_the_others() -> None:
     rows = summarize(_suites(ui={"error": "exit 1: boom"}))
     assert "ui_cpu_pct_100" not in rows and "startup_demo_s" in rows
+
+
+def test_trajectory_figures_are_ratios_to_the_table_alone() -> None:
+    trajectory = {
+        "terminal": {"bytes_ratio": 0.86, "cpu_ratio": 1.4, "table_bytes_per_s": 1403, "table_cpu_pct": 3.27},
+        "requests": {"long_polls_per_min_followed": 3.0},
+        "memory": {"rss_mb_followed_0": 80.8, "rss_mb_followed_20": 82.2},
+        "budgets": {"bytes_ratio": 1.5, "cpu_ratio": 1.3, "long_polls_per_min": 3.0, "rss_mb": 150.0},
+    }
+    rows = summarize(_suites(trajectory=trajectory))
+    assert rows["trajectory_bytes_ratio"] == {"value": 0.86, "budget": "<= 1.5",
+                                              "baseline": "table alone 1403 B/s", "result": "PASS"}
+    assert rows["trajectory_cpu_ratio"]["result"] == "MISS"
+    assert rows["trajectory_long_polls_per_min"]["result"] == "PASS"
+    assert rows["trajectory_rss_mb_followed_20"]["baseline"] == "none followed 80.8 MB"

@@ -5,7 +5,9 @@ The summary's keys are stable so that other tools can read them: `ui_cpu_pct_100
 `ui_cpu_pct_1000`, `ui_key_p95_ms_1000`, `ui_rss_mb_1000`, `startup_demo_s`,
 `startup_status_s`, `bandwidth_bytes_per_s_100`, `sim_status_polls_per_s`, and per engine
 run `engine_requests_ratio_N`, `engine_detect_p95_s_N`, `engine_cpu_factor_N` (N = 100,
-and 1000 without --quick). Each suite's full report is kept under `suites`.
+and 1000 without --quick), and for following trajectories `trajectory_bytes_ratio`,
+`trajectory_cpu_ratio`, `trajectory_long_polls_per_min`, `trajectory_rss_mb_followed_20`.
+Each suite's full report is kept under `suites`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import sys
 import time
 from typing import Any
 
-SUITES = ("sim", "startup", "bandwidth", "engine", "ui")
+SUITES = ("sim", "startup", "bandwidth", "engine", "ui", "trajectory")
 
 
 def _run(name: str, quick: bool) -> dict[str, Any]:
@@ -64,6 +66,21 @@ def summarize(suites: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
             rows[f"engine_cpu_factor_{n}"] = _row(
                 factor, "<= 1.5", factor is not None and factor <= 1.5,
                 f"bare aiohttp loop {r['floor_cpu_ms_per_poll']} ms/poll")
+    if "error" not in (s := suites.get("trajectory", {"error": ""})):
+        b, term = s["budgets"], s["terminal"]
+        rows["trajectory_bytes_ratio"] = _row(term["bytes_ratio"], f"<= {b['bytes_ratio']}",
+                                              term["bytes_ratio"] <= b["bytes_ratio"],
+                                              f"table alone {term['table_bytes_per_s']} B/s")
+        rows["trajectory_cpu_ratio"] = _row(term["cpu_ratio"], f"<= {b['cpu_ratio']}",
+                                            term["cpu_ratio"] <= b["cpu_ratio"],
+                                            f"table alone {term['table_cpu_pct']} %")
+        polls = s["requests"]["long_polls_per_min_followed"]
+        rows["trajectory_long_polls_per_min"] = _row(polls, f"<= {b['long_polls_per_min']}",
+                                                     polls <= b["long_polls_per_min"])
+        mem = s["memory"]
+        rows["trajectory_rss_mb_followed_20"] = _row(mem["rss_mb_followed_20"], f"<= {b['rss_mb']}",
+                                                     mem["rss_mb_followed_20"] <= b["rss_mb"],
+                                                     f"none followed {mem['rss_mb_followed_0']} MB")
     if "error" not in (s := suites.get("ui", {"error": ""})):
         for key, budget in s["budgets"].items():
             rows[key] = _row(s[key], f"<= {budget}", s["verdicts"][key] == "PASS")

@@ -85,6 +85,21 @@ async def test_events_arrive_live_and_follow_mode_tracks_the_newest() -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
 
 
+async def test_no_sideways_scrollbar_when_events_outgrow_the_screen() -> None:
+    """Lines are cut to the width, never scrolled sideways: a horizontal scrollbar used to
+    appear (and cover the last line) when the vertical one came with new events."""
+    world = make_world()
+    s = next(s for s in world.all_sessions() if s.status == "running" and len(s.events) < 20)
+    async with sim_app([s.id], world=world, size=(100, 30)) as (_, app, pilot, _rec):
+        view = await open_trajectory(app, pilot, s.id)
+        assert not view.show_vertical_scrollbar
+        for n in range(40):
+            emit(world, s, "AgentEvent", {"kind": "policy_event", "content": f"thought {n} " + "x" * 200})
+        await wait_for(pilot, lambda: view.buffer.next_index == len(s.events))
+        await pilot.pause(0.3)
+        assert view.show_vertical_scrollbar and not view.show_horizontal_scrollbar
+
+
 async def test_search_errors_copy_and_older_events() -> None:
     world = make_world()
     s = running_worker(world)
