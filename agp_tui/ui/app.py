@@ -15,8 +15,10 @@ from collections.abc import Callable, Mapping, Sequence
 
 import rich
 from rich.traceback import Traceback
+from textual.actions import ActionParseResult
 from textual.app import App
 from textual.binding import Binding
+from textual.dom import DOMNode
 from textual.driver import Driver
 from textual.message import Message
 from textual.screen import Screen
@@ -114,6 +116,7 @@ class AgpApp(App[None]):
         self._last_error: tuple[str, float] = ("", 0.0)
         self.frames = 0  # batches rendered, for tests and benchmarks
         self._engine_closed = False
+        self.quitting = False  # `q` was pressed: the keys queued behind it do nothing
 
     def get_driver_class(self) -> type[Driver]:
         """Textual's driver for this platform, which also carries our own escape sequences
@@ -183,8 +186,18 @@ class AgpApp(App[None]):
             log.exception("closing the engine failed")
 
     async def action_quit(self) -> None:
+        self.quitting = True
         await self.close_engine()
         self.exit()
+
+    async def run_action(self, action: str | ActionParseResult, default_namespace: DOMNode | None = None,
+                         namespaces: Mapping[str, DOMNode] | None = None) -> bool:
+        """Every key binding's action, on every screen, comes through here. Once `q` began
+        closing, the keys typed behind it (a burst: `q` then `t`) run nothing: a screen
+        pushed while the app exits is never composed, and its mount raised `NoMatches`."""
+        if self.quitting:
+            return False
+        return await super().run_action(action, default_namespace, namespaces)
 
     # -- engine events -> batches -> frames --------------------------------------------------
 

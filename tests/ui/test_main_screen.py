@@ -275,6 +275,19 @@ async def test_quit_closes_the_engine(fake: FakeAgp, clock: Clock) -> None:
         assert app.return_code == 0
 
 
+@pytest.mark.parametrize("after", ["t", "enter", "l", "question_mark", "a"])
+async def test_keys_typed_behind_q_do_nothing(fake: FakeAgp, clock: Clock, after: str) -> None:
+    """`q` then `t` in one burst (a fast hand, SSH's queued input): the trajectory screen was
+    pushed while the app exited, never composed, and its mount crashed the app."""
+    ids = standard_world(fake)
+    async with running(fake, clock, ids, (80, 24)) as (app, pilot):
+        for key, char in (("q", "q"), (after, "?" if after == "question_mark" else after[:1])):
+            app.post_message(events.Key(key, char if len(key) == 1 or key == "question_mark" else None))
+        await pilot.pause()
+        await pilot.pause()
+        assert app.return_code == 0 and not app.engine.started
+
+
 async def test_palette_jumps_to_a_session(fake: FakeAgp, clock: Clock) -> None:
     ids = standard_world(fake)
     async with running(fake, clock, ids, (80, 24)) as (app, pilot):
