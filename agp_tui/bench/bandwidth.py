@@ -29,14 +29,21 @@ COLS, ROWS = 120, 40
 WARMUP_S = 5.0
 
 
+# The dashboard with Textual's own screen writer instead of ui/lean_output.py: what the lean
+# writer saves is measured, not assumed.
+_TEXTUAL_WRITER = ("import sys; from agp_tui.ui import lean_output; lean_output.ENABLED = False; "
+                   "from agp_tui.cli import main; sys.exit(main())")
+
+
 def _run_dashboard(base_url: str, key: str, ids: list[str], seconds: float,
-                   dump: str | None = None) -> dict[str, Any]:
+                   dump: str | None = None, writer: str = "lean") -> dict[str, Any]:
     warm = steady = 0
     raw = bytearray()
     with tempfile.TemporaryDirectory() as home:
         env = {**os.environ, "HOME": home, "XDG_CONFIG_HOME": f"{home}/config",
                "XDG_DATA_HOME": f"{home}/data", "COLUMNS": str(COLS), "LINES": str(ROWS)}
-        argv = [sys.executable, "-m", "agp_tui", "--base-url", base_url, "--api-key", key, *ids]
+        start = ["-m", "agp_tui"] if writer == "lean" else ["-c", _TEXTUAL_WRITER]
+        argv = [sys.executable, *start, "--base-url", base_url, "--api-key", key, *ids]
         with spawn(argv, COLS, ROWS, env) as pty:
             began = time.monotonic()
             while (now := time.monotonic()) - began < seconds:
@@ -68,14 +75,17 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--quick", action="store_true", help="15 s instead of 45 s")
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
     parser.add_argument("--sessions", type=int, default=100)
+    parser.add_argument("--writer", choices=("lean", "textual"), default="lean",
+                        help="textual: switch ui/lean_output.py off, to see what it saves")
     parser.add_argument("--dump", metavar="FILE",
                         help="write everything the dashboard printed (NUL-delimited timestamps) to FILE")
     args = parser.parse_args(argv)
     seconds = 15.0 if args.quick else 45.0
     with simulator("--seed", "3", "--sessions", "20", "--quota-limit", "100000") as sim:
         ids = asyncio.run(_prepare(sim.base_url, sim.api_key, args.sessions))
-        result = _run_dashboard(sim.base_url, sim.api_key, ids, seconds, args.dump)
+        result = _run_dashboard(sim.base_url, sim.api_key, ids, seconds, args.dump, args.writer)
     report = {"benchmark": "bandwidth", "sessions": args.sessions, "terminal": f"{COLS}x{ROWS}",
+              "writer": args.writer,
               **result, "budget_bytes_per_s": BUDGET_BYTES_PER_S,
               "result": "PASS" if result["bytes_per_s"] <= BUDGET_BYTES_PER_S else "MISS"}
     if args.json:

@@ -9,8 +9,9 @@ memory are the dashboard's alone:
   freshly created (running) sessions at real speed, after they have all loaded.
 - ui_key_p95_ms_1000: with 1,000 sessions, keypress to the first rendered frame that shows
   its effect (cursor row, scroll or sort order changed), over a mix of navigation keys and
-  sort cycling, while the data keeps updating. Frames are composited and written to a
-  string exactly as for a terminal (headless mode only skips the final write).
+  sort cycling, while the data keeps updating. Frames are composited and rendered to the
+  bytes a terminal would get, handed to a driver that counts them (`_counting_driver`);
+  the latency ends when the first frame showing the key's effect has been written.
 - ui_rss_mb_1000: resident memory after one simulated hour (10 minutes with --quick) of
   1,000 sessions, the simulator at speed 20 and every engine interval divided by 20 as in
   the engine benchmark, so the token histories fill as they would in an hour.
@@ -25,6 +26,7 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -52,10 +54,25 @@ def _pct(values: list[float], p: float) -> float | None:
     return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
 
 
+def _counting_driver(on_write: Callable[[str], None]) -> type[Any]:
+    """A headless driver that tells Textual it is not headless: every frame is then
+    composited and rendered to the exact bytes a terminal would get and handed to `write`,
+    which counts them instead of writing. (Public API: `App.driver_class` and `Driver`.)"""
+    from textual.drivers.headless_driver import HeadlessDriver
+
+    class CountingDriver(HeadlessDriver):
+        @property
+        def is_headless(self) -> bool:
+            return False
+
+        def write(self, data: str) -> None:
+            on_write(data)
+
+    return CountingDriver
+
+
 async def _child(spec: dict[str, Any]) -> dict[str, Any]:
     """One measurement in this (fresh) process; see the module docstring."""
-    from textual._compositor import CompositorUpdate
-
     from agp_tui.api.backend import AiohttpBackend
     from agp_tui.api.client import AgpClient
     from agp_tui.api.retry import RetryPolicy
@@ -74,24 +91,21 @@ async def _child(spec: dict[str, Any]) -> dict[str, Any]:
         engine = Engine(client, None, scaled(speed) if speed != 1.0 else EngineSettings())
         app = make_app(engine, initial_ids=ids, region="simulator")
         out: dict[str, Any] = {"sessions": n, "speed": speed}
-        async with app.run_test(size=SIZE) as pilot:
+        written = [0]
+        waiter: list[tuple[tuple[object, ...], asyncio.Future[float]]] = []
+        table: Any = None
+
+        def state() -> tuple[object, ...]:
+            return (table.cursor_row, round(table.scroll_y), table.sort_key)
+
+        def on_write(data: str) -> None:
+            written[0] += len(data)  # what a terminal gets
+            if table is not None and waiter and state() != waiter[0][0] and not waiter[0][1].done():
+                waiter[0][1].set_result(time.perf_counter())
+
+        app.driver_class = _counting_driver(on_write)
+        async with app.run_test(size=SIZE, headless=False) as pilot:
             table = app.main.query_one(SessionTable)
-            console = app.console
-            real_display = app._display
-            written = [0]
-            waiter: list[tuple[tuple[object, ...], asyncio.Future[float]]] = []
-
-            def state() -> tuple[object, ...]:
-                return (table.cursor_row, round(table.scroll_y), table.sort_key)
-
-            def display(screen: Any, renderable: Any) -> None:
-                if isinstance(renderable, CompositorUpdate) and not app._batch_count:
-                    written[0] += len(renderable.render_segments(console))  # what a terminal gets
-                    if waiter and state() != waiter[0][0] and not waiter[0][1].done():
-                        waiter[0][1].set_result(time.perf_counter())
-                real_display(screen, renderable)
-
-            app._display = display  # type: ignore[method-assign]
             began = time.monotonic()
             while time.monotonic() - began < 120 and not all(
                 (v := engine.view(s)) is not None and v.status is not None for s in ids

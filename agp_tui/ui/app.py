@@ -13,8 +13,13 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 
+import rich
+from rich.traceback import Traceback
+from textual.actions import ActionParseResult
 from textual.app import App
 from textual.binding import Binding
+from textual.dom import DOMNode
+from textual.driver import Driver
 from textual.message import Message
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
@@ -31,11 +36,13 @@ from agp_tui.ui.screens.help import HelpScreen
 from agp_tui.ui.screens.main import MainScreen
 from agp_tui.ui.screens.trajectory import TrajectoryScreen
 from agp_tui.ui.screens.tree import TreeScreen
+from agp_tui.ui.terminal import TerminalWriter
 from agp_tui.ui.text import safe_text
 from agp_tui.ui.updates import Batch, EngineChanged
 
 log = logging.getLogger(__name__)
 
+PALETTE_ID = "--command-palette"  # the id Textual's own palette screen has
 RENDER_INTERVAL = 0.25  # seconds between frames that carry data (the render rate)
 CLOCK_INTERVAL = 1.0  # ages, sparklines and "stale for Ns" move this often
 
@@ -83,8 +90,9 @@ class AgpApp(App[None]):
         env: Mapping[str, str] | None = None,
         startup_warnings: Sequence[str] = (),
     ) -> None:
+        # Before App.__init__, which asks `get_driver_class` for the driver to build.
+        self.terminal = TerminalWriter()
         super().__init__()
-        lean_output.install()  # partial repaints send only what changed (see lean_output.py)
         self.engine = engine
         self.profile = profile
         self.region = region
@@ -108,23 +116,26 @@ class AgpApp(App[None]):
         self._unsubscribe: Callable[[], None] | None = None
         self._last_error: tuple[str, float] = ("", 0.0)
         self.frames = 0  # batches rendered, for tests and benchmarks
-        self._closed = False
+        self._engine_closed = False
+        self.quitting = False  # `q` was pressed: the keys queued behind it do nothing
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver for this platform, which also carries our own escape sequences
+        (`write_terminal`)."""
+        return self.terminal.driver_class(super().get_driver_class())
 
     def _fatal_error(self) -> None:
         """Textual's crash report, minus local variables (Textual renders `show_locals=True`).
 
         Locals can hold an API key (request headers, a pasted command line) and the report
         is printed to the terminal and pasted into bug reports; the frames and the error
-        itself are what a report needs. Mirrors `App._fatal_error` otherwise.
+        itself are what a report needs. Textual has no public hook for this report, so this
+        overrides the one it calls (allowed by name in tests/test_textual_private.py) and
+        does the rest with public calls: `bell()`, and `panic()`, which prints the
+        renderable on exit and closes the app as Textual's own report does.
         """
-        import rich
-        from rich.segment import Segments
-        from rich.traceback import Traceback
-
         self.bell()
-        traceback = Traceback(show_locals=False, width=None, suppress=[rich])
-        self._exit_renderables.append(Segments(self.console.render(traceback, self.console.options)))
-        self._close_messages_no_wait()
+        self.panic(Traceback(show_locals=False, width=None, suppress=[rich]))
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -154,16 +165,17 @@ class AgpApp(App[None]):
         # with 1,000 sessions, landing on keypresses (`python -m agp_tui.bench ui`).
         gc.collect()
         gc.freeze()
-        if self.follow is not None and not self._closed:
+        if self.follow is not None and not self._engine_closed:
             self.follow.start()
 
     async def on_unmount(self) -> None:
+        self.terminal.detach()  # the driver is closing: a late toast's bell goes nowhere
         await self.close_engine()
 
     async def close_engine(self) -> None:
-        if self._closed:
+        if self._engine_closed:
             return
-        self._closed = True
+        self._engine_closed = True
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
@@ -175,8 +187,18 @@ class AgpApp(App[None]):
             log.exception("closing the engine failed")
 
     async def action_quit(self) -> None:
+        self.quitting = True
         await self.close_engine()
         self.exit()
+
+    async def run_action(self, action: str | ActionParseResult, default_namespace: DOMNode | None = None,
+                         namespaces: Mapping[str, DOMNode] | None = None) -> bool:
+        """Every key binding's action, on every screen, comes through here. Once `q` began
+        closing, the keys typed behind it (a burst: `q` then `t`) run nothing: a screen
+        pushed while the app exits is never composed, and its mount raised `NoMatches`."""
+        if self.quitting:
+            return False
+        return await super().run_action(action, default_namespace, namespaces)
 
     # -- engine events -> batches -> frames --------------------------------------------------
 
@@ -200,14 +222,16 @@ class AgpApp(App[None]):
 
     def write_terminal(self, data: str) -> None:
         """Raw escape sequences (bell, OSC 9/777/52) through the driver, between frames."""
-        if self._driver is not None and data:
-            self._driver.write(data)
-            self._driver.flush()
+        self.terminal.write(data)
 
     def copy_text(self, text: str) -> None:
-        """OSC 52 with tmux passthrough (Textual's `copy_to_clipboard` does not wrap for tmux)."""
-        self._clipboard = text  # what Textual's own paste inside the app reads
-        self.write_terminal(osc.copy_sequence(text, self.env))
+        """OSC 52 through Textual's `copy_to_clipboard` (which also keeps the text for its own
+        inputs' paste), and inside tmux once more, wrapped for passthrough: Textual does not
+        wrap for tmux (see osc.copy_sequence)."""
+        text = osc.clip(text)
+        self.copy_to_clipboard(text)
+        if osc.in_tmux(self.env):
+            self.write_terminal(osc.tmux_wrap(osc.osc52(text)))
 
     def on_steer_done(self, message: SteerDone) -> None:
         self.actions.done(message.outcomes)
@@ -315,9 +339,16 @@ class AgpApp(App[None]):
             self.notify("no session to act on here: go back to the table first", severity="warning")
 
     def action_command_palette(self) -> None:
-        """`ctrl+p`: Textual's palette, with paging that survives keys typed ahead."""
-        if self.use_command_palette and not Palette.is_open(self):  # type: ignore[arg-type]
-            self.push_screen(Palette(id="--command-palette"))
+        """`ctrl+p`: Textual's palette, with paging that survives keys typed ahead.
+
+        Not while one is still attached: a palette dismissed in a burst of keys (its command
+        opened a dialog, say) stays a child of the app until it is removed, and a second
+        one with the same id raised `DuplicateIds` (tests/ui/test_monkey.py)."""
+        if not self.use_command_palette or Palette.is_open(self):  # type: ignore[arg-type]
+            return
+        if any(child.id == PALETTE_ID for child in self.children):
+            return
+        self.push_screen(Palette(id=PALETTE_ID))
 
     def action_discover(self) -> None:
         if not isinstance(self.screen, DiscoverScreen):
@@ -367,6 +398,12 @@ def make_app(
     `startup_warnings` are shown as toasts once the dashboard is up (e.g. the config error
     a `--demo` started without).
     """
+    # The composition root installs the lean screen writer, the one module on Textual's
+    # private API; on any other Textual release it stands aside with a one-line warning.
+    stood_aside = lean_output.install()
+    if stood_aside:
+        log.warning("%s", stood_aside)
+        startup_warnings = (*startup_warnings, stood_aside)
     return AgpApp(
         engine, profile=profile, region=region, read_only=read_only, theme=theme,
         initial_ids=initial_ids, clock=clock or time.time, tick_clock=tick_clock,

@@ -14,25 +14,42 @@ segments that overlap each dirty span (segments hold whole characters, so a wide
 never split) and emits a colour sequence only when the colours change. The screen a
 terminal ends up showing is the same — `tests/ui/test_lean_output.py` replays both
 versions into a terminal emulator (pyte) and compares — at about a third of the bytes
-(`python -m agp_tui.bench bandwidth`). If a Textual upgrade moves the method, `install()`
-leaves Textual alone (and that test fails, so we notice).
+(`python -m agp_tui.bench bandwidth`).
+
+This is the one module of agp-tui allowed to touch Textual's private names (the compositor's
+`ChopsUpdate`, Rich's cached SGR strings): `tests/test_textual_private.py` keeps every other
+module on public API. It is proven against exactly one Textual release, `TEXTUAL_VERSION`, which
+`install()` compares with `==` (a test fails when the installed Textual is another release,
+until the writer is proven against it); `install()`, called once by `make_app`, leaves any
+other version alone and says so in one line, and the dashboard then sends Textual's own,
+larger, updates. (pyproject.toml accepts the whole `textual>=8.2,<9` range: the table and
+the rest of the app are on public API, so only this writer cares about the exact release.)
 """
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Iterable
+from importlib.metadata import PackageNotFoundError, version
 
 from rich.cells import cell_len
 from rich.color import ColorSystem
 from rich.console import Console
 from rich.control import Control
 from rich.segment import Segment
-from textual._compositor import ChopsUpdate
 from textual.strip import Strip
 
+try:
+    from textual._compositor import ChopsUpdate
+except ImportError:  # pragma: no cover - a Textual release that moved it: stand aside
+    ChopsUpdate = None  # type: ignore[assignment,misc]
+
+TEXTUAL_VERSION = "8.2.8"  # the release tests/ui/test_lean_output.py proves this writer against
 _RESET = "\x1b[0m"
 _original = getattr(ChopsUpdate, "render_segments", None)
+# False: `install()` stands aside (what `python -m agp_tui.bench bandwidth --writer textual`
+# measures the lean writer against).
+ENABLED = True
 
 
 def _sgr_runs(segments: Iterable[Segment], color_system: ColorSystem, out: list[str]) -> None:
@@ -102,17 +119,37 @@ def render_segments(self: ChopsUpdate, console: Console) -> str:
     return "".join(out)
 
 
-def install() -> bool:
-    """Use the lean writer; False (and Textual untouched) if Textual's shape is not the one
-    this was written against."""
+def textual_version() -> str:
+    try:
+        return version("textual")
+    except PackageNotFoundError:  # pragma: no cover - Textual run from a source tree
+        return "unknown"
+
+
+def install() -> str | None:
+    """Use the lean writer. Returns None when installed, else the one-line reason it stood
+    aside (another Textual release, or one whose `ChopsUpdate` has another shape), with
+    Textual left untouched."""
+    if not ENABLED:
+        return ""  # switched off on purpose: nothing to warn about
+    found = textual_version()
+    if found != TEXTUAL_VERSION:
+        return (f"Textual {found} is not the {TEXTUAL_VERSION} agp-tui was tested with: "
+                "screen updates use Textual's own writer (more bytes over SSH)")
+    if ChopsUpdate is None or _original is None:
+        return "Textual's screen updates have moved: using Textual's own writer"
     params = inspect.signature(ChopsUpdate.__init__).parameters
-    if _original is None or not {"chops", "spans", "chop_ends"} <= params.keys():
-        return False
+    if not {"chops", "spans", "chop_ends"} <= params.keys():
+        return "Textual's screen updates have changed shape: using Textual's own writer"
     ChopsUpdate.render_segments = render_segments  # type: ignore[method-assign]
-    return True
+    return None
+
+
+def installed() -> bool:
+    return ChopsUpdate is not None and ChopsUpdate.render_segments is render_segments
 
 
 def uninstall() -> None:
     """Textual's own writer again (tests compare the two)."""
-    if _original is not None:
+    if ChopsUpdate is not None and _original is not None:
         ChopsUpdate.render_segments = _original  # type: ignore[method-assign]

@@ -22,7 +22,7 @@ from agp_tui.ui.text import literal, safe_text
 class PasteInput(Input):
     """An Input that keeps every line of a paste (as spaces), so many ids can be pasted at once."""
 
-    def _on_paste(self, event: events.Paste) -> None:
+    def on_paste(self, event: events.Paste) -> None:
         if event.text:
             text = " ".join(event.text.split())
             if self.selection.is_empty:

@@ -61,6 +61,15 @@ def for_terminal(seq: str, env: Mapping[str, str]) -> str:
 # -- clipboard ----------------------------------------------------------------------------
 
 
+def clip(text: str) -> str:
+    """`text` cut to what a clipboard sequence carries (`CLIPBOARD_LIMIT` bytes of UTF-8),
+    never in the middle of a character."""
+    data = text.encode("utf-8")
+    if len(data) <= CLIPBOARD_LIMIT:
+        return text
+    return data[:CLIPBOARD_LIMIT].decode("utf-8", errors="ignore")
+
+
 def osc52(text: str) -> str:
     """Set the system clipboard (`c`) to `text`: `ESC ] 52 ; c ; <base64> BEL`.
 

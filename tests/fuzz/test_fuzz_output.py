@@ -40,7 +40,15 @@ from agp_tui.ui import format as fmt
 from agp_tui.ui import notify, osc
 from agp_tui.ui.sparkline import blocks_per_model, spark
 from agp_tui.ui.text import DEFAULT_MAX, literal, safe_text, truncate_cells
-from agp_tui.ui.widgets.columns import SORT_KEYS, error_text, layout, rates_text, render_cell, sort_value
+from agp_tui.ui.widgets.cells import rates_text
+from agp_tui.ui.widgets.columns import (
+    SORT_KEYS,
+    RowContext,
+    error_text,
+    layout,
+    render_cell,
+    sort_value,
+)
 
 T0 = 1_781_168_400.0
 
@@ -159,8 +167,9 @@ def _style_of(_name: str) -> RichStyle:
 def test_table_cells_are_inert_and_fit_their_column(vh: tuple[SessionView, TokenHistory], width: int,
                                                     marked: bool) -> None:
     view, history = vh
+    row = RowContext(view, history, T0, marked, _style_of)
     for col in layout(width):
-        cell = render_cell(col.key, col, view, history, T0, marked, _style_of)
+        cell = render_cell(col, row)
         assert terminal_safe(cell.plain), (col.key, cell.plain)
         assert cell.cell_len <= col.width + 2, (col.key, cell.cell_len, col.width)
     for key in SORT_KEYS:

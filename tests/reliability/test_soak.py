@@ -291,8 +291,8 @@ def disagreements(engine: Engine, ids: list[str], truth: Mapping[str, str]) -> l
 
 async def test_dashboard_soak_under_chaos(tmp_path: Path, report_figure: Callable[[str], None]) -> None:
     from agp_tui.ui.app import make_app
+    from agp_tui.ui.format import status_label
     from agp_tui.ui.screens.tree import TreeScreen
-    from agp_tui.ui.widgets.columns import status_label
 
     loop = asyncio.get_running_loop()
     troubles = Troubles()

@@ -52,6 +52,8 @@ class Recorder:
             notify(message, title=title, severity=severity, **kw)
 
         app.notify = record  # type: ignore[method-assign]
+        app.terminal.attach(self.written.append)  # the app's own sequences (bell, OSC 9/777, tmux)
+        # Textual's `copy_to_clipboard` writes its OSC 52 to the (headless) driver itself.
         driver = app._driver
         assert driver is not None
         driver.write = self.written.append  # type: ignore[method-assign]

@@ -150,3 +150,39 @@ def _console() -> Any:
 
 def _full(strip: Strip, console: Any) -> str:
     return "\x1b[1;1H" + strip.render(console)
+
+
+def test_the_writer_is_pinned_to_the_textual_release_these_tests_prove() -> None:
+    """A Textual upgrade fails here until this file has proven the writer against it again
+    (then bump `TEXTUAL_VERSION`); users on another release get Textual's own writer."""
+    assert lean_output.textual_version() == lean_output.TEXTUAL_VERSION
+
+
+def test_on_another_textual_release_it_stands_aside_with_one_line(monkeypatch: Any) -> None:
+    lean_output.uninstall()
+    try:
+        monkeypatch.setattr(lean_output, "textual_version", lambda: "8.3.0")
+        reason = lean_output.install()
+        assert reason is not None and "\n" not in reason and "8.3.0" in reason
+        assert not lean_output.installed()  # Textual's own writer, untouched
+        assert ChopsUpdate.render_segments is lean_output._original
+    finally:
+        monkeypatch.undo()
+        assert lean_output.install() is None  # as every other test runs: installed
+    assert lean_output.installed()
+
+
+def test_make_app_shows_the_stand_aside_line_as_a_startup_warning(monkeypatch: Any, fake: FakeAgp,
+                                                                   clock: Clock) -> None:
+    from fakes import make_engine
+
+    from agp_tui.ui.app import make_app
+
+    lean_output.uninstall()
+    try:
+        monkeypatch.setattr(lean_output, "textual_version", lambda: "9.0.0")
+        app = make_app(make_engine(fake, clock), clock=clock)  # built, never run
+        assert any("Textual 9.0.0" in w for w in app.startup_warnings)
+    finally:
+        monkeypatch.undo()
+        lean_output.install()

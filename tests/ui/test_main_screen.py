@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -274,6 +275,19 @@ async def test_quit_closes_the_engine(fake: FakeAgp, clock: Clock) -> None:
         assert app.return_code == 0
 
 
+@pytest.mark.parametrize("after", ["t", "enter", "l", "question_mark", "a"])
+async def test_keys_typed_behind_q_do_nothing(fake: FakeAgp, clock: Clock, after: str) -> None:
+    """`q` then `t` in one burst (a fast hand, SSH's queued input): the trajectory screen was
+    pushed while the app exited, never composed, and its mount crashed the app."""
+    ids = standard_world(fake)
+    async with running(fake, clock, ids, (80, 24)) as (app, pilot):
+        for key, char in (("q", "q"), (after, "?" if after == "question_mark" else after[:1])):
+            app.post_message(events.Key(key, char if len(key) == 1 or key == "question_mark" else None))
+        await pilot.pause()
+        await pilot.pause()
+        assert app.return_code == 0 and not app.engine.started
+
+
 async def test_palette_jumps_to_a_session(fake: FakeAgp, clock: Clock) -> None:
     ids = standard_world(fake)
     async with running(fake, clock, ids, (80, 24)) as (app, pilot):
@@ -314,26 +328,57 @@ async def test_what_is_painted_follows_the_data_through_cursor_moves(fake: FakeA
                                                                  str(100 * round_ + 3), str(100 * round_ + 5)]
 
 
-async def test_cell_fast_path_renders_what_datatable_would(fake: FakeAgp, clock: Clock) -> None:
-    """SessionTable._render_cell's shortcut is segment-for-segment DataTable's renderer, for
-    every cell of the standard world (hostile strings included), under and off the cursor."""
+async def test_rows_are_drawn_exactly_as_datatable_drew_them(fake: FakeAgp, clock: Clock) -> None:
+    """The table used to be a DataTable: every character of every line, and its colours and
+    attributes, are what a DataTable shows for the same cells, columns, cursor and focus
+    (the standard world, hostile strings included, at 80 and 200 columns)."""
+    from textual.geometry import Region
+    from textual.strip import Strip
     from textual.widgets import DataTable
+
+    def cells(strips: list[Strip]) -> list[list[tuple[str, str]]]:
+        return [[(ch, str(seg.style.clear_meta_and_links() if seg.style else None))
+                 for seg in strip for ch in seg.text] for strip in strips]
 
     ids = standard_world(fake)
     for width, height in ((80, 24), (200, 50)):
         async with running(fake, clock, ids, (width, height)) as (app, pilot):
             table = table_of(app)
             await pilot.press("down")
-            base = table.rich_style
-            compared = 0
-            for row in range(table.row_count):
-                for col, column in enumerate(table.ordered_columns):
-                    w = column.get_render_width(table)
-                    for cursor, hover in ((False, False), (True, False), (False, True)):
-                        table._cell_render_cache.clear()
-                        ours = table._render_cell(row, col, base, w, cursor, hover)
-                        table._cell_render_cache.clear()
-                        theirs = DataTable._render_cell(table, row, col, base, w, cursor, hover)
-                        assert ours == theirs, (row, column.key, cursor, hover)
-                        compared += 1
-            assert compared == table.row_count * len(table.ordered_columns) * 3
+            shown_width = table.size.width
+            region = Region(0, 0, shown_width, table.row_count + 1)
+            ours = cells(table.render_lines(region))
+            reference: DataTable[object] = DataTable(cursor_type="row", cell_padding=0, id="reference")
+            await app.main.query_one("#body").mount(reference, before=table)
+            reference.styles.height = "1fr"
+            table.display = False
+            for slot in table.slots:
+                reference.add_column(slot.label, key=slot.key, width=slot.width)
+            for key in table.shown_ids():
+                reference.add_row(*(table.get_cell(key, s.key) for s in table.slots), key=key)
+            reference.focus()
+            reference.move_cursor(row=table.cursor_row)
+            await pilot.pause()
+            assert reference.size.width == shown_width
+            theirs = cells(reference.render_lines(region))
+            assert len(ours) == len(ids) + 1 and all(len(line) == shown_width for line in ours)
+            for y, (a, b) in enumerate(zip(ours, theirs, strict=True)):
+                assert a == b, f"line {y}: " + "".join(c for c, _ in a)
+
+
+
+async def test_help_describes_every_column_from_the_registry(fake: FakeAgp, clock: Clock) -> None:
+    from rich.console import Console
+    from textual.widgets import Static
+
+    from agp_tui.ui.widgets.columns import COLUMNS
+
+    ids = standard_world(fake)
+    async with running(fake, clock, ids, (120, 50)) as (app, pilot):
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        console = Console(width=100, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+        console.print(app.screen.query_one("#help-columns", Static).content)
+        text = " ".join(console.export_text().split())
+        for col in COLUMNS:
+            assert col.label.split()[0] in text and " ".join(col.help.split()) in text, col.key

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from fakes import Clock, FakeAgp, sid
+from fakes import ISO_T0, Clock, FakeAgp, sid
 from helpers import frame, running, table_of, wait_for
+from rich.text import Text
 from textual.widgets import Tree
 from ui_world import standard_world
 
@@ -144,3 +145,42 @@ async def test_mouse_selects_rows_and_nodes(fake: FakeAgp, clock: Clock) -> None
         tree = app.screen.query_one(Tree)
         await pilot.click(Tree, offset=(8, 2))
         assert tree.cursor_line == 2
+
+
+async def test_node_labels_show_what_the_table_row_shows(fake: FakeAgp, clock: Clock) -> None:
+    """Status, name and cost of a node come from the table's column registry: the tree and
+    the table never disagree, and a change to a column is seen by both."""
+    import dataclasses
+
+    import pytest
+
+    from agp_tui.ui.widgets import columns
+
+    root = fake.session(1, agent="acme/[b]x", status="completed", steps=2, outcome="success",
+                        finished=ISO_T0, cost=0.125)
+    fake.tree(1, [2])
+    mp = pytest.MonkeyPatch()
+    async with running(fake, clock, [root.id], (160, 40)) as (app, pilot):
+        await wait_for(pilot, lambda: app.engine.view(root.id) is not None
+                       and app.engine.view(root.id).cost is not None)  # type: ignore[union-attr]
+        await frame(pilot)
+        table = table_of(app)
+        status = table.get_cell(root.id, "status").plain.strip()
+        name = table.get_cell(root.id, "agent").plain.strip()
+        cost = table.get_cell(root.id, "cost").plain.strip()
+        assert status == "✔ completed" and name == "acme/[b]x" and cost
+        await pilot.press("enter")
+        assert isinstance(app.screen, TreeScreen)
+        tree = app.screen.query_one(SessionTree)
+        await frame(pilot)
+        label = tree.root.label.plain
+        assert label.startswith(f"✔ {name}  {root.id[:8]}") and f"  {cost}" in label
+        # One place to change a column: the tree follows the registry.
+        try:
+            shout = dataclasses.replace(columns.BY_KEY["agent"], render=lambda row, w: Text("SHOUT"))
+            mp.setitem(columns.BY_KEY, "agent", shout)
+            fake.sessions[root.id].steps = 5
+            app.engine.refresh([root.id])
+            await wait_for(pilot, lambda: "SHOUT" in tree.root.label.plain)
+        finally:
+            mp.undo()

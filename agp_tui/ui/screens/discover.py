@@ -22,17 +22,33 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from agp_tui.api.errors import AgpError
-from agp_tui.api.models import Page, SessionSummary
+from agp_tui.api.models import Page, SessionStatus, SessionSummary
+from agp_tui.monitor.view import SessionView
 from agp_tui.monitor.watchlist import WatchlistError
 from agp_tui.ui.closing import ClosesOnce
 from agp_tui.ui.discovery import DiscoverQuery, QueryError, page_count
-from agp_tui.ui.format import STATUS_KINDS, duration, short_id, since, status_kind, status_label
+from agp_tui.ui.format import STATUS_KINDS, short_id
 from agp_tui.ui.steering import plain_error
 from agp_tui.ui.text import literal
 from agp_tui.ui.updates import Batch
+from agp_tui.ui.widgets.columns import BY_KEY, field_text
 
 if TYPE_CHECKING:
     from agp_tui.ui.app import AgpApp
+
+# Columns of the session table this list shows too, drawn by the same registry; the agent
+# is cut at 28 cells here (the list has room for the first message). The id is the list's
+# own: the table's id cell carries the table's mark, and this list has a mark column.
+SHARED_COLUMNS = ("agent", "status", "age")
+SHARED_WIDTHS = {"agent": 28}
+
+
+def summary_view(s: SessionSummary) -> SessionView:
+    """A listed session as the view the column registry draws (its status without figures)."""
+    return SessionView(id=s.id, watched=False, status=SessionStatus(status=s.status), agent=s.agent,
+                       first_message=s.first_message, agent_view_url=s.agent_view_url,
+                       created_at=s.created_at, started_at=s.started_at, finished_at=s.finished_at)
+
 
 FILTERS = (
     ("status", "status: running idle …"),
@@ -116,9 +132,11 @@ class DiscoverScreen(ClosesOnce, Screen[None]):
 
     def on_mount(self) -> None:
         table = self.table
-        for key, label in (("mark", ""), ("id", "id"), ("agent", "agent"), ("status", "status"),
-                           ("age", "age"), ("message", "first message")):
-            table.add_column(label, key=key)
+        table.add_column("", key="mark")
+        table.add_column(BY_KEY["id"].label, key="id")
+        for key in SHARED_COLUMNS:  # the session table's own columns, labels and cells
+            table.add_column(BY_KEY[key].label, key=key)
+        table.add_column("first message", key="message")
         table.focus()
         self._load(self.current)
 
@@ -176,10 +194,15 @@ class DiscoverScreen(ClosesOnce, Screen[None]):
 
     def _cells(self, s: SessionSummary, watched: bool, now: float) -> list[Text]:
         mark = ("*" if s.id in self.marked else " ") + ("✓" if watched else " ")
-        status = Text(status_label(s.status), style=self.table.style_of(f"status--{status_kind(s.status)}"))
+        view = summary_view(s)
+        shared = []
+        for key in SHARED_COLUMNS:
+            text = field_text(key, view, self.table.style_of, SHARED_WIDTHS.get(key, 1000), now=now)
+            if BY_KEY[key].right:
+                text.justify = "right"
+            shared.append(text)
         message = s.first_message.message if s.first_message else ""
-        return [Text(mark, style="bold"), Text(short_id(s.id)), literal(s.agent or "—", 28), status,
-                Text(duration(since(s.created_at, now)), justify="right"), literal(message, 200)]
+        return [Text(mark, style="bold"), Text(short_id(s.id)), *shared, literal(message, 200)]
 
     def _refresh_marks(self, ids: list[str] | None = None) -> None:
         table = self.table

@@ -1,4 +1,4 @@
-"""The `?` help screen: every key, grouped, plus the filter language."""
+"""The `?` help screen: every key, grouped, what each table column shows, the status symbols."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from textual.widgets import Static
 
 from agp_tui.ui.closing import ClosesOnce
 from agp_tui.ui.events_text import KINDS_HELP
+from agp_tui.ui.widgets.columns import COLUMNS
 
 # (section, key, what it does): the single source the help screen and the tests read.
 KEY_HELP: tuple[tuple[str, str, str], ...] = (
@@ -59,10 +60,8 @@ READ_ONLY_KEYS = frozenset({"p", "f", "x", "m"})
 STATUS_HELP = (
     "● running   ◌ pending/queued   ❚❚ paused   ◔ idle / awaiting tool results (waiting on you)\n"
     "✔ completed   ✘ failed   ⌛ timed out   ■ interrupted   ? unknown (shown literally)\n"
-    "upd column: time since the last good poll; !12s = stale (not updated as often as it should be)\n"
-    "sparklines: tokens/s per model in 10 s buckets; dim bars are an ESTIMATE (a session first\n"
-    "  seen mid-run: its earlier tokens spread since its start), ~12/s an estimated rate, — not running\n"
-    "cost column and detail: the API's own figure in USD (/changes metrics); — until known\n"
+    "dim sparkline bars are an ESTIMATE: a session first seen mid-run has its earlier tokens\n"
+    "  spread since its start; ~12/s is an estimated rate, — not running\n"
     f"events: {KINDS_HELP}"
 )
 
@@ -83,6 +82,18 @@ def help_table(read_only: bool = False) -> Table:
     return table
 
 
+def columns_table() -> Table:
+    """What each column of the session table shows: the column registry's own words."""
+    table = Table(box=None, show_header=False, padding=(0, 2, 0, 1), expand=True)
+    table.add_column("column", style="bold", width=14)  # aligned with the keys above
+    table.add_column("what it shows", ratio=1)
+    table.add_row(Text("Columns", style="bold underline"), "s sorts by the next one, S reverses")
+    for col in COLUMNS:
+        wide = f" (from {col.shown_from} columns wide)" if col.shown_from else ""
+        table.add_row(Text(col.label), Text(col.help + wide))
+    return table
+
+
 class HelpScreen(ClosesOnce, ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "close", "Close")]
 
@@ -97,6 +108,7 @@ class HelpScreen(ClosesOnce, ModalScreen[None]):
                 title.append("   READ-ONLY: p f x m are disabled", style="bold reverse")
             yield Static(title, classes="dialog-title")
             yield Static(help_table(self.read_only), id="help-keys")
+            yield Static(columns_table(), id="help-columns")
             yield Static(Text(STATUS_HELP), id="help-status")
             yield Static(Text("esc / ? / q closes this help", style="italic"), classes="dialog-help")
 

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import Footer, Input, Static
 
 from agp_tui.api.ids import InvalidSessionId
 from agp_tui.monitor.events import Connection
@@ -20,9 +20,10 @@ from agp_tui.ui.filtering import parse_filter
 from agp_tui.ui.modals import AddSessionsModal, ConfirmRemoveModal, describe_rejected
 from agp_tui.ui.text import safe_text
 from agp_tui.ui.updates import Batch
-from agp_tui.ui.widgets.columns import SORT_NAMES
+from agp_tui.ui.widgets.columns import ORDER, sort_name
 from agp_tui.ui.widgets.detail import DetailPane
 from agp_tui.ui.widgets.header import StatusHeader
+from agp_tui.ui.widgets.line_table import LineTable
 from agp_tui.ui.widgets.session_table import SessionTable
 
 if TYPE_CHECKING:
@@ -160,9 +161,8 @@ class MainScreen(SessionKeys, Screen[None]):
             parts.append("problems only (!)")
         if parts and not table.row_count and self.agp.engine.watched_ids():
             parts.append("hides every session: esc clears")
-        if table.sort_key != "order":
-            name = SORT_NAMES.get(table.sort_key, table.sort_key)
-            parts.append(f"sort: {name} {'▼' if table.sort_reverse else '▲'}")
+        if table.sort_key != ORDER:
+            parts.append(f"sort: {sort_name(table.sort_key)} {'▼' if table.sort_reverse else '▲'}")
         if table.marked:
             parts.append(f"{len(table.marked)} marked")
         line = self.query_one("#modeline", Static)
@@ -186,15 +186,19 @@ class MainScreen(SessionKeys, Screen[None]):
             self._focus_key = key
             self.agp.engine.set_focus(key[0], key[1])
 
-    @on(DataTable.RowHighlighted)
-    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        sel = event.row_key.value if event.row_key is not None else None
+    @on(LineTable.RowHighlighted)
+    def _row_highlighted(self, event: LineTable.RowHighlighted) -> None:
+        sel = event.key
         if self.detail.display and self.detail.session_id != sel:
             self.detail.show(sel)
         self._report_focus()
 
-    @on(DataTable.RowSelected)
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
+    @on(LineTable.HeaderClicked)
+    def _header_clicked(self, event: LineTable.HeaderClicked) -> None:
+        self._modeline()  # the table sorted itself; the mode line says by what
+
+    @on(LineTable.RowSelected)
+    def _row_selected(self, event: LineTable.RowSelected) -> None:
         # Two `enter`s in one burst queue two selections here; the second arrives once the
         # tree is already open above this screen and must not open another.
         if self.is_current:

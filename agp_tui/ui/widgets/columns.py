@@ -1,7 +1,13 @@
-"""The session table's columns: which ones fit a width, and what each cell shows.
+"""The session table's columns, declared once.
 
-Cells are drawn with no DataTable padding: every cell starts with one blank (or the `*`
-mark in the id column), so columns are one cell apart and 80 columns hold the essentials.
+A `Column` says everything about one column: its key and header label, what the `?` help
+says of it, how wide it is and how it grows, its alignment, how a cell is drawn, how rows
+sort by it, and whether it moves with the clock. The header, the widths (`layout`), the
+cells (`render_cell`), sorting (`SORT_KEYS`, `sort_value`) and the help all read
+`COLUMNS`; adding a column touches this one place.
+
+Cells have no padding of their own: each starts with one blank (the id column puts the `*`
+mark there), so columns sit one cell apart and 80 columns hold the essentials.
 """
 
 from __future__ import annotations
@@ -10,78 +16,170 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from rich.cells import cell_len
-from rich.style import Style
 from rich.text import Text
 
 from agp_tui.api.status import FAILED, TIMED_OUT, WAITING_ON_USER
 from agp_tui.monitor.history import TokenHistory
 from agp_tui.monitor.view import SessionView
-from agp_tui.ui.format import (
-    dollars,
-    human_count,
-    session_name,
-    short_id,
-    short_model,
-    since,
-    status_kind,
-    status_label,
-    table_duration,
+from agp_tui.ui.format import session_name, status_kind
+from agp_tui.ui.widgets.cells import (
+    StyleOf,
+    age_text,
+    cost_text,
+    error_cell,
+    error_text,
+    id_text,
+    name_text,
+    rates_text,
+    status_text,
+    token_total,
+    tokens_text,
+    total_rate,
+    updated_text,
 )
-from agp_tui.ui.sparkline import blocks_per_model, spark
-from agp_tui.ui.text import literal, safe_text
 
-StyleOf = Callable[[str], Style]  # component class name -> rich style
+__all__ = ["BY_KEY", "COLUMNS", "ORDER", "SORT_KEYS", "TICKING", "Column", "Placed", "RowContext", "StyleOf",
+           "error_text", "field_text", "header_label", "layout", "render_cell", "sort_name", "sort_value",
+           "status_text"]
 
 
 @dataclass(frozen=True, slots=True)
-class Col:
+class RowContext:
+    """What every cell of one row is drawn from."""
+
+    view: SessionView
+    history: TokenHistory | None
+    now: float
+    marked: bool
+    style_of: StyleOf
+
+
+SortKey = Callable[[SessionView, TokenHistory | None], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
     key: str
-    label: str
-    width: int  # content cells, not counting the leading gutter
+    label: str  # the header
+    help: str  # one line in the `?` help
+    render: Callable[[RowContext, int], Text]  # a cell's content for a width; padded and cut by the table
+    width: int  # content cells at least (the one-cell gutter before it is not counted)
     right: bool = False  # numbers are right-aligned
+    shown_from: int = 0  # the table width from which the column is shown at all
+    first: tuple[tuple[int, int], ...] = ()  # (cap, from table width): spare cells taken before sharing
+    share: int = 0  # weight in the sharing of the remaining spare cells ...
+    cap: int = 0  # ... up to this width
+    takes_rest: bool = False  # what is left when every growing column is capped
+    sort: SortKey | None = None  # None: rows cannot be sorted by it
+    sort_name: str = ""  # how the mode line names the sort (default: the key)
+    ticks: bool = False  # its cells change with the clock alone (ages, sparklines)
 
 
-# (key, label, width or minimum width, right-aligned, flexible, minimum table width to show)
-_SPECS: tuple[tuple[str, str, int, bool, bool, int], ...] = (
-    ("id", "id", 9, False, False, 0),
-    ("agent", "agent", 10, False, True, 0),
-    ("status", "status", 11, False, False, 0),
-    ("steps", "stp", 4, True, False, 0),
-    ("input", "in", 5, True, False, 0),
-    ("output", "out", 5, True, False, 0),
-    ("reasoning", "rsn", 5, True, False, 100),
-    ("rate", "tokens/s per model", 16, False, True, 0),
-    ("cost", "cost", 7, True, False, 108),  # USD, the API's own figure (/changes metrics)
-    ("age", "age", 4, True, False, 96),
-    ("updated", "upd", 4, True, False, 0),
-    ("error", "error", 14, False, True, 118),
+# Sessions that need you sort first, then trouble, then live work, then the finished.
+_STATUS_RANK = {"waiting": 0, "failed": 1, "running": 2, "pending": 3, "paused": 4,
+                "interrupted": 5, "completed": 6, "unknown": 7}
+
+
+def _status_rank(view: SessionView, _history: TokenHistory | None) -> tuple[int, str]:
+    st = view.status.status if view.status else None
+    rank = _STATUS_RANK[status_kind(st)]
+    if st in WAITING_ON_USER or st in (FAILED, TIMED_OUT) or view.not_found:
+        rank = min(rank, 1)
+    return (rank, st or "")
+
+
+def _tokens(kind: str) -> Column:
+    labels = {"input": "in", "output": "out", "reasoning": "rsn"}
+    return Column(
+        kind, labels[kind], f"{kind} tokens over every model (12.4k, 1.2M)",
+        lambda row, _w: tokens_text(row.view, kind), 5, right=True,
+        shown_from=100 if kind == "reasoning" else 0,
+        sort=lambda view, _h: token_total(view, kind), sort_name=f"{kind} tokens",
+    )
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("id", "id", "short id; * when marked (space)",
+           lambda row, _w: id_text(row.view, row.marked, row.style_of), 9,
+           sort=lambda view, _h: view.id),
+    Column("agent", "agent", "label (if any) and agent",
+           lambda row, w: name_text(row.view, w), 10, share=1, cap=26, takes_rest=True,
+           sort=lambda view, _h: session_name(view).lower()),
+    # Spare width goes first to the status: every common status word whole (`⌛ timed_out`,
+    # `■ interrupted`, `? hibernating`: 13 cells), and on wide screens the longest
+    # (`◔ awaiting_tool_results`: 23).
+    Column("status", "status", "symbol and word (colour is never the only signal)",
+           lambda row, _w: status_text(row.view, row.style_of), 11, first=((13, 0), (23, 160)),
+           sort=_status_rank),
+    Column("steps", "stp", "agent steps so far",
+           lambda row, _w: Text(str(row.view.steps) if row.view.status else ""), 4, right=True,
+           sort=lambda view, _h: view.steps),
+    _tokens("input"),
+    _tokens("output"),
+    _tokens("reasoning"),
+    Column("rate", "tokens/s per model",
+           "a sparkline per model of tokens/s in 10 s buckets",
+           lambda row, w: rates_text(row.history, w, row.now, row.style_of), 16, share=2, cap=64,
+           sort=lambda _view, history: total_rate(history), sort_name="token rate", ticks=True),
+    Column("cost", "cost", "the API's own figure in USD (/changes metrics); — until known",
+           lambda row, _w: cost_text(row.view, row.style_of), 7, right=True, shown_from=108,
+           sort=lambda view, _h: view.cost if view.cost is not None else -1.0,
+           sort_name="cost (API figure)"),
+    Column("age", "age", "time since the session was created",
+           lambda row, _w: age_text(row.view, row.now), 4, right=True, shown_from=96,
+           sort=lambda view, _h: -(view.created_at.timestamp() if view.created_at else 0.0), ticks=True),
+    Column("updated", "upd",
+           "time since the last good poll; !12s = stale (not updated as often as it should be)",
+           lambda row, _w: updated_text(row.view, row.now, row.style_of), 4, right=True,
+           sort=lambda view, _h: view.last_ok_at or 0.0, sort_name="last update", ticks=True),
+    Column("error", "error", "why the session failed, or why polling it fails",
+           lambda row, w: error_cell(row.view, w, row.style_of), 14,
+           shown_from=118, share=3, cap=90, sort=lambda view, _h: error_text(view).lower()),
 )
-TIME_COLUMNS = frozenset({"rate", "age", "updated"})
-# Spare width goes first to the status, as (column, cap, from table width): every common
-# status word whole (`⌛ timed_out`, `■ interrupted`, `? hibernating`: 13 cells), and on
-# wide screens the longest (`◔ awaiting_tool_results`: 23). The rest is shared as
-# (column, share, cap): the sparklines and errors gain most.
-_FIRST = (("status", 13, 0), ("status", 23, 160))
-_GROW = (("agent", 1, 26), ("rate", 2, 64), ("error", 3, 90))
 
 
-def layout(width: int) -> list[Col]:
+BY_KEY: dict[str, Column] = {c.key: c for c in COLUMNS}
+TICKING = frozenset(c.key for c in COLUMNS if c.ticks)
+
+# -- widths -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """A column laid out for one table width."""
+
+    column: Column
+    width: int  # content cells (the cell is one wider: its gutter)
+
+    @property
+    def key(self) -> str:
+        return self.column.key
+
+    @property
+    def label(self) -> str:
+        return self.column.label
+
+    @property
+    def right(self) -> bool:
+        return self.column.right
+
+
+def layout(width: int) -> list[Placed]:
     """The columns for a table `width` cells wide (one cell is kept for the scrollbar)."""
     usable = max(width - 1, 40)
-    chosen = [s for s in _SPECS if usable + 1 >= s[5]]
-    widths = {s[0]: s[2] for s in chosen}
+    chosen = [c for c in COLUMNS if usable + 1 >= c.shown_from]
+    widths = {c.key: c.width for c in chosen}
     spare = usable - sum(w + 1 for w in widths.values())
-    for key, cap, from_width in _FIRST:
-        if usable + 1 < from_width:
-            continue
-        add = max(min(cap - widths[key], spare), 0)
-        widths[key] += add
-        spare -= add
-    growable = [(k, share, cap) for k, share, cap in _GROW if k in widths]
+    for col in chosen:
+        for cap, from_width in col.first:
+            if usable + 1 < from_width:
+                continue
+            add = max(min(cap - widths[col.key], spare), 0)
+            widths[col.key] += add
+            spare -= add
+    growable = [(c.key, c.share, c.cap) for c in chosen if c.share]
     while spare > 0 and growable:
-        total_share = sum(share for _, share, _ in growable)
-        step = max(spare // total_share, 1)
+        step = max(spare // sum(share for _, share, _ in growable), 1)
         progressed = False
         for key, share, cap in growable:
             add = min(step * share, cap - widths[key], spare)
@@ -92,173 +190,58 @@ def layout(width: int) -> list[Col]:
         growable = [(k, s, c) for k, s, c in growable if widths[k] < c]
         if not progressed:
             break
-    if spare > 0:  # everything flexible is capped: the leftover widens the agent column
-        widths["agent"] += spare
-    return [Col(s[0], s[1], widths[s[0]], s[3]) for s in chosen]
+    if spare > 0:  # everything flexible is capped: the leftover goes to the one that takes it
+        rest = next((c for c in chosen if c.takes_rest), chosen[0])
+        widths[rest.key] += spare
+    return [Placed(c, widths[c.key]) for c in chosen]
 
 
-class IdCell(Text):
-    """The id column's cell; it carries the session id so sorting can look the row up."""
-
-    session_id: str
+# -- cells --------------------------------------------------------------------------------
 
 
-def _pad(text: Text, col: Col) -> Text:
-    text.truncate(col.width, overflow="ellipsis")
-    out = Text(" ", no_wrap=True, overflow="ellipsis", justify="right" if col.right else "left")
-    out.append_text(text)
+def pad(content: Text, width: int, right: bool) -> Text:
+    """A cell: one blank of gutter, then `content` cut to `width` cells with an ellipsis."""
+    content.truncate(width, overflow="ellipsis")
+    out = Text(" ", no_wrap=True, overflow="ellipsis", justify="right" if right else "left")
+    out.append_text(content)
     return out
 
 
-def header_label(col: Col, sort_key: str, reverse: bool) -> Text:
-    arrow = ("▼" if reverse else "▲") if col.key == sort_key else ""
-    return _pad(Text(col.label + arrow), col)
+def render_cell(placed: Placed, row: RowContext) -> Text:
+    """One cell of a row, padded to its column."""
+    col = placed.column
+    return pad(col.render(row, placed.width), placed.width, col.right)
 
 
-def id_cell(view: SessionView, marked: bool, style_of: StyleOf) -> IdCell:
-    cell = IdCell(" *" if marked else "  ", no_wrap=True)
-    cell.append(short_id(view.id), style_of("cell--marked") if marked else "")
-    cell.session_id = view.id
-    return cell
+def field_text(key: str, view: SessionView, style_of: StyleOf, width: int = 1000, *, now: float = 0.0,
+               history: TokenHistory | None = None) -> Text:
+    """What column `key` shows for `view`, unpadded, for a screen that shows the same field
+    outside the table (the tree's node labels, the discover list)."""
+    return BY_KEY[key].render(RowContext(view, history, now, False, style_of), width)
 
 
-def status_text(view: SessionView, style_of: StyleOf) -> Text:
-    if view.not_found:
-        return Text("✘ not found", style=style_of("status--failed"))
-    if view.status is None:
-        if view.error_kind:
-            return Text(f"! {safe_text(view.error_kind, 20)}", style=style_of("status--failed"))
-        return Text("◌ loading", style=style_of("status--unknown"))
-    kind = status_kind(view.status.status)
-    return Text(status_label(view.status.status), style=style_of(f"status--{kind}"))
-
-
-def error_text(view: SessionView) -> str:
-    st = view.status
-    if view.not_found:
-        return "not found (404)"
-    if view.error_message:
-        return f"{view.error_kind}: {view.error_message}" if view.error_kind else view.error_message
-    if st is not None and (st.error or st.error_code):
-        return st.error or st.error_code or ""
-    return ""
-
-
-def rates_text(history: TokenHistory | None, width: int, now: float, style_of: StyleOf) -> Text:
-    out = Text(no_wrap=True)
-    if history is None:
-        return out
-    models = history.models()
-    if not models:
-        return out
-    labels = [short_model(m, 4) for m in models]
-    label_w = max(cell_len(lbl) for lbl in labels)  # cells: a model name may be wide characters
-    per = min(blocks_per_model(width, len(models), label_w), history.buckets)
-    if per < 3 and len(models) > 1:  # too many models for the cell: the sum of all of them
-        return rates_text_combined(history, width, now, style_of)
-    estimated = history.estimated_buckets(now)
-    for i, (model, label) in enumerate(zip(models, labels, strict=True)):
-        if i:
-            out.append(" ")
-        out.append(" " * (label_w - cell_len(label)) + label, style_of("cell--dim"))
-        out.append(" ")
-        _append_bars(out, history.series(model, "total", now=now), per, estimated, style_of)
-    return out
-
-
-def rates_text_combined(history: TokenHistory, width: int, now: float, style_of: StyleOf) -> Text:
-    out = Text("all ", style=style_of("cell--dim"), no_wrap=True)
-    series = history.combined("total", now=now)
-    _append_bars(out, series, max(width - 4, 2), history.estimated_buckets(now), style_of)
-    return out
-
-
-def _append_bars(out: Text, series: list[float], width: int, estimated: int, style_of: StyleOf) -> None:
-    """The last `width` rates as bars; those holding estimated growth are drawn dim."""
-    bars = spark(series, width)
-    dim = max(0, estimated - (len(series) - len(bars)))
-    if dim:
-        out.append(bars[:dim], style_of("cell--spark-estimate"))
-    out.append(bars[dim:], style_of("cell--spark"))
-
-
-def render_cell(
-    key: str, col: Col, view: SessionView, history: TokenHistory | None, now: float,
-    marked: bool, style_of: StyleOf,
-) -> Text:
-    """One cell, padded to its column; every server string goes through `safe_text`."""
-    usage = view.usage
-    if key == "id":
-        return id_cell(view, marked, style_of)
-    if key == "agent":
-        name = session_name(view)
-        return _pad(literal(name, col.width), col)
-    if key == "status":
-        return _pad(status_text(view, style_of), col)
-    if key == "steps":
-        return _pad(Text(str(view.steps) if view.status else ""), col)
-    if key in ("input", "output", "reasoning"):
-        if not usage:
-            return _pad(Text(""), col)
-        total = sum(getattr(u, f"{key}_tokens") for u in usage)
-        return _pad(Text(human_count(total)), col)
-    if key == "rate":
-        return _pad(rates_text(history, col.width, now, style_of), col)
-    if key == "cost":
-        cost = dollars(view.cost)
-        return _pad(Text(cost, style=style_of("cell--dim") if view.cost is None else ""), col)
-    if key == "age":
-        return _pad(Text(table_duration(since(view.created_at, now))), col)
-    if key == "updated":
-        age = table_duration(since(view.last_ok_at, now)) if view.last_ok_at else "—"
-        if view.stale:
-            return _pad(Text("!" + age, style=style_of("cell--stale")), col)
-        return _pad(Text(age), col)
-    if key == "error":
-        return _pad(literal(error_text(view), col.width, style=style_of("cell--error")), col)
-    raise KeyError(key)
+def header_label(placed: Placed, sort_key: str, reverse: bool) -> Text:
+    arrow = ("▼" if reverse else "▲") if placed.key == sort_key else ""
+    return pad(Text(placed.label + arrow), placed.width, placed.right)
 
 
 # -- sorting ------------------------------------------------------------------------------
 
-SORT_KEYS = ("order", "id", "agent", "status", "steps", "input", "output", "reasoning", "rate",
-             "cost", "age", "updated", "error")
-SORT_NAMES = {"order": "watchlist order", "input": "input tokens", "output": "output tokens",
-              "reasoning": "reasoning tokens", "rate": "token rate", "updated": "last update",
-              "cost": "cost (API figure)"}
+ORDER = "order"  # the watchlist's own order: not a column
+SORT_KEYS: tuple[str, ...] = (ORDER, *(c.key for c in COLUMNS if c.sort is not None))
 
-# Sessions that need you sort first, then trouble, then live work, then the finished.
-_STATUS_RANK = {"waiting": 0, "failed": 1, "running": 2, "pending": 3, "paused": 4,
-                "interrupted": 5, "completed": 6, "unknown": 7}
+
+def sort_name(key: str) -> str:
+    """How the mode line names a sort: `sort: input tokens ▲`."""
+    if key == ORDER:
+        return "watchlist order"
+    col = BY_KEY.get(key)
+    return (col.sort_name or col.key) if col is not None else key
 
 
 def sort_value(key: str, view: SessionView, history: TokenHistory | None, position: int) -> Any:
-    if key == "order":
+    """What rows sort by for `key`; `position` (watchlist order) for `order`."""
+    col = BY_KEY.get(key)
+    if col is None or col.sort is None:
         return position
-    if key == "id":
-        return view.id
-    if key == "agent":
-        return session_name(view).lower()
-    if key == "status":
-        st = view.status.status if view.status else None
-        rank = _STATUS_RANK[status_kind(st)]
-        if st in WAITING_ON_USER or st in (FAILED, TIMED_OUT) or view.not_found:
-            rank = min(rank, 1)
-        return (rank, st or "")
-    if key == "steps":
-        return view.steps
-    if key in ("input", "output", "reasoning"):
-        return sum(getattr(u, f"{key}_tokens") for u in view.usage)
-    if key == "rate":
-        if history is None:
-            return 0.0
-        return sum(history.latest_rate(m) for m in history.models())
-    if key == "cost":
-        return view.cost if view.cost is not None else -1.0
-    if key == "age":
-        return -(view.created_at.timestamp() if view.created_at else 0.0)
-    if key == "updated":
-        return view.last_ok_at or 0.0
-    if key == "error":
-        return error_text(view).lower()
-    return position
+    return col.sort(view, history)

@@ -31,9 +31,10 @@ from agp_tui.ui.format import (
     session_name,
     short_id,
     status_kind,
-    status_symbol,
 )
-from agp_tui.ui.text import literal, safe_text
+from agp_tui.ui.text import safe_text
+from agp_tui.ui.widgets.cells import status_parts
+from agp_tui.ui.widgets.columns import field_text
 
 Node = TreeNode[str | None]  # data: the session id, or None for a loading placeholder
 
@@ -83,12 +84,14 @@ class SessionTree(Tree[str | None]):
         return label
 
     def _session_label(self, view: SessionView, *, compact: bool, name_cells: int) -> Text:
+        """Status symbol, name, short id, figures: the fields the table shows come from its
+        column registry (`field_text`), so a node and a row never disagree."""
+        symbol, _, kind = status_parts(view)
         st = view.status.status if view.status else None
-        kind = "failed" if view.not_found or (st is None and view.error_kind) else status_kind(st)
-        sym = "✘" if view.not_found else status_symbol(st)
         out = Text(no_wrap=True, overflow="ellipsis")
-        out.append(f"{sym} ", self.style_of(f"status--{kind}"))
-        out.append_text(literal(session_name(view) or "?", name_cells))
+        out.append(f"{symbol} ", self.style_of(f"status--{kind}"))
+        name = field_text("agent", view, self.style_of, name_cells)
+        out.append_text(name if name.plain else Text("?"))
         out.append(f"  {short_id(view.id)}", self.style_of("node--dim"))
         if view.not_found:
             out.append("  not found", self.style_of("status--failed"))
@@ -101,7 +104,8 @@ class SessionTree(Tree[str | None]):
             steps = f"{view.steps} step{'' if view.steps == 1 else 's'}"
             out.append(f"  {steps}  {tokens} tok")
         if view.cost is not None:
-            out.append(f"  {dollars(view.cost)}")
+            out.append("  ")
+            out.append_text(field_text("cost", view, self.style_of))
         if view.child_ids:
             out.append(f"  {self._rollup_text(view.id, compact)}", self.style_of("node--dim"))
         return out
