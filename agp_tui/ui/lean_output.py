@@ -111,8 +111,3 @@ def install() -> bool:
     ChopsUpdate.render_segments = render_segments  # type: ignore[method-assign]
     return True
 
-
-def uninstall() -> None:
-    """Textual's own writer again (tests compare the two)."""
-    if _original is not None:
-        ChopsUpdate.render_segments = _original  # type: ignore[method-assign]
