@@ -3,17 +3,11 @@
 Shared by the dashboard and the headless commands. Subscribers are told what changed
 through typed events and read state with `view()`, `history()` and `rollup()`.
 
-This class is a facade over parts with one idea each:
-- `store.SessionStore`: the records, the watchlist order, views and rollups;
-- `scheduler.Scheduler`: cadence, priority and the next delay, from a record, what is
-  on screen and one injectable clock (pure: no asyncio);
-- `poller.Poller`: one task per session, `/status` polls, errors;
-- `longpoll.LongPoller`: `/changes` long-polls for what is on screen, and costs;
-- `sweeper.Sweeper`: the bootstrap listing and list sweeps (many sessions per request);
-- `link.Link`: connection and auth state, the auth probe, staleness;
-- `trees.Trees`: subagent trees and their listings; `answers.Answers`: what an answer
-  does to a record; `housekeeping.Housekeeping`: quota, watchlist sync, stale checks;
-- `follower.Follower`: trajectory events of the sessions a person reads.
+A facade over parts with one idea each, linked through a `Core` (core.py): the records
+(store.py), a pure scheduler (scheduler.py), per-session poll tasks (poller.py), `/changes`
+long-polls (longpoll.py), the bootstrap and list sweeps (sweeper.py), the link's state
+(link.py), subagent trees (trees.py), what an answer does to a record (answers.py), quota,
+watchlist sync and stale checks (housekeeping.py), trajectory events (follower.py).
 """
 
 from __future__ import annotations
@@ -195,11 +189,11 @@ class Engine:
         return self._core.retries
 
     @property
-    def _tracked(self) -> dict[str, Tracked]:  # tests peek at records
+    def _tracked(self) -> dict[str, Tracked]:  # tests peek at records...
         return self._core.store.tracked
 
     @property
-    def _tree_active(self) -> set[str]:
+    def _tree_active(self) -> set[str]:  # ...and at what open trees poll
         return self._core.sched.tree_active
 
     # -- commands ---------------------------------------------------------------------
