@@ -18,7 +18,7 @@ def _suites(**over: Any) -> dict[str, dict[str, Any]]:
                     "demo": {"budget_s": 1.0, "within_budget": True}, "startup_demo_s": 0.6},
         "bandwidth": {"bytes_per_s": 3100, "budget_bytes_per_s": 5000, "result": "PASS"},
         "engine": {"runs": [{"sessions": 100, "requests_ratio_vs_naive": 0.2, "naive_requests": 5000,
-                             "detect_p95_s": 3.1, "cpu_factor_vs_floor": 1.0,
+                             "detect_p95_s": 3.1, "bootstrap_detect_p95_s": 2.4, "cpu_factor_vs_floor": 1.0,
                              "floor_cpu_ms_per_poll": 0.7}]},
         "ui": {"ui_cpu_pct_100": 3.0, "ui_cpu_pct_1000": 6.0, "ui_key_p95_ms_1000": 61.0,
                "ui_rss_mb_1000": 83.0,
@@ -39,6 +39,7 @@ def test_every_headline_key_is_reported_with_its_budget_and_verdict() -> None:
                                           "result": "MISS"}
     assert rows["startup_status_s"]["baseline"] == "bare interpreter 0.02 s"
     assert rows["engine_cpu_factor_100"]["baseline"].startswith("bare aiohttp loop")
+    assert rows["engine_bootstrap_detect_p95_s_100"]["result"] == "PASS"
 
 
 def test_the_simulators_list_throughput_at_10000_sessions_is_a_headline() -> None:

@@ -12,7 +12,8 @@ import ipaddress
 import json
 import socket
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
@@ -298,14 +299,17 @@ class AgpClient:
 
     async def iter_sessions(
         self, *, limit: int | None = None, size: int = MAX_PAGE_SIZE,
-        max_pages: int | None = None, listing: Listing | None = None, **filters: Any,
-    ) -> AsyncIterator[SessionSummary]:
+        max_pages: int | None = None, listing: Listing | None = None,
+        page_slot: Callable[[], AbstractAsyncContextManager[object]] | None = None, **filters: Any,
+    ) -> AsyncGenerator[SessionSummary, None]:
         """Every session matching `filters`, page after page, up to `limit` items.
 
         `page * size < total` is the server's word only: a page with nothing new (empty, or
         a repeat of what came before) ends the walk, and so does `max_pages` (default: the
         client's `max_pages`), which sets `listing.truncated` when more was announced.
         A session met twice (it moved between pages while we read) is yielded once.
+        `page_slot`, if given, is entered around each page's request (a request budget's
+        slot: a caller pacing its requests paces every page, not the walk as a whole).
         """
         cap = max_pages if max_pages is not None else self.max_pages
         page, count = 1, 0
@@ -315,7 +319,11 @@ class AgpClient:
                 if listing is not None:
                     listing.truncated = True
                 return
-            result = await self.list_sessions(page=page, size=size, **filters)
+            if page_slot is None:
+                result = await self.list_sessions(page=page, size=size, **filters)
+            else:
+                async with page_slot():
+                    result = await self.list_sessions(page=page, size=size, **filters)
             if listing is not None:
                 listing.pages = page
             fresh = [item for item in result.items if item.id not in seen]

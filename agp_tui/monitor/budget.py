@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+
+from agp_tui.monitor.clock import loop_clock
 
 # Priorities: lower is served first.
 URGENT = 0  # sweeps, refresh-now
@@ -27,7 +28,7 @@ class RequestBudget:
         max_in_flight: int = 8,
         max_rps: float = 20.0,
         *,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = loop_clock,
     ) -> None:
         if max_in_flight < 1 or max_rps <= 0:
             raise ValueError("max_in_flight must be >= 1 and max_rps > 0")
@@ -37,7 +38,7 @@ class RequestBudget:
         self._in_flight = 0
         self._capacity = max(1.0, max_rps)  # a burst of at most one second's worth
         self._tokens = self._capacity
-        self._stamp = clock()
+        self._stamp: float | None = None  # first read on first use: the clock may be a loop's
         self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
         self._seq = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
@@ -54,7 +55,8 @@ class RequestBudget:
 
     def _refill(self) -> None:
         now = self._clock()
-        self._tokens = min(self._capacity, self._tokens + (now - self._stamp) * self.max_rps)
+        if self._stamp is not None:
+            self._tokens = min(self._capacity, self._tokens + (now - self._stamp) * self.max_rps)
         self._stamp = now
 
     def _can_grant(self) -> bool:

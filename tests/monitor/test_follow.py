@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import pytest
 
 from agp_tui.api import AgpClient, RetryPolicy
 from agp_tui.api.errors import RateLimited
@@ -16,6 +17,9 @@ from agp_tui.api.models import SessionSummary
 from agp_tui.config import FollowRule
 from agp_tui.monitor.follow import OVERLAP, AutoFollow, Rule, describe_rule
 from agp_tui.sim import DEMO_API_KEY, SimServer, World
+
+# A fast-forwarding loop (looptime): sleeps and timeouts take no real time.
+pytestmark = pytest.mark.looptime
 
 T0 = 1_800_000_000.0
 

@@ -9,9 +9,10 @@ pages on demand, and that only followed sessions hold events.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+
+import pytest
 
 from agp_tui.api import AgpClient, RetryPolicy
 from agp_tui.api.events import EventKind, read_event
@@ -22,14 +23,18 @@ from agp_tui.monitor.trajectory import EventBuffer
 from agp_tui.sim import DEMO_API_KEY, Chaos, ManualClock, SimServer, World
 from agp_tui.sim.session import SimSession
 
+# A fast-forwarding loop (looptime): sleeps and timeouts take no real time.
+pytestmark = pytest.mark.looptime
+
 FAST = Cadence(pending=0.05, running=0.05, waiting=0.1, final_fetch=0.05, jitter=0.0,
                error_base=0.05, error_max=0.2)
 
 
 async def until(pred: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
     while not pred():
-        if time.monotonic() > deadline:
+        if loop.time() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.01)
 

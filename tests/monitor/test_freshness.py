@@ -19,6 +19,9 @@ from agp_tui.monitor.events import EngineEvent, SessionRecovered, Stale
 from .fake_agp import FakeAgp
 from .test_engine import settings, until
 
+# A fast-forwarding loop (looptime): sleeps and timeouts take no real time.
+pytestmark = pytest.mark.looptime
+
 NOW = 1_800_000_000.0
 SLOW = Cadence(pending=1.0, running=1.0, waiting=1.0, final_fetch=0.05, jitter=0.0, error_base=0.05)
 

@@ -18,6 +18,9 @@ from agp_tui.monitor.history import TokenHistory
 from .fake_agp import FakeAgp
 from .test_engine import settings, until
 
+# A fast-forwarding loop (looptime): sleeps and timeouts take no real time.
+pytestmark = pytest.mark.looptime
+
 NOW = 1_800_000_000.0  # a bucket boundary: 10 s buckets line up with it
 MODEL = "holo3-1-35b-a3b"
 

@@ -1,0 +1,198 @@
+"""List sweeps: a few `GET /sessions?status=<non-terminal>` pages watch many sessions at once.
+
+A status change of an off-screen session is noticed within one sweep interval and its own
+poll is pulled forward; such sessions poll their counters at a slower background cadence.
+A session the sweeps keep missing falls back to its own cadence, so sweeps only ever add
+detection speed, never lose it. With many sessions watched, the first statuses and labels
+come from list pages too (`bootstrap`), not from one call each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from agp_tui.api.errors import AgpError, AuthError
+from agp_tui.api.models import SessionStatus, parse_time
+from agp_tui.api.status import KNOWN, TERMINAL
+from agp_tui.monitor import budget as prio
+from agp_tui.monitor.core import Core
+from agp_tui.monitor.events import InfoLoaded
+from agp_tui.monitor.tracked import Tracked
+
+log = logging.getLogger(__name__)
+
+NON_TERMINAL = tuple(sorted(KNOWN - TERMINAL))
+SWEEP_CHUNK = 80  # candidates per concurrently swept window (a page holds 100)
+BUSY_BACKOFF = 10  # sweeps skipped once the org proved too busy for them to pay off
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class Sweeper:
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        self.bootstrapped = asyncio.Event()  # first polls of unfocused sessions wait on it
+        self.bootstrapped.set()
+        self.wanted = asyncio.Event()  # a session turned non-terminal: there is sweeping to do
+        self.every = core.settings.sweep_interval
+        self.idle = False  # the last sweep found no candidate at all
+        self.backoff = 0
+
+    async def bootstrap(self) -> None:
+        """Learn many sessions' status and labels from a few list pages, not one call each.
+
+        With a thousand sessions watched, their first polls alone would take the whole
+        request budget for a minute; the org's non-terminal sessions come 100 a page.
+        Sessions not found (finished, or someone else's) get their own first poll.
+        """
+        core = self.core
+        try:
+            wanted = {sid for sid, t in core.store.tracked.items()
+                      if t.status is None and not t.info_loaded}
+            max_pages = max(1, len(wanted) // 4)
+            page_no = 1
+            while wanted and page_no <= max_pages:
+                async with core.budget.slot(prio.URGENT):
+                    core.requests["bootstrap"] += 1
+                    page = await core.client.list_sessions(
+                        status=NON_TERMINAL, sort="-created_at", page=page_no, size=100
+                    )
+                now = core.wall()
+                for summary in page.items:
+                    t = core.store.get(summary.id)
+                    if t is None or summary.id not in wanted:
+                        continue
+                    wanted.discard(summary.id)
+                    t.apply_info(summary)
+                    core.emit(InfoLoaded(t.id))
+                    if t.status is None:
+                        core.answers.set_status(t, SessionStatus(status=summary.status), now)
+                if not page.has_more or not page.items:
+                    break
+                page_no += 1
+            # The listing was a sweep: until the first real one, sessions found in it
+            # already count as watched by sweeps (no burst of full-cadence polls).
+            core.sched.sweep_active = True
+        except AgpError as exc:
+            log.debug("bootstrap listing failed: %s", exc)
+        finally:
+            self.bootstrapped.set()
+
+    async def run(self) -> None:
+        core, sched = self.core, self.core.sched
+        while core.settings.sweep:
+            if not sched.sweep_active and self.idle:
+                # Nothing to sweep for: sleep until a session turns non-terminal.
+                await self.wanted.wait()
+                self.wanted.clear()
+            await asyncio.sleep(sched.sweep_pause(self.every))
+            if self.backoff:
+                self.backoff -= 1
+                sched.sweep_active = False
+                continue
+            if core.link.auth_ok.is_set():
+                try:
+                    await self.once()
+                except Exception:  # never let one bad sweep end them all: polls cover for it
+                    log.exception("list sweep failed unexpectedly")
+                    sched.sweep_active = False
+
+    async def _window(self, oldest: datetime, newest: datetime, count: int) -> dict[str, str] | None:
+        """(id, status) of every non-terminal session created in [oldest, newest]; None when
+        that takes more pages than polling its `count` candidates would cost requests."""
+        core = self.core
+        max_pages = max(1, count // 4)
+        seen: dict[str, str] = {}
+        pages = 0
+        after = oldest - timedelta(milliseconds=1)
+        while True:
+            async with core.budget.slot(prio.URGENT):
+                core.requests["sweep"] += 1
+                page = await core.client.list_session_states(
+                    status=NON_TERMINAL, created_after=after,
+                    created_before=newest + timedelta(milliseconds=1), sort="created_at", size=100,
+                )
+            pages += 1
+            fresh = [(sid, st) for sid, st, _ in page.items if sid not in seen]
+            seen.update(fresh)
+            if not page.has_more or not fresh:
+                return seen
+            if pages >= max_pages:
+                return None
+            # Keyset paging: the next page starts after the last creation time seen, so
+            # sessions finishing meanwhile cannot shift others past a page boundary (with
+            # page numbers they would, and look finished). The millisecond of overlap
+            # re-reads ties at the boundary instead of skipping them.
+            last = parse_time(page.items[-1][2])
+            if last is None:
+                return seen
+            after = last - timedelta(milliseconds=1)
+
+    def candidates(self) -> list[Tracked]:
+        sched = self.core.sched
+        return [
+            t for t in self.core.store.tracked.values()
+            if sched.is_active(t) and t.sweepable and t.created_at is not None
+            and t.status is not None and not t.status.terminal and not t.not_found
+        ]
+
+    async def once(self) -> None:
+        core, sched = self.core, self.core.sched
+        cands = self.candidates()
+        self.every = sched.sweep_every(cands)
+        self.idle = not cands
+        if len(cands) < core.settings.sweep_min_sessions:
+            sched.sweep_active = False
+            return
+        # Candidates in creation order, in chunks that each fit a page or two: the chunks'
+        # windows are swept concurrently, so a sweep of a thousand sessions takes about one
+        # round trip, not ten in a row (detection latency), and each window holds few of
+        # the org's other sessions.
+        ordered = sorted(cands, key=lambda t: t.created_at or _EPOCH)
+        chunks = [ordered[i:i + SWEEP_CHUNK] for i in range(0, len(ordered), SWEEP_CHUNK)]
+        results = await asyncio.gather(
+            *(self._window(c[0].created_at or _EPOCH, c[-1].created_at or _EPOCH, len(c))
+              for c in chunks),
+            return_exceptions=True,
+        )
+        seen: dict[str, str] = {}
+        for result in results:
+            if isinstance(result, AgpError):
+                sched.sweep_active = False
+                if isinstance(result, AuthError) and result.status == 401:
+                    core.link.enter_auth_error(result)
+                return
+            if isinstance(result, BaseException):
+                raise result
+            if result is None:  # the org is too busy for sweeps to pay off
+                sched.sweep_active = False
+                self.backoff = BUSY_BACKOFF
+                return
+            seen.update(result)
+        core.link.note_success(core.wall())
+        sched.sweep_active = True
+        self._apply(cands, seen)
+
+    def _apply(self, cands: list[Tracked], seen: dict[str, str]) -> None:
+        core, sched = self.core, self.core.sched
+        for t in cands:
+            listed = seen.get(t.id)
+            assert t.status is not None
+            if listed is None:
+                # Gone from the non-terminal list: most likely it just finished.
+                t.sweep_missed += 1
+                if t.sweep_missed >= 3:
+                    t.sweepable = False  # listed for someone else, say; own cadence from now on
+                core.poller.hurry(t)
+            else:
+                t.sweep_missed = 0
+                if listed == t.status.status:
+                    continue
+                if sched.on_screen(t):
+                    core.poller.hurry(t)  # on screen: fetch the fresh numbers now
+                else:
+                    # Off screen the listed status is news enough; counters follow on the
+                    # next background poll (history is not touched, so no false flat spot).
+                    core.answers.set_status(t, replace(t.status, status=listed), core.wall())
