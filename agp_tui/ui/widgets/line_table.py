@@ -86,8 +86,8 @@ class LineTable(DrawnScrollView, can_focus=True):
         Binding("end,ctrl+end", "last_row", "Last row", show=False),
     ]
 
-    class RowHighlighted(Message):
-        """The cursor is on another row (`key`: its id, None when the table is empty)."""
+    class _RowMessage(Message):
+        """A row of `table` (`key`: its id, None when the table is empty)."""
 
         def __init__(self, table: LineTable, key: str | None) -> None:
             super().__init__()
@@ -98,18 +98,12 @@ class LineTable(DrawnScrollView, can_focus=True):
         def control(self) -> LineTable:
             return self.table
 
-    class RowSelected(Message):
+    class RowHighlighted(_RowMessage):
+        """The cursor is on another row."""
+
+    class RowSelected(_RowMessage):
         """`enter`, or a click on the highlighted row. (Not a RowHighlighted: handlers of
         that would run for it too.)"""
-
-        def __init__(self, table: LineTable, key: str | None) -> None:
-            super().__init__()
-            self.table = table
-            self.key = key
-
-        @property
-        def control(self) -> LineTable:
-            return self.table
 
     class HeaderClicked(Message):
         def __init__(self, table: LineTable, column: str) -> None:
