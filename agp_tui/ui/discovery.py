@@ -10,56 +10,15 @@ Pure functions (no textual), so the parsing rules are unit-tested on their own:
 
 from __future__ import annotations
 
-import difflib
-import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from agp_tui.api.status import KNOWN
+from agp_tui.api.query import QueryError, parse_since, parse_statuses, words
+
+__all__ = ["PAGE_SIZE", "DiscoverQuery", "QueryError", "page_count", "parse_since", "parse_statuses"]
 
 PAGE_SIZE = 50
-_AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-_SPLIT = re.compile(r"[\s,]+")
-
-
-class QueryError(ValueError):
-    """A filter the user typed cannot be used; the message says which and why."""
-
-
-def _words(text: str) -> list[str]:
-    return [w for w in _SPLIT.split(text.strip()) if w]
-
-
-def parse_statuses(text: str) -> tuple[str, ...]:
-    out: list[str] = []
-    for word in _words(text.lower()):
-        if word not in KNOWN:
-            close = difflib.get_close_matches(word, sorted(KNOWN), n=1, cutoff=0.6)
-            hint = f"; did you mean {close[0]}?" if close else f"; one of {', '.join(sorted(KNOWN))}"
-            raise QueryError(f"status: unknown status {word!r}{hint}")
-        if word not in out:
-            out.append(word)
-    return tuple(out)
-
-
-def parse_since(text: str, now: float) -> datetime | None:
-    """`created_after` from an age or an ISO date/time; None when empty."""
-    text = text.strip()
-    if not text:
-        return None
-    match = _AGE.match(text)
-    if match:
-        seconds = float(match[1]) * _UNITS[match[2].lower()]
-        return datetime.fromtimestamp(now, UTC) - timedelta(seconds=seconds)
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        raise QueryError(f"since: {text[:40]!r} is neither an age (1h, 2d) nor an ISO date/time") from None
-    if when.tzinfo is None:
-        when = when.astimezone()  # a time without an offset is the user's local time
-    return when.astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +33,7 @@ class DiscoverQuery:
     def parse(cls, status: str, agent: str, group: str, since: str, now: float) -> DiscoverQuery:
         return cls(
             statuses=parse_statuses(status),
-            agents=tuple(dict.fromkeys(_words(agent))),
+            agents=tuple(dict.fromkeys(words(agent))),
             group_id=group.strip() or None,
             created_after=parse_since(since, now),
         )
