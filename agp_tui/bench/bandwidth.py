@@ -29,9 +29,9 @@ COLS, ROWS = 120, 40
 WARMUP_S = 5.0
 
 
-# The dashboard with Textual's own screen writer instead of ui/lean_output.py: what the lean
+# The dashboard with Textual's own screen writer instead of ui/textual_pinned.py: what the lean
 # writer saves is measured, not assumed.
-_TEXTUAL_WRITER = ("import sys; from agp_tui.ui import lean_output; lean_output.ENABLED = False; "
+_TEXTUAL_WRITER = ("import sys; from agp_tui.ui import textual_pinned; textual_pinned.ENABLED = False; "
                    "from agp_tui.cli import main; sys.exit(main())")
 
 
@@ -76,7 +76,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
     parser.add_argument("--sessions", type=int, default=100)
     parser.add_argument("--writer", choices=("lean", "textual"), default="lean",
-                        help="textual: switch ui/lean_output.py off, to see what it saves")
+                        help="textual: switch ui/textual_pinned.py off, to see what it saves")
     parser.add_argument("--dump", metavar="FILE",
                         help="write everything the dashboard printed (NUL-delimited timestamps) to FILE")
     args = parser.parse_args(argv)

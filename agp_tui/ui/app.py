@@ -13,8 +13,6 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 
-import rich
-from rich.traceback import Traceback
 from textual.actions import ActionParseResult
 from textual.app import App
 from textual.binding import Binding
@@ -27,7 +25,7 @@ from textual.worker import Worker, WorkerState
 from agp_tui.monitor.engine import Engine
 from agp_tui.monitor.events import EngineEvent, StatusChanged, WatchlistChanged
 from agp_tui.monitor.follow import DEFAULT_INTERVAL, AutoFollow, FollowRule, describe_rule
-from agp_tui.ui import lean_output, osc
+from agp_tui.ui import osc, textual_pinned
 from agp_tui.ui.actions import BrowserOpened, SessionActions, SessionKeys, SteerDone
 from agp_tui.ui.commands import JumpToSession, Palette, SessionCommands
 from agp_tui.ui.notify import Notifier, NotifyOptions
@@ -123,19 +121,6 @@ class AgpApp(App[None]):
         """Textual's driver for this platform, which also carries our own escape sequences
         (`write_terminal`)."""
         return self.terminal.driver_class(super().get_driver_class())
-
-    def _fatal_error(self) -> None:
-        """Textual's crash report, minus local variables (Textual renders `show_locals=True`).
-
-        Locals can hold an API key (request headers, a pasted command line) and the report
-        is printed to the terminal and pasted into bug reports; the frames and the error
-        itself are what a report needs. Textual has no public hook for this report, so this
-        overrides the one it calls (allowed by name in tests/test_textual_private.py) and
-        does the rest with public calls: `bell()`, and `panic()`, which prints the
-        renderable on exit and closes the app as Textual's own report does.
-        """
-        self.bell()
-        self.panic(Traceback(show_locals=False, width=None, suppress=[rich]))
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -398,9 +383,10 @@ def make_app(
     `startup_warnings` are shown as toasts once the dashboard is up (e.g. the config error
     a `--demo` started without).
     """
-    # The composition root installs the lean screen writer, the one module on Textual's
-    # private API; on any other Textual release it stands aside with a one-line warning.
-    stood_aside = lean_output.install()
+    # The composition root installs the hooks of the one module on Textual's private API
+    # (lean writer, crash report without locals, palette guard); on any other Textual
+    # release the writer and the guard stand aside with a one-line warning.
+    stood_aside = textual_pinned.install(AgpApp, Palette)
     if stood_aside:
         log.warning("%s", stood_aside)
         startup_warnings = (*startup_warnings, stood_aside)

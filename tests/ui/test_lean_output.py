@@ -1,4 +1,4 @@
-"""The lean screen writer (`agp_tui.ui.lean_output`) leaves a terminal showing exactly what
+"""The lean screen writer (`agp_tui.ui.textual_pinned`) leaves a terminal showing exactly what
 Textual's own writer would, for fewer bytes.
 
 Everything the dashboard would write is replayed into two terminal emulators (pyte): one
@@ -20,7 +20,7 @@ from textual._compositor import ChopsUpdate, CompositorUpdate
 from textual.strip import Strip
 from ui_world import standard_world
 
-from agp_tui.ui import lean_output
+from agp_tui.ui import textual_pinned
 
 COLS, ROWS = 120, 40
 
@@ -55,7 +55,7 @@ def test_a_span_in_the_middle_of_a_line_sends_just_its_columns() -> None:
     strip = Strip([Segment("a" * 20, blue), Segment("b" * 20, blue), Segment("c" * 20, red),
                    Segment("好" * 10, red)])
     console = _console()
-    lean = lean_output.render_segments(_chops(strip, 30, 45), console)
+    lean = textual_pinned.render_segments(_chops(strip, 30, 45), console)
     assert lean.startswith("\x1b[1;31H")  # column 30 (0-based), exactly
     assert "a" not in lean and "b" * 10 in lean and "b" * 11 not in lean
     assert "c" * 5 in lean and "c" * 6 not in lean and "好" not in lean
@@ -66,7 +66,7 @@ def test_a_wide_character_is_never_split() -> None:
     red = Style(color="red")
     strip = Strip([Segment("a" * 10, red), Segment("好好好", red), Segment("z" * 10, red)])
     console = _console()
-    lean = lean_output.render_segments(_chops(strip, 13, 14), console)  # the middle of a 好
+    lean = textual_pinned.render_segments(_chops(strip, 13, 14), console)  # the middle of a 好
     assert lean.startswith("\x1b[1;11H") and "好好好" in lean  # the whole wide run, from its start
     _same_screen(strip, _chops(strip, 13, 14), console)
 
@@ -77,9 +77,9 @@ def _same_screen(strip: Strip, update: ChopsUpdate, console: Any) -> None:
     full = _full(strip, console)
     for term in (ours, theirs):
         term.feed(full)
-    ours.feed(lean_output.render_segments(update, console))
-    assert lean_output._original is not None
-    theirs.feed(lean_output._original(update, console))
+    ours.feed(textual_pinned.render_segments(update, console))
+    assert textual_pinned._original is not None
+    theirs.feed(textual_pinned._original(update, console))
     assert ours.cells() == theirs.cells()
 
 
@@ -87,16 +87,16 @@ def test_colours_are_sent_once_per_run_of_equal_style() -> None:
     grey = Style(color="grey50", bgcolor="black")
     strip = Strip([Segment(f"{n:>5}", grey) for n in range(10)])
     update = ChopsUpdate([{0: strip}], [(0, 0, 50)], [[50]])
-    lean = lean_output.render_segments(update, _console())
+    lean = textual_pinned.render_segments(update, _console())
     assert lean.count("\x1b[0;") == 1 and lean.endswith("\x1b[0m")
-    assert lean_output._original is not None
-    assert len(lean) < len(lean_output._original(update, _console())) / 3
+    assert textual_pinned._original is not None
+    assert len(lean) < len(textual_pinned._original(update, _console())) / 3
 
 
 def test_links_keep_their_osc8_encoding() -> None:
     link = Style(link="https://example.com/x")
     strip = Strip([Segment("go", link), Segment(" there", Style(color="red"))])
-    lean = lean_output.render_segments(ChopsUpdate([{0: strip}], [(0, 0, 8)], [[8]]), _console())
+    lean = textual_pinned.render_segments(ChopsUpdate([{0: strip}], [(0, 0, 8)], [[8]]), _console())
     assert "\x1b]8;id=" in lean and "https://example.com/x" in lean
 
 
@@ -114,8 +114,8 @@ async def test_the_dashboard_looks_the_same_through_both_writers(fake: FakeAgp, 
             if isinstance(renderable, CompositorUpdate) and screen is app.screen and not app._batch_count:
                 ours.feed(renderable.render_segments(console))
                 if isinstance(renderable, ChopsUpdate):
-                    assert lean_output._original is not None
-                    theirs.feed(lean_output._original(renderable, console))
+                    assert textual_pinned._original is not None
+                    theirs.feed(textual_pinned._original(renderable, console))
                 else:
                     theirs.feed(renderable.render_segments(console))
             real_display(screen, renderable)
@@ -155,21 +155,21 @@ def _full(strip: Strip, console: Any) -> str:
 def test_the_writer_is_pinned_to_the_textual_release_these_tests_prove() -> None:
     """A Textual upgrade fails here until this file has proven the writer against it again
     (then bump `TEXTUAL_VERSION`); users on another release get Textual's own writer."""
-    assert lean_output.textual_version() == lean_output.TEXTUAL_VERSION
+    assert textual_pinned.textual_version() == textual_pinned.TEXTUAL_VERSION
 
 
 def test_on_another_textual_release_it_stands_aside_with_one_line(monkeypatch: Any) -> None:
-    lean_output.uninstall()
+    textual_pinned.uninstall()
     try:
-        monkeypatch.setattr(lean_output, "textual_version", lambda: "8.3.0")
-        reason = lean_output.install()
+        monkeypatch.setattr(textual_pinned, "textual_version", lambda: "8.3.0")
+        reason = textual_pinned.install()
         assert reason is not None and "\n" not in reason and "8.3.0" in reason
-        assert not lean_output.installed()  # Textual's own writer, untouched
-        assert ChopsUpdate.render_segments is lean_output._original
+        assert not textual_pinned.installed()  # Textual's own writer, untouched
+        assert ChopsUpdate.render_segments is textual_pinned._original
     finally:
         monkeypatch.undo()
-        assert lean_output.install() is None  # as every other test runs: installed
-    assert lean_output.installed()
+        assert textual_pinned.install() is None  # as every other test runs: installed
+    assert textual_pinned.installed()
 
 
 def test_make_app_shows_the_stand_aside_line_as_a_startup_warning(monkeypatch: Any, fake: FakeAgp,
@@ -178,11 +178,11 @@ def test_make_app_shows_the_stand_aside_line_as_a_startup_warning(monkeypatch: A
 
     from agp_tui.ui.app import make_app
 
-    lean_output.uninstall()
+    textual_pinned.uninstall()
     try:
-        monkeypatch.setattr(lean_output, "textual_version", lambda: "9.0.0")
+        monkeypatch.setattr(textual_pinned, "textual_version", lambda: "9.0.0")
         app = make_app(make_engine(fake, clock), clock=clock)  # built, never run
         assert any("Textual 9.0.0" in w for w in app.startup_warnings)
     finally:
         monkeypatch.undo()
-        lean_output.install()
+        textual_pinned.install()

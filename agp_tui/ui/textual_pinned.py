@@ -1,29 +1,41 @@
-"""Leaner bytes for partial screen updates: what an SSH link pays for a live table.
+"""Everything agp-tui does through Textual's private names, in one place, pinned to one release.
 
-Textual turns a partial repaint into a `ChopsUpdate` and writes it with
-`ChopsUpdate.render_segments`, which (Textual 8) has two costs that dominate a dashboard
-whose cells change every second:
+Textual's private names move between releases, and when they do the failure is stale cells
+on screen or a silent crash, which nothing reports. So `tests/test_textual_private.py`
+keeps every other module on public API, and this module holds the three things that have
+no public route, each proven by a test against exactly `TEXTUAL_VERSION` (pyproject pins
+`textual==` that release; `install()`, called once by `make_app`, checks it again):
 
-- each dirty span is sent from the *left edge of its widget* up to the span's end, so a
-  changed cell at the right of a 120-column table resends the whole row;
-- every segment is wrapped in its own colour sequence and reset (`ESC[…m text ESC[0m`),
-  about 25 bytes a cell even when the neighbour has the same colours.
+1. The lean screen writer (leaner bytes for partial screen updates: what an SSH link pays
+   for a live table). Textual turns a partial repaint into a `ChopsUpdate` and writes it
+   with `ChopsUpdate.render_segments`, which (Textual 8) has two costs that dominate a
+   dashboard whose cells change every second:
 
-`install()` replaces that one method with `render_segments` below, which sends only the
-segments that overlap each dirty span (segments hold whole characters, so a wide glyph is
-never split) and emits a colour sequence only when the colours change. The screen a
-terminal ends up showing is the same — `tests/ui/test_lean_output.py` replays both
-versions into a terminal emulator (pyte) and compares — at about a third of the bytes
-(`python -m agp_tui.bench bandwidth`).
+   - each dirty span is sent from the *left edge of its widget* up to the span's end, so a
+     changed cell at the right of a 120-column table resends the whole row;
+   - every segment is wrapped in its own colour sequence and reset (`ESC[…m text ESC[0m`),
+     about 25 bytes a cell even when the neighbour has the same colours.
 
-This is the one module of agp-tui allowed to touch Textual's private names (the compositor's
-`ChopsUpdate`, Rich's cached SGR strings): `tests/test_textual_private.py` keeps every other
-module on public API. It is proven against exactly one Textual release, `TEXTUAL_VERSION`, which
-`install()` compares with `==` (a test fails when the installed Textual is another release,
-until the writer is proven against it); `install()`, called once by `make_app`, leaves any
-other version alone and says so in one line, and the dashboard then sends Textual's own,
-larger, updates. (pyproject.toml accepts the whole `textual>=8.2,<9` range: the table and
-the rest of the app are on public API, so only this writer cares about the exact release.)
+   `render_segments` below sends only the segments that overlap each dirty span (segments
+   hold whole characters, so a wide glyph is never split) and emits a colour sequence only
+   when the colours change. The screen a terminal ends up showing is the same —
+   `tests/ui/test_lean_output.py` replays both versions into a terminal emulator (pyte) and
+   compares — at about a third of the bytes (`python -m agp_tui.bench bandwidth`).
+   On another release it stands aside with a one-line warning: Textual's own, larger, updates.
+
+2. The crash report without local variables. Textual prints its crash report with
+   `show_locals=True`; a frame inside an HTTP library holds the request headers, the API
+   key among them, and such reports get pasted into bug reports. No public hook turns
+   locals off, so `App._fatal_error` is replaced (on `AgpApp` only) by one that calls only
+   public API: `bell()`, and `panic()` with a traceback without locals. This one is
+   installed on every release that still has the hook: on a release without it, Textual
+   never calls it and nothing changes (tests/reliability/test_secrets.py fails then).
+
+3. The command palette closing under a burst of keys. Textual's palette searches on every
+   change of its input; a search still running while Textual removes a closing palette's
+   widgets sets its list visibility, whose watcher looks the (removed) list up:
+   `NoMatches: CommandList` ended the app (tests/ui/test_monkey.py, seed 2). The guard
+   lets that watcher act only while the list is there (tests/ui/test_palette_close.py).
 """
 
 from __future__ import annotations
@@ -31,12 +43,17 @@ from __future__ import annotations
 import inspect
 from collections.abc import Iterable
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
+import rich
 from rich.cells import cell_len
 from rich.color import ColorSystem
 from rich.console import Console
 from rich.control import Control
 from rich.segment import Segment
+from rich.traceback import Traceback
+from textual.app import App
+from textual.command import CommandList, CommandPalette
 from textual.strip import Strip
 
 try:
@@ -126,16 +143,34 @@ def textual_version() -> str:
         return "unknown"
 
 
-def install() -> str | None:
-    """Use the lean writer. Returns None when installed, else the one-line reason it stood
-    aside (another Textual release, or one whose `ChopsUpdate` has another shape), with
-    Textual left untouched."""
-    if not ENABLED:
-        return ""  # switched off on purpose: nothing to warn about
+def _quiet_fatal_error(app: App[Any]) -> None:
+    """Textual's crash report, minus local variables (2. above)."""
+    app.bell()
+    app.panic(Traceback(show_locals=False, width=None, suppress=[rich]))
+
+
+def _palette_list_visible(palette: CommandPalette) -> None:
+    """The palette's list-visibility watcher, once its list is there (3. above)."""
+    if palette.query(CommandList):
+        CommandPalette._watch__list_visible(palette)
+
+
+def install(app_class: type[App[Any]] | None = None,
+            palette_class: type[CommandPalette] | None = None) -> str | None:
+    """Install the hooks. `app_class` gets the crash report without locals (on any release
+    that has the hook); on the proven release `palette_class` gets the closing guard and
+    the lean writer replaces Textual's. Returns None when all is installed, else the
+    one-line reason the writer and the guard stood aside, with Textual left untouched."""
+    if app_class is not None and hasattr(App, "_fatal_error"):
+        app_class._fatal_error = _quiet_fatal_error  # type: ignore[method-assign,assignment]
     found = textual_version()
     if found != TEXTUAL_VERSION:
         return (f"Textual {found} is not the {TEXTUAL_VERSION} agp-tui was tested with: "
                 "screen updates use Textual's own writer (more bytes over SSH)")
+    if palette_class is not None and hasattr(CommandPalette, "_watch__list_visible"):
+        palette_class._watch__list_visible = _palette_list_visible  # type: ignore[method-assign,assignment]
+    if not ENABLED:
+        return ""  # the writer switched off on purpose: nothing to warn about
     if ChopsUpdate is None or _original is None:
         return "Textual's screen updates have moved: using Textual's own writer"
     params = inspect.signature(ChopsUpdate.__init__).parameters
