@@ -1,0 +1,305 @@
+"""Follow a slice of sessions by query (a group, an agent, ...) through list pages.
+
+Watching 10,000 sessions one `/status` poll each is 3,300 requests/s at the docs' cadence;
+the list endpoint returns 100 summaries (id, status, created/finished times) a call. A
+`GroupWatch` keeps one small `Member` per session and finds every status change with a few
+list calls per tick, whatever the size of the slice:
+
+- new members: `created_after=<newest creation seen>` (oldest first, so a burst larger
+  than a page is caught up over the next pages, never skipped);
+- members that ended: `finished_after=<latest finish seen>`: one page holds every session
+  that finished since the last tick;
+- members that left or entered `running`: every non-terminal status but `running` is a
+  small set (queued, pending, paused, idle, awaiting tool results), listed whole each
+  tick; a member that was in it, is not any more and has not finished, is running;
+- every `RECONCILE_EVERY` ticks, one page of the whole slice (a rotating walk), so an
+  answer lost to an error or a status this client does not know is corrected in time.
+
+Both cursors re-read `OVERLAP` seconds (clock skew, equal timestamps); members dedupe.
+Steps and tokens are not in list pages: `read_details` fetches `/status` for the members
+someone looks at, and the members that ended (once each: their figures are final), at a
+pace the caller sets. Totals over the members read so far are shown as such.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from agp_tui.api.client import AgpClient, Listing
+from agp_tui.api.errors import AgpError
+from agp_tui.api.models import ModelUsage, SessionSummary
+from agp_tui.api.query import SessionQuery
+from agp_tui.api.status import RUNNING, TERMINAL, is_terminal
+
+log = logging.getLogger(__name__)
+
+SMALL = ("queued", "pending", "paused", "idle", "awaiting_tool_results")
+OVERLAP = timedelta(seconds=5)
+RECONCILE_EVERY = 5  # ticks between pages of the rotating whole-slice walk
+MAX_PAGES = 10  # per query per tick: a burst beyond 1,000 is caught up next tick
+Change = tuple[str, str | None, str]  # (session id, old status or None when new, new status)
+PageSlot = Callable[[], AbstractAsyncContextManager[object]]
+
+
+@dataclass(slots=True)
+class Member:
+    id: str
+    status: str
+    created: str | None  # ISO text as the server wrote it (sorts as time)
+    finished: str | None = None
+    agent: str | None = None
+    message: str | None = None  # the first message, cut short
+    steps: int | None = None  # from /status, when read
+    usage: tuple[ModelUsage, ...] = ()
+    final_read: bool = False  # /status read after it ended: steps and usage are final
+
+
+@dataclass(slots=True)
+class Totals:
+    """What the members read so far add up to (a lower bound while `read < members`)."""
+
+    members: int = 0
+    read: int = 0
+    steps: int = 0
+    tokens: Counter[str] = field(default_factory=Counter)  # model -> input+output+reasoning
+
+
+def _later(cursor: str | None, value: str | None) -> str | None:
+    if value is None:
+        return cursor
+    if cursor is None:
+        return value
+    return value if _parse(value) > _parse(cursor) else cursor
+
+
+def _parse(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _minus_overlap(text: str | None) -> str | None:
+    return None if text is None else (_parse(text) - OVERLAP).isoformat()
+
+
+class GroupWatch:
+    def __init__(self, client: AgpClient, query: SessionQuery, *, slot: PageSlot | None = None,
+                 on_change: Callable[[list[Change]], None] | None = None, interval: float = 3.0,
+                 max_members: int = 50_000) -> None:
+        self.client = client
+        self.query = query
+        self.key = str(query)
+        self.members: dict[str, Member] = {}
+        self.counts: Counter[str] = Counter()
+        self.bootstrapped = False
+        self.truncated = False  # more members than `max_members`: the rest are not followed
+        self.error: str | None = None
+        self.requests = 0
+        self._slot = slot
+        self._on_change = on_change
+        self.interval = interval
+        self.max_members = max_members
+        base = query.filters()
+        base.pop("status", None)
+        self._base = base  # a status in the query picks members; changes are read without it
+        self._created: str | None = None
+        self._finished: str | None = None
+        self._ticks = 0
+        self._walk_page = 1
+        # With a status in the query: sessions of the slice seen in a small set, outside the
+        # query's statuses; one that leaves the set unfinished is running (a member if the
+        # query asks for running).
+        self._candidates: dict[str, SessionSummary] = {}
+
+    # -- reading -------------------------------------------------------------------------
+
+    def settled(self) -> bool:
+        """Every member has ended (terminal or idle): a `watch --exit-status` may stop."""
+        return self.bootstrapped and all(is_terminal(s) or s == "idle" for s in self.counts)
+
+    def totals(self) -> Totals:
+        out = Totals(members=len(self.members))
+        for m in self.members.values():
+            if m.steps is None:
+                continue
+            out.read += 1
+            out.steps += m.steps
+            for u in m.usage:
+                out.tokens[u.name] += u.input_tokens + u.output_tokens + u.reasoning_tokens
+        return out
+
+    # -- the loop ------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Bootstrap, then a tick every `interval`; errors back off and never end the loop."""
+        delay = self.interval
+        while True:
+            try:
+                await self.tick()
+                self.error, delay = None, self.interval
+            except AgpError as exc:
+                self.error = str(exc)
+                delay = min(delay * 2, 30.0)
+                log.debug("group %s: %s", self.key, exc)
+            await asyncio.sleep(delay)
+
+    async def tick(self) -> None:
+        if not self.bootstrapped:
+            await self._apply(self._walk({**self.query.filters(), "sort": "created_at"}, None),
+                              created=True)
+            self.bootstrapped = True
+            # Whatever ends from now on ends after the oldest member still open was created
+            # (a finish read off a later page says nothing of the pages read before it).
+            open_since = min((m.created for m in self.members.values()
+                              if m.created is not None and not is_terminal(m.status)),
+                             key=_parse, default=None)
+            self._finished = open_since or self._finished
+            return
+        self._ticks += 1
+        await self._apply(self._walk({**self.query.filters(), "sort": "created_at",
+                                      "created_after": _minus_overlap(self._created)}, MAX_PAGES),
+                          created=True)
+        self._finished = self._finished or self._created  # the first members arrived
+        if self._finished is not None:
+            # Every page, not MAX_PAGES: the cursor may only move past a complete answer.
+            await self._apply(self._walk({**self._base, "sort": "created_at",
+                                          "finished_after": _minus_overlap(self._finished)}, None),
+                              members_only=True, finished=True)
+        await self._small_sets()
+        if self._ticks % RECONCILE_EVERY == 0:
+            await self._reconcile_page()
+
+    async def _small_sets(self) -> None:
+        """The non-terminal statuses but running, listed whole: who left them is running."""
+        listing = Listing()
+        seen: set[str] = set()
+        changes: list[Change] = []
+        async for s in self._walk({**self._base, "status": SMALL}, MAX_PAGES, listing):
+            seen.add(s.id)
+            self._see(s, changes, members_only=True)
+        if not listing.truncated:
+            for m in self.members.values():
+                if m.status in SMALL and m.id not in seen:
+                    changes.append((m.id, m.status, RUNNING))
+                    self._set_status(m, RUNNING)
+            for sid in [sid for sid in self._candidates if sid not in seen]:
+                summary = self._candidates.pop(sid)
+                if RUNNING in self.query.statuses:
+                    self._see(replace(summary, status=RUNNING), changes)
+        self._emit(changes)
+
+    async def _reconcile_page(self) -> None:
+        filters = {**self._base, "sort": "created_at"}
+        page = await self._page(filters, self._walk_page)
+        changes: list[Change] = []
+        for s in page.items:
+            self._see(s, changes, members_only=True)
+        self._emit(changes)
+        self._walk_page = self._walk_page + 1 if page.has_more and page.items else 1
+
+    # -- pages ---------------------------------------------------------------------------
+
+    async def _page(self, filters: dict[str, Any], page: int) -> Any:
+        async with self._slot() if self._slot else contextlib.nullcontext():
+            self.requests += 1
+            return await self.client.list_sessions(page=page, size=100, **filters)
+
+    @contextlib.asynccontextmanager
+    async def _counted_slot(self) -> AsyncIterator[None]:
+        async with self._slot() if self._slot else contextlib.nullcontext():
+            self.requests += 1
+            yield
+
+    def _walk(self, filters: dict[str, Any], max_pages: int | None,
+              listing: Listing | None = None) -> AsyncIterator[SessionSummary]:
+        pages = max_pages if max_pages is not None else -(-self.max_members // 100) + 1
+        return self.client.iter_sessions(size=100, max_pages=pages, listing=listing,
+                                         page_slot=self._counted_slot, **filters)
+
+    async def _apply(self, summaries: AsyncIterator[SessionSummary], *, members_only: bool = False,
+                     created: bool = False, finished: bool = False) -> None:
+        """Take in a walk's summaries; `created` / `finished`: this walk moves that cursor
+        (only a walk made for it may: another walk's newest time says nothing of what the
+        cursor's own query has not read yet)."""
+        changes: list[Change] = []
+        newest_created, newest_finished = self._created, self._finished
+        async with contextlib.aclosing(summaries):  # type: ignore[type-var]
+            async for s in summaries:
+                self._see(s, changes, members_only=members_only)
+                if created and s.created_at is not None:
+                    newest_created = _later(newest_created, s.created_at.isoformat())
+                if finished and s.finished_at is not None:
+                    newest_finished = _later(newest_finished, s.finished_at.isoformat())
+                if len(changes) >= 500:  # a 10,000-member bootstrap tells as it reads
+                    self._emit(changes)
+                    changes = []
+        self._created, self._finished = newest_created, newest_finished
+        self._emit(changes)
+
+    # -- members -------------------------------------------------------------------------
+
+    def _see(self, s: SessionSummary, changes: list[Change], *, members_only: bool = False) -> None:
+        created = s.created_at.isoformat() if s.created_at else None
+        finished = s.finished_at.isoformat() if s.finished_at else None
+        m = self.members.get(s.id)
+        if m is None:
+            if members_only and self.query.statuses and s.status not in self.query.statuses:
+                if s.status in SMALL and len(self._candidates) < self.max_members:
+                    self._candidates[s.id] = s  # not a member yet: watch where it goes
+                else:
+                    self._candidates.pop(s.id, None)
+                return
+            self._candidates.pop(s.id, None)
+            if len(self.members) >= self.max_members:
+                self.truncated = True
+                return
+            message = s.first_message.message[:200] if s.first_message else None
+            m = self.members[s.id] = Member(s.id, s.status, created, finished, s.agent, message)
+            self.counts[s.status] += 1
+            changes.append((s.id, None, s.status))
+        elif m.status != s.status:
+            changes.append((s.id, m.status, s.status))
+            self._set_status(m, s.status)
+        m.finished = finished or m.finished
+
+    def _set_status(self, m: Member, status: str) -> None:
+        self.counts[m.status] -= 1
+        if self.counts[m.status] <= 0:
+            del self.counts[m.status]
+        m.status = status
+        self.counts[status] += 1
+
+    def _emit(self, changes: list[Change]) -> None:
+        if changes and self._on_change is not None:
+            self._on_change(changes)
+
+    # -- details -------------------------------------------------------------------------
+
+    def unread_finished(self) -> Iterable[Member]:
+        """Members that ended and whose final figures are not read yet, newest first."""
+        return (m for m in reversed(self.members.values())
+                if m.status in TERMINAL and not m.final_read)
+
+    async def read_details(self, ids: Iterable[str]) -> int:
+        """`/status` of these members (steps, tokens); how many were read."""
+        read = 0
+        for sid in ids:
+            m = self.members.get(sid)
+            if m is None:
+                continue
+            async with self._counted_slot():
+                status = await self.client.get_status(sid)
+            m.steps, m.usage = status.steps, tuple(status.usage_per_model)
+            if status.status != m.status:
+                changes: list[Change] = [(sid, m.status, status.status)]
+                self._set_status(m, status.status)
+                self._emit(changes)
+            m.final_read = is_terminal(status.status)
+            read += 1
+        return read
