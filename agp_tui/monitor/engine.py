@@ -21,11 +21,14 @@ from collections.abc import Callable, Iterable
 from agp_tui.api.client import AgpClient
 from agp_tui.api.ids import normalize_session_id
 from agp_tui.api.models import Quota
+from agp_tui.api.query import SessionQuery
 from agp_tui.monitor.answers import Answers
 from agp_tui.monitor.clock import Clock, loop_clock
 from agp_tui.monitor.core import Core, Listener
 from agp_tui.monitor.events import Connection, WatchlistChanged
+from agp_tui.monitor.followed import Followed
 from agp_tui.monitor.follower import Follower
+from agp_tui.monitor.groups import GroupWatch
 from agp_tui.monitor.history import TokenHistory
 from agp_tui.monitor.housekeeping import Housekeeping
 from agp_tui.monitor.link import Link
@@ -66,6 +69,7 @@ class Engine:
         core.trees = Trees(core)
         core.follower = Follower(client, core.budget, core.emit, core.spawn, core.requests)
         self._housekeeping = Housekeeping(core, watchlist)
+        self._followed = Followed(core)
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -89,6 +93,7 @@ class Engine:
             core.poller.ensure_task(t)
         for coro in (self._housekeeping.run(), core.sweeper.run()):
             core.services.append(asyncio.create_task(coro))
+        self._followed.start()
 
     async def stop(self) -> None:
         core = self._core
@@ -103,6 +108,7 @@ class Engine:
         core.services.clear()
         for t in core.store.tracked.values():
             t.task = None
+        self._followed.stopped()  # its tasks were services: cancelled above
         core.started = False
 
     async def aclose(self) -> None:
@@ -252,6 +258,24 @@ class Engine:
 
     def set_follow_children(self, on: bool) -> None:
         self._core.trees.set_follow_children(on)
+
+    # -- followed queries (groups) ---------------------------------------------------------
+
+    def follow_query(self, query: SessionQuery) -> GroupWatch:
+        """Follow every session matching `query` as one live target (list pages, not one
+        poll per session); the same query twice is one target."""
+        return self._followed.follow(query)
+
+    def unfollow_query(self, key: str) -> bool:
+        return self._followed.unfollow(key)
+
+    def groups(self) -> list[GroupWatch]:
+        """The followed queries, in the order they were followed (read-only to callers)."""
+        return list(self._followed.watches.values())
+
+    def set_group_focus(self, key: str, ids: Iterable[str]) -> None:
+        """Members on screen: their `/status` (steps, tokens) is read first."""
+        self._followed.set_focus(key, ids)
 
     def follow_events(self, session_id: str) -> EventBuffer | None:
         """Keep `session_id`'s trajectory events while something shows them (counted: call

@@ -88,6 +88,14 @@ class InfoLoaded:
 
 
 @dataclass(frozen=True, slots=True)
+class GroupChanged:
+    """A followed query's members changed: (session id, old status or None, new status)."""
+
+    key: str
+    changes: tuple[tuple[str, str | None, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class QuotaUpdated:
     """`GET /sessions/quota` answered; read the figures from `Engine.quota`."""
 
@@ -102,5 +110,5 @@ class EventsArrived:
 
 EngineEvent = (
     StatusChanged | UsageChanged | ChildrenFound | SessionError | SessionRecovered | Stale
-    | ConnectionChanged | WatchlistChanged | InfoLoaded | QuotaUpdated | EventsArrived
+    | ConnectionChanged | WatchlistChanged | InfoLoaded | QuotaUpdated | EventsArrived | GroupChanged
 )

@@ -42,4 +42,7 @@ class EngineSettings:
     # a chain of 2,000 levels, must not become as many poll tasks.
     max_children: int = 1000
     max_tree_depth: int = 50
+    group_interval: float = 3.0  # seconds between a followed query's list ticks (groups.py)
+    group_detail_rps: float = 0.5  # /status reads a second per followed query (followed.py)
+    group_max_members: int = 50_000
     seed: int | None = None  # jitter randomness, fixed in tests

@@ -7,6 +7,7 @@ status must equal the world's, exactly, at a few list requests a tick whatever t
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import AsyncIterator
 
@@ -17,6 +18,9 @@ from agp_tui.api.query import SessionQuery
 from agp_tui.monitor.groups import Change, GroupWatch
 from agp_tui.sim import DEMO_API_KEY, ManualClock, SimServer, World
 from agp_tui.sim.world import user_message
+
+# A fast-forwarding loop (looptime): the engine's sleeps take no real time.
+pytestmark = pytest.mark.looptime
 
 
 def add(world: World, n: int, group: str, rng: random.Random) -> None:
@@ -115,3 +119,41 @@ async def test_details_read_final_figures_once(sim: tuple[World, AgpClient]) -> 
     assert totals.read == len(unread) and totals.steps == sum(
         world.get(sid).steps for sid in unread)  # type: ignore[union-attr]
     assert sum(totals.tokens.values()) > 0
+
+
+async def test_the_engine_follows_a_query_in_its_budget_and_reads_details(
+    sim: tuple[World, AgpClient],
+) -> None:
+    from agp_tui.monitor.engine import Engine, EngineSettings
+    from agp_tui.monitor.events import EngineEvent, GroupChanged
+
+    world, client = sim
+    add(world, 150, "batch-4", random.Random(8))
+    engine = Engine(client, None, EngineSettings(seed=1, group_interval=1.0, group_detail_rps=20.0))
+    heard: list[GroupChanged] = []
+
+    def listen(ev: EngineEvent) -> None:
+        if isinstance(ev, GroupChanged):
+            heard.append(ev)
+
+    engine.subscribe(listen)
+    watch = engine.follow_query(SessionQuery(group_id="batch-4"))
+    assert engine.follow_query(SessionQuery(group_id="batch-4")) is watch  # one target
+    await engine.start()
+    try:
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            if watch.bootstrapped:
+                break
+        visible = list(watch.members)[:5]
+        engine.set_group_focus(watch.key, visible)
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            if all(watch.members[s].steps is not None for s in visible):
+                break
+        assert all(watch.members[s].steps is not None for s in visible)  # on screen: read first
+        assert {c[0] for ev in heard for c in ev.changes} == set(watch.members)
+        assert engine.requests["group"] >= 2 and [g.key for g in engine.groups()] == ["group:batch-4"]
+        assert engine.unfollow_query(watch.key) and engine.groups() == []
+    finally:
+        await engine.aclose()
