@@ -9,6 +9,7 @@ import argparse
 import os
 import re
 import sys
+import time
 from collections.abc import Callable, Sequence
 from typing import IO, TYPE_CHECKING, Any, cast
 
@@ -17,6 +18,7 @@ from agp_tui import __version__
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from agp_tui.api.query import SessionQuery
     from agp_tui.api.secret import Secret
     from agp_tui.config import CliOverrides, Settings
 
@@ -112,6 +114,9 @@ def build_parser(*, dashboard_ids: bool = False) -> argparse.ArgumentParser:
                         help="disable every action that changes a session")
     parser.add_argument("--discover", action="store_true",
                         help="open the dashboard on the session browser (GET /sessions)")
+    parser.add_argument("--follow", action="append", default=[], metavar="FILTER",
+                        help='follow every session matching a filter as one live row, e.g. '
+                             '"group:nightly" or "agent:h/web-surfer status:running" (repeatable)')
     if dashboard_ids:
         parser.add_argument("ids", nargs="*", metavar="ID", help="session ids to watch")
         return parser
@@ -225,7 +230,8 @@ def _app_options(args: argparse.Namespace, settings: Settings) -> dict[str, Any]
     n = settings.notify
     return {
         "notify": NotifyOptions(toast=n.toast, bell=n.bell, desktop=n.desktop),
-        "follow": settings.follow, "follow_interval": settings.follow_interval,
+        "follow": tuple(r for r in settings.follow if r.filter is None),  # the auto-adding kind
+        "follow_interval": settings.follow_interval,
         "discover": bool(getattr(args, "discover", False)), "env": os.environ,
     }
 
@@ -264,15 +270,39 @@ def _run_dashboard(args: argparse.Namespace, settings: Settings) -> int:
         report_rejected(parsed.rejected, short=short)
         return EXIT_USAGE
     ids = parsed.ids
+    queries = _followed_filters(args, settings)
+    if queries is None:
+        return EXIT_USAGE
     read_only = settings.read_only if args.read_only is None else args.read_only
     engine = make_engine(settings)
     engine.add(ids)
+    for query in queries:
+        engine.follow_query(query)
     from agp_tui.ui.app import make_app
 
     app = make_app(engine, profile=settings.profile, region=region_label(settings.base_url),
                    read_only=read_only, theme=settings.theme, **_app_options(args, settings))
     app.run()
     return app.return_code or 0
+
+
+def _followed_filters(args: argparse.Namespace, settings: Settings) -> list[SessionQuery] | None:
+    """`--follow` filters and the config's `filter` rules; None (after one line) if one is bad."""
+    from agp_tui.api.query import QueryError, SessionQuery
+
+    now = time.time()
+    out: list[SessionQuery] = []
+    for rule in settings.follow:
+        query = rule.query(now)
+        if query is not None:
+            out.append(query)
+    for text in getattr(args, "follow", None) or ():
+        try:
+            out.append(SessionQuery.parse(text, now))
+        except QueryError as exc:
+            print(f"agp-tui: --follow: {exc}", file=sys.stderr)
+            return None
+    return out
 
 
 def _run_demo(args: argparse.Namespace) -> int:
@@ -291,6 +321,11 @@ def _run_demo(args: argparse.Namespace) -> int:
         demo = replace(settings, base_url=sim.base_url, api_key=Secret(sim.api_key),
                        profile="demo", allow_insecure_http=False)
         engine = make_engine(demo, persist=False)
+        queries = _followed_filters(args, settings)
+        if queries is None:
+            return EXIT_USAGE
+        for query in queries:
+            engine.follow_query(query)
         read_only = settings.read_only if args.read_only is None else args.read_only
         from agp_tui.ui.app import make_app
 

@@ -5,19 +5,26 @@
     group_id = "nightly"        # and/or
     status = ["running"]        # every field given must match
 
-The monitor's `AutoFollow` reads these (structurally: it does not import the config).
+    [[profiles.work.follow]]
+    filter = "group:nightly"    # a followed filter: one live target (an aggregate row),
+                                # not ids added one by one (agp_tui/api/query.py's words)
+
+The monitor's `AutoFollow` reads the first kind (structurally: it does not import the
+config); the dashboard follows the second through `Engine.follow_query`.
 """
 
 from __future__ import annotations
 
 import difflib
 import json
+import time
 from dataclasses import dataclass
 
+from agp_tui.api.query import QueryError, SessionQuery
 from agp_tui.api.status import KNOWN
 
-RULE_KEYS = ("agent", "group_id", "status")
-FOLLOW_EXPECTS = "a list of [[follow]] tables, each with agent, group_id and/or status"
+RULE_KEYS = ("agent", "group_id", "status", "filter")
+FOLLOW_EXPECTS = "a list of [[follow]] tables, each with agent, group_id and/or status, or a filter"
 MIN_INTERVAL = 5.0  # seconds: auto-follow lists sessions; more often than this is waste
 
 
@@ -26,9 +33,18 @@ class FollowRule:
     agent: str | None = None
     group_id: str | None = None
     status: tuple[str, ...] = ()
+    filter: str | None = None  # a followed filter (SessionQuery text): one live group target
+
+    def query(self, now: float | None = None) -> SessionQuery | None:
+        """The followed filter, with ages (`since:2h`) counted back from `now`."""
+        if self.filter is None:
+            return None
+        return SessionQuery.parse(self.filter, time.time() if now is None else now)
 
     def __str__(self) -> str:
         """TOML inline-table form, as `agp-tui config` prints it."""
+        if self.filter is not None:
+            return "{filter = " + json.dumps(self.filter, ensure_ascii=False) + "}"
         parts = []
         if self.agent is not None:
             parts.append(f"agent = {json.dumps(self.agent, ensure_ascii=False)}")
@@ -74,7 +90,18 @@ def parse_rule(table: object, number: int) -> FollowRule:
             hint = f"did you mean {close[0]}?" if close else "valid keys: " + ", ".join(RULE_KEYS)
             raise ValueError(f"{where}: unknown key {key!r}; {hint}")
     if not table:
-        raise ValueError(f"{where} is empty: give agent, group_id and/or status")
+        raise ValueError(f"{where} is empty: give agent, group_id and/or status, or a filter")
+    if "filter" in table:
+        if len(table) > 1:
+            raise ValueError(f"{where}: a filter stands alone (write agent:, group:, status: in it)")
+        text = table["filter"]
+        if not isinstance(text, str):
+            raise ValueError(f'{where}: filter must be a string, e.g. "group:nightly status:running"')
+        try:
+            SessionQuery.parse(text, time.time())
+        except QueryError as exc:
+            raise ValueError(f"{where}: filter: {exc}") from None
+        return FollowRule(filter=text.strip())
     try:
         return FollowRule(
             agent=_name(table["agent"], "agent") if "agent" in table else None,

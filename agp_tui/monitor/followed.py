@@ -1,10 +1,10 @@
 """Followed queries: the engine's part that runs a `GroupWatch` per followed filter.
 
 Each followed query gets its watch loop (list pages, in the engine's request budget at
-background priority) and a detail loop that spends at most `group_detail_rps` requests a
-second on `/status` reads: first the members on screen (the group screen's visible rows,
-round-robin), then members that ended and were not read yet (their figures are final, so
-each is read once). Subscribers hear `GroupChanged` with the status changes of a tick.
+background priority) and a detail loop of `/status` reads: the members on screen (the
+group screen's visible rows, round-robin) at up to `group_focus_rps` a second, else members
+that ended and were not read yet (their figures are final, so each is read once) at
+`group_detail_rps`. Subscribers hear `GroupChanged` with the status changes of a tick.
 """
 
 from __future__ import annotations
@@ -79,11 +79,13 @@ class Followed:
             yield
 
     async def _details(self, watch: GroupWatch) -> None:
-        """One `/status` read every 1/`group_detail_rps` seconds while there is one to make."""
-        gap = 1.0 / self.core.settings.group_detail_rps
+        """`/status` reads: the rows on screen at `group_focus_rps`, else members that ended
+        at `group_detail_rps` (a whole group read in the background, slowly)."""
+        settings = self.core.settings
         turn = 0
+        focus: list[str] = []
         while True:
-            await asyncio.sleep(gap)
+            await asyncio.sleep(1.0 / (settings.group_focus_rps if focus else settings.group_detail_rps))
             focus = [sid for sid in self._focus.get(watch.key, ())
                      if (m := watch.members.get(sid)) is not None and not m.final_read]
             sid: str | None = None

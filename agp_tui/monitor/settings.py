@@ -44,5 +44,6 @@ class EngineSettings:
     max_tree_depth: int = 50
     group_interval: float = 3.0  # seconds between a followed query's list ticks (groups.py)
     group_detail_rps: float = 0.5  # /status reads a second per followed query (followed.py)
+    group_focus_rps: float = 2.0  # ... while its members are on screen
     group_max_members: int = 50_000
     seed: int | None = None  # jitter randomness, fixed in tests

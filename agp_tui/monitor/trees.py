@@ -33,6 +33,8 @@ class Trees:
 
     def open(self, root_id: str) -> None:
         self.roots[root_id] = self.roots.get(root_id, 0) + 1
+        # A root not on the watchlist (a followed group's member) is polled while its tree is open.
+        self.core.store.track(root_id, watched=False)
         self.update_active()
         t = self.core.store.get(root_id)
         if t is not None and t.status and t.status.subagent_session_ids:
@@ -45,6 +47,9 @@ class Trees:
         else:
             self.roots.pop(root_id, None)
         self.update_active()
+        t = self.core.store.get(root_id)
+        if count <= 0 and t is not None and not t.watched and t.parent_id is None:
+            self.core.poller.unwatch(root_id)  # forgotten unless another tree still reaches it
 
     def set_follow_children(self, on: bool) -> None:
         self.follow_children = on

@@ -39,6 +39,9 @@ class SessionView:
     cost: float | None = None
     cost_at: float | None = None  # wall clock of the metrics behind `cost`
     answer: object = None  # the latest final answer (a string, or an object with answer_format)
+    # False for a followed group's member known only from list pages: its status is true,
+    # its steps and tokens are not read yet (shown as `·`, never as 0).
+    figures_known: bool = True
 
     @property
     def status_text(self) -> str:

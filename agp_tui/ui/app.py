@@ -30,6 +30,7 @@ from agp_tui.ui.actions import BrowserOpened, SessionActions, SessionKeys, Steer
 from agp_tui.ui.commands import JumpToSession, Palette, SessionCommands
 from agp_tui.ui.notify import Notifier, NotifyOptions
 from agp_tui.ui.screens.discover import DiscoverScreen
+from agp_tui.ui.screens.group import GroupScreen
 from agp_tui.ui.screens.help import HelpScreen
 from agp_tui.ui.screens.main import MainScreen
 from agp_tui.ui.screens.trajectory import TrajectoryScreen
@@ -268,10 +269,10 @@ class AgpApp(App[None]):
         except Exception as exc:  # one bad render must not take the dashboard down
             self.report_error("display update failed", exc)
 
-    def view_screen(self) -> MainScreen | TreeScreen | DiscoverScreen | TrajectoryScreen | None:
+    def view_screen(self) -> MainScreen | TreeScreen | DiscoverScreen | TrajectoryScreen | GroupScreen | None:
         """The top full screen: what the user sees, under a dialog if one is open."""
         for screen in reversed(self.screen_stack):
-            if isinstance(screen, MainScreen | TreeScreen | DiscoverScreen | TrajectoryScreen):
+            if isinstance(screen, MainScreen | TreeScreen | DiscoverScreen | TrajectoryScreen | GroupScreen):
                 return screen
         return None
 
@@ -348,6 +349,13 @@ class AgpApp(App[None]):
         if any(isinstance(s, TrajectoryScreen) for s in self.screen_stack):
             return  # one at a time (two `t`s in a burst, or `t` from the palette above one)
         self.push_screen(TrajectoryScreen(session_id))
+
+    def open_group(self, key: str) -> None:
+        """Expand a followed filter: its members in a table of their own."""
+        watch = next((g for g in self.engine.groups() if g.key == key), None)
+        if watch is None or any(isinstance(s, GroupScreen) for s in self.screen_stack):
+            return  # unfollowed meanwhile, or one group screen at a time
+        self.push_screen(GroupScreen(watch))
 
     def jump_to(self, session_id: str) -> None:
         """Command palette target: back to the table, cursor on `session_id`."""

@@ -16,6 +16,7 @@ from agp_tui.monitor.events import (
     ConnectionChanged,
     EngineEvent,
     EventsArrived,
+    GroupChanged,
     InfoLoaded,
     QuotaUpdated,
     SessionError,
@@ -45,10 +46,12 @@ class Batch:
     header: bool = False  # connection or quota
     clock: bool = False  # a second passed: ages, sparklines, "stale for Ns"
     events: set[str] = field(default_factory=set)  # followed sessions with new trajectory events
+    groups: set[str] = field(default_factory=set)  # followed queries whose members changed
+    group_members: set[str] = field(default_factory=set)  # ... and those that gained members
 
     def __bool__(self) -> bool:
         return bool(self.sessions or self.children or self.membership or self.header or self.clock
-                    or self.events)
+                    or self.events or self.groups)
 
     def touches(self, session_id: str | None) -> bool:
         """Whether `session_id`'s data or events changed (its detail pane needs a redraw)."""
@@ -74,13 +77,20 @@ class Batch:
                 self.header = self.membership = True
             case QuotaUpdated():
                 self.header = True
+            case GroupChanged():
+                self.groups.add(event.key)
+                self.sessions.update(sid for sid, _old, _new in event.changes)
+                if any(old is None for _sid, old, _new in event.changes):
+                    self.group_members.add(event.key)
 
     def take(self) -> Batch:
         """This batch's contents, leaving it empty for the next frame."""
         out = Batch(set(self.sessions), set(self.children), self.membership, self.header, self.clock,
-                    set(self.events))
+                    set(self.events), set(self.groups), set(self.group_members))
         self.sessions.clear()
         self.children.clear()
         self.events.clear()
+        self.groups.clear()
+        self.group_members.clear()
         self.membership = self.header = self.clock = False
         return out

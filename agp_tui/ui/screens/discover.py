@@ -23,6 +23,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from agp_tui.api.errors import AgpError
 from agp_tui.api.models import Page, SessionStatus, SessionSummary
+from agp_tui.api.query import SessionQuery
 from agp_tui.monitor.view import SessionView
 from agp_tui.monitor.watchlist import WatchlistError
 from agp_tui.ui.closing import ClosesOnce
@@ -93,6 +94,7 @@ class DiscoverScreen(ClosesOnce, Screen[None]):
         Binding("escape", "back", "Back"),
         Binding("a", "add", "Add"),
         Binding("A", "add_all", "Add all"),
+        Binding("F", "follow", "Follow"),
         Binding("space", "mark", "Mark", show=False),
         Binding("right_square_bracket", "next_page", "Next", key_display="]"),
         Binding("left_square_bracket", "prev_page", "Prev", key_display="["),
@@ -317,6 +319,21 @@ class DiscoverScreen(ClosesOnce, Screen[None]):
 
     def action_add_all(self) -> None:
         self._add(list(self.shown))
+
+    def action_follow(self) -> None:
+        """Follow the current filters as one live target: an aggregate row on the main
+        screen (`g` expands it), found and kept up to date through list pages."""
+        q = self.current
+        query = SessionQuery(group_id=q.group_id, agents=q.agents, statuses=q.statuses,
+                             created_after=q.created_after)
+        if query.empty:
+            self.notify("set a filter first (/): following every session of the organisation "
+                        "is not a group", severity="warning", timeout=5)
+            return
+        known = any(g.key == str(query) for g in self.agp.engine.groups())
+        self.agp.engine.follow_query(query)
+        self.notify(("already following " if known else "following ") + query.describe()
+                    + " (g on the main screen expands it)", markup=False, timeout=5)
 
     def _add(self, ids: list[str]) -> None:
         if not ids:

@@ -14,9 +14,11 @@ from textual.widgets import Footer, Input, Static
 
 from agp_tui.api.ids import InvalidSessionId
 from agp_tui.monitor.events import Connection
+from agp_tui.monitor.group_view import aggregate
 from agp_tui.monitor.watchlist import WatchlistError
 from agp_tui.ui.actions import ACTION_BINDINGS, SessionKeys
 from agp_tui.ui.filtering import parse_filter
+from agp_tui.ui.group_line import group_line
 from agp_tui.ui.modals import AddSessionsModal, ConfirmRemoveModal, describe_rejected
 from agp_tui.ui.text import safe_text
 from agp_tui.ui.updates import Batch
@@ -52,6 +54,7 @@ class MainScreen(SessionKeys, Screen[None]):
         Binding("space", "mark", "Mark", show=False),
         Binding("exclamation_mark", "problems", "Problems"),
         Binding("i", "toggle_detail", "Detail", show=False),
+        Binding("g", "group", "Group", show=False),
         *ACTION_BINDINGS,
     ]
 
@@ -70,6 +73,7 @@ class MainScreen(SessionKeys, Screen[None]):
         yield StatusHeader(profile=app.profile, region=app.region, read_only=app.read_only, id="header")
         yield Input(placeholder="filter: words, status:running, agent:x, error:x, -status:completed",
                     id="filter")
+        yield Static("", id="groups")
         with Container(id="body"):
             yield SessionTable(app.engine, app.clock, id="sessions")
             yield DetailPane(app.engine, app.clock, id="detail")
@@ -105,6 +109,8 @@ class MainScreen(SessionKeys, Screen[None]):
         """Render a batch of engine changes (None: everything)."""
         table = self.table
         table.sync(batch)
+        if batch is None or batch.groups:
+            self._groups()
         self._header()
         self._sync_detail(batch)
         self._report_focus()
@@ -135,6 +141,15 @@ class MainScreen(SessionKeys, Screen[None]):
             stale_rows=engine.stale_count,
         )
         self._modeline()
+
+    def _groups(self) -> None:
+        """One aggregate line per followed filter (`g` expands the first; see GroupScreen)."""
+        groups = self.agp.engine.groups()
+        bar = self.query_one("#groups", Static)
+        bar.set_class(bool(groups), "-shown")
+        if groups:
+            lines = [group_line(aggregate(g)) for g in groups[:5]]
+            bar.update(Text("\n").join(lines))
 
     def _empty_hint(self) -> str:
         """Why no session is selected: nothing watched, or what hides every row."""
@@ -334,6 +349,14 @@ class MainScreen(SessionKeys, Screen[None]):
         table.set_problems_only(not table.problems_only)
         self._header()
         self.detail.show(table.selected_id)
+
+    def action_group(self) -> None:
+        groups = self.agp.engine.groups()
+        if not groups:
+            self.notify("no followed filters: l discovers sessions, F there follows its filter",
+                        severity="warning", timeout=5)
+            return
+        self.agp.open_group(groups[0].key)
 
     def action_toggle_detail(self) -> None:
         self.detail_wanted = self.has_class("-detail-hidden")

@@ -88,6 +88,12 @@ def _status_rank(view: SessionView, _history: TokenHistory | None) -> tuple[int,
     return (rank, st or "")
 
 
+def _steps_text(view: SessionView) -> Text:
+    if not view.figures_known:
+        return Text("·")  # a group member not read yet: its steps are unknown, not 0
+    return Text(str(view.steps) if view.status else "")
+
+
 def _tokens(kind: str) -> Column:
     labels = {"input": "in", "output": "out", "reasoning": "rsn"}
     return Column(
@@ -112,8 +118,8 @@ COLUMNS: tuple[Column, ...] = (
            lambda row, _w: status_text(row.view, row.style_of), 11, first=((13, 0), (23, 160)),
            sort=_status_rank),
     Column("steps", "stp", "agent steps so far",
-           lambda row, _w: Text(str(row.view.steps) if row.view.status else ""), 4, right=True,
-           sort=lambda view, _h: view.steps),
+           lambda row, _w: _steps_text(row.view), 4, right=True,
+           sort=lambda view, _h: view.steps if view.figures_known else -1),
     _tokens("input"),
     _tokens("output"),
     _tokens("reasoning"),

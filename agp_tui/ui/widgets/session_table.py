@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from typing import Protocol
 
 from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual import events, on
 
-from agp_tui.monitor.engine import Engine
+from agp_tui.monitor.history import TokenHistory
 from agp_tui.monitor.view import SessionView
 from agp_tui.ui.filtering import Filter, is_problem
 from agp_tui.ui.format import STATUS_KINDS
@@ -62,6 +63,16 @@ def _spans(text: Text) -> list[tuple[int, int, object]]:
     return [(s.start, s.end, s.style) for s in text.spans]
 
 
+class RowSource(Protocol):
+    """What the table reads: the engine (watched sessions) or a followed group's members."""
+
+    def watched_ids(self) -> list[str]: ...
+
+    def view(self, session_id: str) -> SessionView | None: ...
+
+    def history(self, session_id: str) -> TokenHistory | None: ...
+
+
 class SessionTable(LineTable):
     """Watched sessions, one row each; see `columns.py` for what each cell shows."""
 
@@ -70,7 +81,7 @@ class SessionTable(LineTable):
         "cell--dim", "cell--spark", "cell--spark-estimate", "cell--stale", "cell--error", "cell--marked",
     }
 
-    def __init__(self, engine: Engine, clock: Callable[[], float], *, id: str | None = None) -> None:
+    def __init__(self, engine: RowSource, clock: Callable[[], float], *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.engine = engine
         self.clock = clock

@@ -1,0 +1,177 @@
+"""A followed group, expanded: its aggregate line over the session table of its members.
+
+The table is the main screen's (`SessionTable`) over `GroupRows`: the same columns, sort
+keys and filter words. Statuses are live from the group's list pages; a member's steps
+and tokens show `·` until read (`/status` of the rows on screen is read first).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from agp_tui.monitor.group_view import GroupRows, aggregate
+from agp_tui.monitor.groups import GroupWatch
+from agp_tui.ui.closing import ClosesOnce
+from agp_tui.ui.filtering import parse_filter
+from agp_tui.ui.group_line import group_line
+from agp_tui.ui.text import safe_text
+from agp_tui.ui.updates import Batch
+from agp_tui.ui.widgets.columns import ORDER, sort_name
+from agp_tui.ui.widgets.line_table import LineTable
+from agp_tui.ui.widgets.session_table import SessionTable
+
+if TYPE_CHECKING:
+    from agp_tui.ui.app import AgpApp
+
+
+class GroupScreen(ClosesOnce, Screen[None]):
+    BINDINGS = [
+        Binding("escape", "back", "Back", priority=True),
+        Binding("slash", "filter", "Filter", priority=True),
+        Binding("s", "sort", "Sort"),
+        Binding("S", "reverse_sort", "Reverse sort", show=False),
+        Binding("enter", "tree", "Tree"),
+        Binding("a", "watch", "Watch"),
+        Binding("g", "next_group", "Next group", show=False),
+        Binding("u", "unfollow", "Unfollow"),
+    ]
+
+    def __init__(self, watch: GroupWatch) -> None:
+        super().__init__()
+        self.followed = watch
+        self._focus: tuple[str, ...] = ()
+
+    @property
+    def agp(self) -> AgpApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="group-head")
+        yield Input(placeholder="filter: words, status:running, agent:x, -status:completed", id="filter")
+        yield SessionTable(GroupRows(self.followed), self.agp.clock, id="members")
+        yield Static("", id="modeline")
+        yield Footer(compact=True)
+
+    @property
+    def table(self) -> SessionTable:
+        return self.query_one(SessionTable)
+
+    def on_mount(self) -> None:
+        self.table.focus()
+        self.apply(None)
+
+    def on_screen_resume(self) -> None:
+        self._focus = ()
+        self.agp.refresh_on_resume(self)
+
+    def apply(self, batch: Batch | None) -> None:
+        """Render what changed in this group (None: everything)."""
+        key = self.followed.key
+        if batch is None or key in batch.groups:
+            self.query_one("#group-head", Static).update(group_line(aggregate(self.followed)))
+        if batch is None:
+            self.table.sync(None)
+        else:
+            self.table.sync(Batch(sessions=batch.sessions, membership=key in batch.group_members,
+                                  clock=batch.clock))
+        self._modeline()
+        self._report_focus()
+
+    def _report_focus(self) -> None:
+        visible = tuple(self.table.visible_ids())
+        if self.is_current and visible != self._focus:
+            self._focus = visible
+            self.agp.engine.set_group_focus(self.followed.key, visible)
+
+    def _modeline(self) -> None:
+        table = self.table
+        parts = [f"{table.row_count:,} of {len(self.followed.members):,} members shown"]
+        if table.filter:
+            parts.append(f"filter: {safe_text(table.filter.text, 60)}")
+        if table.sort_key != ORDER:
+            parts.append(f"sort: {sort_name(table.sort_key)} {'▼' if table.sort_reverse else '▲'}")
+        self.query_one("#modeline", Static).update("  ·  ".join(parts))
+        self.query_one("#modeline", Static).set_class(True, "-shown")
+
+    @on(LineTable.RowHighlighted)
+    def _row_highlighted(self, event: LineTable.RowHighlighted) -> None:
+        self._report_focus()
+
+    @on(LineTable.RowSelected)
+    def _row_selected(self, event: LineTable.RowSelected) -> None:
+        if self.is_current:
+            self.action_tree()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "filter" and isinstance(self.focused, Input):
+            return False  # typing in the box: `/` is a character
+        return super().check_action(action, parameters)
+
+    # -- actions -----------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.has_class("-shown") or self.table.filter:
+            box.value = ""
+            box.remove_class("-shown")
+            self.table.set_filter(parse_filter(""))
+            self.set_focus(self.table)
+            self._modeline()
+            return
+        self.dismiss()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.add_class("-shown")
+        self.set_focus(box)
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.table.set_filter(parse_filter(event.value))
+        self._modeline()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        if not event.value:
+            self.query_one("#filter", Input).remove_class("-shown")
+        self.set_focus(self.table)
+
+    def action_sort(self) -> None:
+        self.table.cycle_sort()
+        self._modeline()
+
+    def action_reverse_sort(self) -> None:
+        self.table.reverse_sort()
+        self._modeline()
+
+    def action_tree(self) -> None:
+        sel = self.table.selected_id
+        if sel is not None:
+            self.agp.open_tree(sel)
+
+    def action_watch(self) -> None:
+        """Put the highlighted member on the watchlist (the main table, polled on its own)."""
+        sel = self.table.selected_id
+        if sel is None:
+            return
+        added = self.agp.engine.add([sel])
+        self.notify("watching it in the main table" if added else "already watched", timeout=3)
+
+    def action_next_group(self) -> None:
+        groups = self.agp.engine.groups()
+        if len(groups) > 1:
+            at = next((i for i, g in enumerate(groups) if g.key == self.followed.key), -1)
+            nxt = groups[(at + 1) % len(groups)]
+            self.dismiss()
+            self.agp.open_group(nxt.key)
+
+    def action_unfollow(self) -> None:
+        self.agp.engine.unfollow_query(self.followed.key)
+        self.notify(f"stopped following {safe_text(self.followed.key, 60)}", markup=False, timeout=4)
+        self.dismiss()
