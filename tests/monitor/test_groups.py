@@ -129,7 +129,8 @@ async def test_the_engine_follows_a_query_in_its_budget_and_reads_details(
 
     world, client = sim
     add(world, 150, "batch-4", random.Random(8))
-    engine = Engine(client, None, EngineSettings(seed=1, group_interval=1.0, group_detail_rps=20.0, group_focus_rps=20.0))
+    engine = Engine(client, None, EngineSettings(seed=1, group_interval=1.0, group_detail_rps=20.0,
+                                                 group_focus_rps=20.0))
     heard: list[GroupChanged] = []
 
     def listen(ev: EngineEvent) -> None:
