@@ -93,6 +93,7 @@ class GroupChanged:
 
     key: str
     changes: tuple[tuple[str, str | None, str], ...]
+    read: tuple[str, ...] = ()  # members whose steps and tokens were just read (/status)
 
 
 @dataclass(frozen=True, slots=True)

@@ -97,6 +97,7 @@ class Followed:
                 continue
             try:
                 await watch.read_details([sid])
+                self.core.emit(GroupChanged(watch.key, (), read=(sid,)))
             except AgpError as exc:
                 log.debug("group %s: reading %s: %s", watch.key, sid, exc)
                 member = watch.members.get(sid)

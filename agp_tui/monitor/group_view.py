@@ -39,6 +39,9 @@ class GroupRows:
         self.watch = watch
         self._order: list[str] = []
         self._count = -1
+        # Views by member, rebuilt only when what they show changed: a table of 10,000
+        # members asks for every view on each full pass.
+        self._views: dict[str, tuple[tuple[str, int | None, str | None], SessionView]] = {}
 
     def watched_ids(self) -> list[str]:
         members = self.watch.members
@@ -49,7 +52,15 @@ class GroupRows:
 
     def view(self, session_id: str) -> SessionView | None:
         m = self.watch.members.get(session_id)
-        return member_view(m) if m is not None else None
+        if m is None:
+            return None
+        stamp = (m.status, m.steps, m.finished)
+        cached = self._views.get(session_id)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        view = member_view(m)
+        self._views[session_id] = (stamp, view)
+        return view
 
     def history(self, session_id: str) -> TokenHistory | None:
         return None

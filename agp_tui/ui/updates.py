@@ -80,6 +80,7 @@ class Batch:
             case GroupChanged():
                 self.groups.add(event.key)
                 self.sessions.update(sid for sid, _old, _new in event.changes)
+                self.sessions.update(event.read)
                 if any(old is None for _sid, old, _new in event.changes):
                     self.group_members.add(event.key)
 

@@ -133,11 +133,13 @@ class GroupScreen(ClosesOnce, Screen[None]):
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.table.set_filter(parse_filter(event.value))
+        self.table.set_filter(parse_filter(event.value), soon=True)  # 10,000 rows: once typing pauses
         self._modeline()
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
+        self.table.apply_filter_now()
+        self._modeline()
         if not event.value:
             self.query_one("#filter", Input).remove_class("-shown")
         self.set_focus(self.table)
