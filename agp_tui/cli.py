@@ -135,7 +135,7 @@ def build_parser(*, dashboard_ids: bool = False) -> argparse.ArgumentParser:
     return parser
 
 
-_VALUE_OPTIONS = frozenset({"--base-url", "--api-key", "--api-key-file", "--profile", "--config"})
+_VALUE_OPTIONS = frozenset({"--base-url", "--api-key", "--api-key-file", "--profile", "--config", "--follow"})
 STDIN = "-"
 # Commands that keep running, and with them their command line in `ps`.
 _LONG_RUNNING = frozenset({None, "watch"})

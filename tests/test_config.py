@@ -735,7 +735,8 @@ def test_example_file_loads_cleanly_with_default_values(tmp_path: Path) -> None:
     us = load_settings(CliOverrides(config_path=EXAMPLE, profile="us"), home_env(tmp_path))
     assert (us.base_url, us.read_only, us.poll) == (US, True, PollSettings())
     assert us.follow == (FollowRule(group_id="nightly"),
-                         FollowRule(agent="h/web-surfer-flash", status=("running",)))
+                         FollowRule(agent="h/web-surfer-flash", status=("running",)),
+                         FollowRule(filter="group:nightly-eval"))
 
 
 # ---------------------------------------------------------------- describe
@@ -840,3 +841,27 @@ def test_bad_follow_rules_are_one_line_errors(tmp_path: Path, toml: str, expecte
 def test_follow_interval_has_a_floor(tmp_path: Path) -> None:
     message = config_error(tmp_path, "[profiles.default]\nfollow_interval = 1\n")
     assert message.endswith("profiles.default.follow_interval: expected a number of seconds >= 5, got 1")
+
+
+@pytest.mark.parametrize(("table", "says"), [
+    ({"filter": "group:nightly", "agent": "h/x"}, "a filter stands alone"),
+    ({"filter": 3}, "filter must be a string"),
+    ({"filter": "grup:x"}, "did you mean group:"),
+    ({"filter": ""}, "empty filter"),
+])
+def test_a_bad_filter_rule_says_which_and_why(table: dict[str, object], says: str) -> None:
+    from agp_tui.config.follow import parse_rule
+
+    with pytest.raises(ValueError, match=f"rule 2: .*{says}"):
+        parse_rule(table, 2)
+
+
+def test_a_filter_rule_is_a_followed_query_not_an_auto_follow_rule() -> None:
+    from agp_tui.config.follow import parse_rule
+
+    rule = parse_rule({"filter": " group:nightly status:running "}, 1)
+    assert rule.filter == "group:nightly status:running"
+    query = rule.query(0.0)
+    assert query is not None and query.group_id == "nightly" and query.statuses == ("running",)
+    assert str(rule) == '{filter = "group:nightly status:running"}'
+    assert parse_rule({"group_id": "g"}, 1).query() is None
