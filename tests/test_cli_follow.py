@@ -8,13 +8,16 @@ from agp_tui import cli
 
 
 @pytest.mark.parametrize(("argv", "says"), [
-    (["--demo", "--follow", "grup:nightly"], "--follow: 'grup:nightly' is not a filter; did you mean group:?"),
+    (["--demo", "--follow", "grup:nightly"],
+     "--follow: 'grup:nightly' is not a filter; did you mean group:?"),
     (["--demo", "--follow", "status:runing"], "did you mean running?"),
-    (["--base-url", "http://127.0.0.1:9/api/v2", "--api-key", "k", "--follow", "nightly"], "is not a filter"),
+    (["--base-url", "http://127.0.0.1:9/api/v2", "--follow", "nightly"], "is not a filter"),
 ])
-def test_a_bad_follow_filter_is_refused_in_one_line(argv: list[str], says: str,
-                                                     capsys: pytest.CaptureFixture[str],
-                                                     monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
+def test_a_bad_follow_filter_is_refused_in_one_line(
+    argv: list[str], says: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    tmp_path: object,
+) -> None:
+    monkeypatch.setenv("H_API_KEY", "k")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
     assert cli.main(argv) == 2

@@ -238,7 +238,8 @@ def _run_child(spec: dict[str, Any]) -> dict[str, Any]:
                           capture_output=True, text=True, check=False, timeout=1800)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:
-        raise RuntimeError(f"scale bench child {spec} failed ({proc.returncode}): {proc.stderr.strip()[-600:]}")
+        raise RuntimeError(f"scale bench child {spec} failed ({proc.returncode}): "
+                           f"{proc.stderr.strip()[-600:]}")
     result: dict[str, Any] = json.loads(lines[-1])
     return result
 
@@ -269,7 +270,8 @@ def measure(quick: bool) -> dict[str, Any]:
         figures[f"scale_detect_on_screen_p95_s_{n}"] = p["detect_on_screen_p95_s"]
     for n in ui_sizes:
         figures[f"scale_first_table_s_{n}"] = ui[n]["first_table_s"]
-        figures[f"scale_first_table_ratio_vs_empty_{n}"] = _ratio(ui[n]["first_table_s"], empty["first_paint_s"])
+        figures[f"scale_first_table_ratio_vs_empty_{n}"] = _ratio(ui[n]["first_table_s"],
+                                                                  empty["first_paint_s"])
     figures[f"scale_cpu_ratio_{big}_vs_100"] = _ratio(ui[big]["cpu_pct"], base["cpu_pct"])
     figures[f"scale_rss_ratio_{big}_vs_100"] = _ratio(ui[big]["rss_mb"], base["rss_mb"])
     figures[f"scale_key_p95_ratio_{big}_vs_100"] = _ratio(ui[big]["key_p95_ms"], base["key_p95_ms"])
