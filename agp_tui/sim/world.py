@@ -11,7 +11,6 @@ through `SimHandle.call` (see server.py).
 
 from __future__ import annotations
 
-import asyncio
 import bisect
 import itertools
 import math
@@ -21,7 +20,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agp_tui.sim import catalog, plans
 from agp_tui.sim.catalog import AgentSpec
@@ -29,6 +28,9 @@ from agp_tui.sim.clock import Clock, ManualClock, RealClock
 from agp_tui.sim.script import MAX_DEPTH, Profile
 from agp_tui.sim.session import SimSession
 from agp_tui.sim.ticks import ChildSpec, Tick
+
+if TYPE_CHECKING:  # asyncio loads when a server first waits on the world, not on import
+    import asyncio
 
 HISTORY_S = 6 * 3600.0  # initial sessions were created over the last six hours
 
@@ -288,6 +290,8 @@ class World:
     def changed(self) -> asyncio.Event:
         """An event set on the next steering action or manual clock move."""
         if self._changed is None:
+            import asyncio
+
             self._changed = asyncio.Event()
         return self._changed
 
