@@ -12,18 +12,21 @@ through `SimHandle.call` (see server.py).
 from __future__ import annotations
 
 import bisect
+import gc
+import heapq
 import itertools
 import math
 import operator
 import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from agp_tui.sim import catalog, plans
-from agp_tui.sim.catalog import AgentSpec
+from agp_tui.sim.batches import Batch
+from agp_tui.sim.catalog import TERMINAL, AgentSpec
 from agp_tui.sim.clock import Clock, ManualClock, RealClock
 from agp_tui.sim.script import MAX_DEPTH, Profile
 from agp_tui.sim.session import SimSession
@@ -75,6 +78,14 @@ class World:
     start_epoch: wall-clock epoch of world time 0 (default: now), only used to render
     timestamps. quota_limit: concurrent-session limit for `/sessions/quota` and creation.
     arrival_interval_s: mean world seconds between new top-level sessions (0 = none).
+    batches: batch jobs (`agp_tui.sim.batches.Batch`): each a group of top-level sessions
+    submitted at a steady rate from its start time; those due later arrive as the clock
+    reaches them. Batch sessions are scripted like the rest and do not wait for the quota,
+    so give a `quota_limit` that holds them if `/sessions/quota` should look sane.
+
+    Start-up costs one script per session (drawn from its seed) and no events: a session's
+    events, steps and usage are written when first read (see session.py), so a world of
+    10,000 top-level sessions (~24,000 with subagents) starts in a few seconds.
     """
 
     def __init__(
@@ -87,6 +98,7 @@ class World:
         start_epoch: float | None = None,
         quota_limit: int = 500,
         arrival_interval_s: float = 20.0,
+        batches: Iterable[Batch] = (),
     ) -> None:
         self.seed = seed
         self.clock: Clock = RealClock(speed) if clock is None else clock
@@ -101,9 +113,15 @@ class World:
         # And by status (kept by SimSession.on_status): `?status=running` among 10,000
         # mostly finished sessions reads the few hundred running ones.
         self._by_status: dict[str, list[SimSession]] = {}
-        self._status_indexed = False
+        self._indexed = False  # while the world is built, indexes are sorted once at the end
         self._by_agent: dict[str, list[SimSession]] = {}
-        self._open: dict[str, SimSession] = {}  # sessions with ticks still to apply
+        # The timeline: (time, seq, session) of each session's next tick, so moving the clock
+        # costs the sessions that have something due, not every session (a manual clock at
+        # 10,000 sessions advances a second at a time). Stale entries (time != s.wake) are
+        # skipped when they come up.
+        self._timeline: list[tuple[float, int, SimSession]] = []
+        # Finished sessions by finish time, for `finished_after=` (a follower's poll).
+        self._by_finished: list[SimSession] = []
         self._queue: list[SimSession] = []  # created at the quota limit with queue=true
         self._queue_checked = 0.0  # frees before this were already handed to queued sessions
         self._seq = 0
@@ -111,18 +129,44 @@ class World:
         self._arrivals = random.Random(f"{seed}:arrivals")
         self._next_arrival = self._arrival_gap()
         self._changed: asyncio.Event | None = None
-        self._populate(sessions)
-        self.sync()
-        # Indexed by status once the past is played: kept up to date from here on (while
-        # the past plays, sessions change status ~10 times each, each change an insort).
-        for s in self._ordered:
-            self._by_status.setdefault(s.status, []).append(s)
-        self._status_indexed = True
+        self.batches = tuple(batches)
+        # (time, order, batch, session seed) of batch submissions still to come.
+        self._submissions: list[tuple[float, int, Batch, int]] = []
+        for b in self.batches:
+            order = len(self._submissions)
+            self._submissions += [(t, order + i, b, seed) for i, (t, seed) in enumerate(b.submissions(seed))]
+        heapq.heapify(self._submissions)
+        # Building is allocation-heavy and makes no cycles: the cyclic GC would rescan the
+        # young world ~40% of the time for nothing, so it waits until the world is built.
+        paused_gc = gc.isenabled()
+        gc.disable()
+        try:
+            self._populate(sessions)
+            self.sync()
+            self._build_indexes()
+        finally:
+            if paused_gc:
+                gc.enable()
         self.initial_live_ids: tuple[str, ...] = tuple(
             s.id for s in reversed(self._ordered) if s.parent_id is None and not s.terminal
         )
 
     # -- construction -------------------------------------------------------------------------
+    def _build_indexes(self) -> None:
+        """Sort once what `_register` only appended while the world was built; from here on
+        every index is kept in order as sessions come and change status."""
+        self._ordered.sort(key=_order)
+        self._by_group.clear()
+        self._by_agent.clear()
+        for s in self._ordered:
+            if s.group_id is not None:
+                self._by_group.setdefault(s.group_id, []).append(s)
+            if s.agent is not None:
+                self._by_agent.setdefault(s.agent, []).append(s)
+            self._by_status.setdefault(s.status, []).append(s)
+        self._by_finished = sorted((s for s in self._ordered if s.finished_at is not None), key=_finish_order)
+        self._indexed = True
+
     def _populate(self, n: int) -> None:
         master = random.Random(self.seed)
         # A slice of sessions started in the last few minutes, so a fresh world (the demo)
@@ -155,6 +199,28 @@ class World:
             "max_time_s": None,
             "idle_timeout_s": profile.idle_timeout_s,
             "group_id": group,
+            "parent_session_id": None,
+            "overrides": {},
+        }
+        status, script = plans.first_run(rng, profile, t, may_queue=True)
+        self._register(make_id(rng), t, profile, rng, request, status, script)
+
+    def _new_batch_session(self, t: float, rng: random.Random, batch: Batch) -> None:
+        agent = None
+        if batch.agent is not None:
+            agent = catalog.KNOWN_AGENTS.get(batch.agent) or _inline_agent(batch.agent, manager=False)
+        profile = replace(
+            plans.top_level_profile(rng, agent),
+            idle_timeout_s=None,  # a batch job answers once: nobody is there to chat
+            median_steps=batch.steps,
+        )
+        request: dict[str, Any] = {
+            "agent": profile.agent.name,
+            "messages": [user_message(rng.choice(catalog.TASKS))],
+            "max_steps": None,
+            "max_time_s": None,
+            "idle_timeout_s": None,
+            "group_id": batch.group_id,
             "parent_session_id": None,
             "overrides": {},
         }
@@ -202,17 +268,24 @@ class World:
         )
         self._seq += 1
         self._by_id[s.id] = s
-        bisect.insort(self._ordered, s, key=_order)
-        if s.group_id is not None:
-            bisect.insort(self._by_group.setdefault(s.group_id, []), s, key=_order)
-        if s.agent is not None:
-            bisect.insort(self._by_agent.setdefault(s.agent, []), s, key=_order)
-        if self._status_indexed:
+        if not self._indexed:
+            self._ordered.append(s)  # sorted with the other indexes once the world is built
+        else:
+            bisect.insort(self._ordered, s, key=_order)
+            if s.group_id is not None:
+                bisect.insort(self._by_group.setdefault(s.group_id, []), s, key=_order)
+            if s.agent is not None:
+                bisect.insort(self._by_agent.setdefault(s.agent, []), s, key=_order)
             bisect.insort(self._by_status.setdefault(s.status, []), s, key=_order)
         s.on_status = self._status_moved
-        if s.script:
-            self._open[s.id] = s
+        self._schedule(s)
         return s
+
+    def _schedule(self, s: SimSession) -> None:
+        t = s.next_t()
+        if t < s.wake:
+            s.wake = t
+            heapq.heappush(self._timeline, (t, s.seq, s))
 
     # -- time ---------------------------------------------------------------------------------
     def now(self) -> float:
@@ -232,11 +305,24 @@ class World:
             t = self._next_arrival
             self._new_top_level(t, random.Random(self._arrivals.getrandbits(64)), None)
             self._next_arrival = round(t + self._arrival_gap(), 3)
-        while due := [s for s in self._open.values() if s.next_t() <= now]:
-            for s in due:  # spawns made here are due too: the loop picks them up
-                s.advance(now, self.spawn)
-        for sid in [sid for sid, s in self._open.items() if not s.script]:
-            del self._open[sid]
+        submissions = self._submissions
+        while submissions and submissions[0][0] <= now:
+            t, _, batch, seed = heapq.heappop(submissions)
+            self._new_batch_session(t, random.Random(seed), batch)
+        timeline = self._timeline
+        while timeline and timeline[0][0] <= now:
+            due: list[SimSession] = []
+            while timeline and timeline[0][0] <= now:
+                t, _, s = heapq.heappop(timeline)
+                if s.wake == t:
+                    s.wake = math.inf
+                    due.append(s)
+            # In creation order, and spawns made here are due too: the next pass picks
+            # them up (the order in which sessions are created decides their seq).
+            due.sort(key=_seq)
+            for s in due:
+                s.catch_up(now, self.spawn)
+                self._schedule(s)
         self._dequeue(now)
         return now
 
@@ -247,11 +333,10 @@ class World:
         time, not whenever someone happened to look: the answer stays independent of reads.
         """
         if self._queue:
-            freed = sorted(
-                s.finished_at
-                for s in self._by_id.values()
-                if s.finished_at is not None and self._queue_checked < s.finished_at <= now
-            )
+            done = self._by_finished  # by finish time: the frees since the last look
+            lo = bisect.bisect_right(done, self._queue_checked, key=_finished)
+            hi = bisect.bisect_right(done, now, key=_finished)
+            freed = [_finished(s) for s in done[lo:hi]]
             for i in range(min(len(self._queue), self.quota_limit - self.active_count())):
                 s = self._queue.pop(0)
                 start = max(s.created_at, freed[i]) if i < len(freed) else now
@@ -276,8 +361,8 @@ class World:
     def edited(self, s: SimSession) -> None:
         """Record a steering edit: reschedule the session and wake long-pollers."""
         s.touch()
-        if s.script:
-            self._open[s.id] = s
+        s.wake = math.inf  # its future changed: the timeline entry it had is stale
+        self._schedule(s)
         if s in self._queue and s.status != "queued":
             self._queue.remove(s)
         self.notify()
@@ -304,7 +389,9 @@ class World:
 
         (Whether queued sessions count is undocumented; they wait "unprovisioned", so no.)
         """
-        return sum(1 for s in self._by_id.values() if s.status != "queued" and not s.terminal)
+        if not self._indexed:
+            return sum(1 for s in self._by_id.values() if s.status != "queued" and not s.terminal)
+        return sum(len(self._by_status.get(status, ())) for status in SLOT_HOLDERS)
 
     def query(self, q: ListQuery) -> tuple[list[SimSession], int]:
         self.sync()
@@ -355,11 +442,17 @@ class World:
         return (pool[lo:hi] if (lo, hi) != (0, len(pool)) else pool), len(options) <= 1
 
     def _status_moved(self, s: SimSession, old: str) -> None:
-        if not self._status_indexed:
+        if not self._indexed:
             return
         was = self._by_status[old]
         del was[bisect.bisect_left(was, _order(s), key=_order)]  # (created_at, seq) is unique
         bisect.insort(self._by_status.setdefault(s.status, []), s, key=_order)
+        # Finishing sets finished_at before the status; a restart clears it after.
+        done = self._by_finished
+        if old in TERMINAL:
+            del done[bisect.bisect_left(done, _finish_order(s), key=_finish_order)]
+        if s.status in TERMINAL and s.finished_at is not None:
+            bisect.insort(done, s, key=_finish_order)
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -389,8 +482,7 @@ class World:
         spec = catalog.KNOWN_AGENTS.get(agent) if isinstance(agent, str) else None
         if spec is None:
             name = agent if isinstance(agent, str) else str(agent.get("name") or "inline-agent")
-            role: catalog.Role = "manager" if isinstance(agent, dict) and agent.get("subagents") else "worker"
-            spec = AgentSpec(name, role, ("holo3-122b-a10b", "holo3-1-35b-a3b"), 0)
+            spec = _inline_agent(name, manager=isinstance(agent, dict) and bool(agent.get("subagents")))
         profile = Profile(
             agent=spec,
             depth=min(depth, MAX_DEPTH),
@@ -415,7 +507,19 @@ class World:
         return s
 
 
+def _inline_agent(name: str, *, manager: bool) -> AgentSpec:
+    """An agent the catalog does not know (an org's own, or an inline spec)."""
+    return AgentSpec(name, "manager" if manager else "worker", ("holo3-122b-a10b", "holo3-1-35b-a3b"), 0)
+
+
 _order: Callable[[SimSession], tuple[float, int]] = operator.attrgetter("created_at", "seq")
+_finish_order: Callable[[SimSession], tuple[float, int]] = operator.attrgetter("finished_at", "seq")
+def _finished(s: SimSession) -> float:
+    return s.finished_at if s.finished_at is not None else math.inf  # indexed ones are set
+
+
+_seq: Callable[[SimSession], int] = operator.attrgetter("seq")
+SLOT_HOLDERS = tuple(s for s in catalog.STATUSES if s != "queued" and s not in TERMINAL)
 
 
 def _union(index: dict[str, list[SimSession]], keys: frozenset[str]) -> list[SimSession]:
