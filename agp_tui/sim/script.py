@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from agp_tui.sim import catalog
 from agp_tui.sim.catalog import AgentSpec
@@ -26,7 +27,6 @@ from agp_tui.sim.ticks import (
     Start,
     Step,
     Tick,
-    Usage,
 )
 
 OUTCOMES: tuple[tuple[str, float], ...] = (
@@ -98,7 +98,7 @@ class ScriptBuilder:
             duration *= 3 + (6 - 3) * rand()  # a slow page load or a long tool call
         self.t = round(self.t + max(duration, 0.001), 3)
         steps = self.steps
-        usage: list[tuple[str, Usage]] = []
+        usage: list[Any] = []
         reasoned = False
         for spec in self.models:
             if steps % spec.every:
@@ -109,7 +109,7 @@ class ScriptBuilder:
             low, high = spec.reasoning
             reasoning = low + below(high - low + 1) if high else 0
             low, high = spec.output
-            usage.append((spec.name, (int(tokens), low + below(high - low + 1), reasoning)))
+            usage += (spec.name, int(tokens), low + below(high - low + 1), reasoning)
             reasoned = reasoned or reasoning != 0
         notes = catalog.MANAGER_NOTES if self.p.agent.role == "manager" else catalog.STEP_NOTES
         self.ticks.append(

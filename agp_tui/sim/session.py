@@ -289,15 +289,17 @@ class SimSession:
     def _step(self, tick: Step) -> None:
         self._steps += 1
         usage = self._usage
-        for name, (tin, tout, treason) in tick.usage:
+        spent = tick.usage
+        for k in range(0, len(spent), 4):
+            name = spent[k]
             try:
                 i = usage.index(name)
             except ValueError:
                 i = len(usage)
                 usage.extend((name, 0, 0, 0))
-            usage[i + 1] += tin
-            usage[i + 2] += tout
-            usage[i + 3] += treason
+            usage[i + 1] += spent[k + 1]
+            usage[i + 2] += spent[k + 2]
+            usage[i + 3] += spent[k + 3]
         manager = self.profile.agent.role == "manager"
         emit, t, n = self._events.append, tick.t, self._steps
         emit(Event(t, "AgentEvent", PolicyRef(n, tick.note, tick.tool, tick.reasoning, manager)))
