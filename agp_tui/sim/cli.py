@@ -158,14 +158,14 @@ async def _serve(server: SimServer) -> int:
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     print(f"AGP simulator listening on {server.base_url}")
     print(f"API key: {server.api_key}")
-    world = server.world
-    print(f"World: seed {world.seed}, {len(world):,} sessions with subagents, quota {world.quota_limit:,}")
-    for b in world.batches:
-        print(f"Batch {b.group_id}: {b.size:,} sessions at {b.rate:g}/s from world time {b.start:g} s")
     print(
         f'Try: curl -H "Authorization: Bearer {server.api_key}" '
         f'"{server.base_url}/sessions?status=running&size=5"'
     )
+    world = server.world
+    print(f"World: seed {world.seed}, {len(world):,} sessions with subagents, quota {world.quota_limit:,}")
+    for b in world.batches:
+        print(f"Batch {b.group_id}: {b.size:,} sessions at {b.rate:g}/s from world time {b.start:g} s")
     chaos = server.chaos
     if server.chaos_switch is not None:
         print(f"Chaos: {describe(chaos)} (switchable: POST /_sim/chaos)")
