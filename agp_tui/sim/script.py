@@ -9,7 +9,6 @@ so a session's script depends only on its seed and the actions applied to it.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,7 +69,10 @@ class ScriptBuilder:
         self.steps = steps_done  # drives context growth: later steps read longer prompts
         self.run_started = t
         self.capped = False  # max_steps / max_time_s forced an early (partial) answer
-        self.models = tuple(catalog.MODELS[name] for name in profile.agent.models)
+        self.step_s = profile.step_s
+        self.models = _draws(profile.agent.models)
+        notes = catalog.MANAGER_NOTES if profile.agent.role == "manager" else catalog.STEP_NOTES
+        self.notes_n, self.notes_k = len(notes), len(notes).bit_length()
 
     def wait(self, seconds: float) -> float:
         self.t = round(self.t + max(seconds, 0.001), 3)
@@ -88,39 +90,44 @@ class ScriptBuilder:
 
     def step(self, note: int | None = None, pace: float = 1.0) -> None:
         # random.Random's own arithmetic, inlined: uniform(a, b) is a + (b - a) * random(),
-        # randint(a, b) is a + _randbelow(b - a + 1), randrange(n) is _randbelow(n). Same
-        # draws in the same order, so the same world; a third of the method calls. (A
-        # 10,000-session world writes a third of a million steps before it can serve.)
+        # randint(a, b) is a + randbelow(b - a + 1), randrange(n) is randbelow(n), and
+        # randbelow(n) draws getrandbits(n.bit_length()) until the draw is below n. Same
+        # draws in the same order, so the same world, at a third of the cost: a
+        # 10,000-session world writes a third of a million steps before it can serve.
         rand = self.rng.random
-        below: Callable[[int], int] = self.rng._randbelow  # type: ignore[attr-defined]  # CPython, all 3.x
-        duration = self.p.step_s * pace * (0.5 + (1.6 - 0.5) * rand())
+        bits = self.rng.getrandbits
+        duration = self.step_s * pace * (0.5 + (1.6 - 0.5) * rand())
         if rand() < 0.05:
             duration *= 3 + (6 - 3) * rand()  # a slow page load or a long tool call
         self.t = round(self.t + max(duration, 0.001), 3)
         steps = self.steps
         usage: list[Any] = []
         reasoned = False
-        for spec in self.models:
-            if steps % spec.every:
+        for name, every, base, growth, r_low, r_n, r_k, o_low, o_n, o_k in self.models:
+            if steps % every:
                 continue
-            tokens = (spec.input_base + spec.input_growth * min(steps, 40)) * (0.75 + (1.25 - 0.75) * rand())
+            tokens = (base + growth * min(steps, 40)) * (0.75 + (1.25 - 0.75) * rand())
             if rand() < 0.08:
                 tokens *= 2.5 + (6.0 - 2.5) * rand()  # burst: a huge page or a pasted document
-            low, high = spec.reasoning
-            reasoning = low + below(high - low + 1) if high else 0
-            low, high = spec.output
-            usage += (spec.name, int(tokens), low + below(high - low + 1), reasoning)
-            reasoned = reasoned or reasoning != 0
-        notes = catalog.MANAGER_NOTES if self.p.agent.role == "manager" else catalog.STEP_NOTES
-        self.ticks.append(
-            Step(
-                self.t,
-                tuple(usage),
-                below(len(notes)) if note is None else note,
-                below(len(catalog.TOOLS)),
-                reasoned,
-            )
-        )
+            reasoning = 0
+            if r_n:
+                r = bits(r_k)
+                while r >= r_n:
+                    r = bits(r_k)
+                reasoning = r_low + r
+                reasoned = reasoned or reasoning != 0
+            r = bits(o_k)
+            while r >= o_n:
+                r = bits(o_k)
+            usage += (name, int(tokens), o_low + r, reasoning)
+        if note is None:
+            note = bits(self.notes_k)
+            while note >= self.notes_n:
+                note = bits(self.notes_k)
+        tool = bits(TOOLS_K)
+        while tool >= TOOLS_N:
+            tool = bits(TOOLS_K)
+        self.ticks.append(Step(self.t, tuple(usage), note, tool, reasoned))
         self.steps = steps + 1
 
     def limits_hit(self) -> bool:
@@ -135,8 +142,9 @@ class ScriptBuilder:
         """`count` steps, with the odd scripted pause or client-tool wait in between."""
         rand = self.rng.random
         episodes = self.p.episodes
+        limited = self.p.max_steps is not None or self.p.max_time_s is not None
         for _ in range(count):
-            if self.limits_hit():
+            if (limited or self.capped) and self.limits_hit():
                 return
             self.step()
             if episodes and rand() < 0.012:
@@ -229,6 +237,29 @@ class ScriptBuilder:
                 "currency": "EUR",
             }
         return rng.choice(catalog.ANSWERS).format(a=words[0], b=words[1], c=words[2], n=rng.randint(3, 40))
+
+
+TOOLS_N = len(catalog.TOOLS)
+TOOLS_K = TOOLS_N.bit_length()
+# Per model: name, every, input base and growth, then (low, n, n.bit_length()) of the
+# reasoning and output draws (n = 0: no reasoning), for step()'s inlined randint.
+ModelDraws = tuple[str, int, int, int, int, int, int, int, int, int]
+_DRAWS: dict[tuple[str, ...], tuple[ModelDraws, ...]] = {}
+
+
+def _draws(models: tuple[str, ...]) -> tuple[ModelDraws, ...]:
+    draws = _DRAWS.get(models)
+    if draws is None:
+        rows = []
+        for name in models:
+            m = catalog.MODELS[name]
+            (r_low, r_high), (o_low, o_high) = m.reasoning, m.output
+            r_n = r_high - r_low + 1 if r_high else 0
+            o_n = o_high - o_low + 1
+            rows.append((name, m.every, m.input_base, m.input_growth,
+                         r_low, r_n, r_n.bit_length(), o_low, o_n, o_n.bit_length()))
+        draws = _DRAWS[models] = tuple(rows)
+    return draws
 
 
 MAX_DEPTH = 3  # root sessions are depth 0; the deepest subagent runs at depth 3
