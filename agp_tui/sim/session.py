@@ -327,6 +327,8 @@ class SimSession:
 
     def status_json(self) -> bytes:
         """`/status` body, cached until the state changes: the poll hot path is a dict hit."""
+        if self._detailed < self.cursor:
+            self._write_detail()  # steps the head passed (a sync) are not in the cache yet
         if self._status_json is None:
             self._status_json = json.dumps(self.status_dict()).encode()
         return self._status_json

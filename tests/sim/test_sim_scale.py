@@ -5,6 +5,7 @@ steady rate, a clock whose moves cost the sessions that have something due, and 
 from __future__ import annotations
 
 import itertools
+import json
 import random
 from collections import Counter
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from agp_tui.sim.cli import _parser, build_world
 from agp_tui.sim.clock import iso, parse_iso
 from agp_tui.sim.events import render
 from agp_tui.sim.session import SimSession
+from agp_tui.sim.ticks import Step
 from agp_tui.sim.world import ListQuery
 
 
@@ -258,3 +260,18 @@ async def test_the_follower_polls_over_http(big: World) -> None:
                           newest_first=keys.get("sort") != "created_at", size=100)
             ids, total = plain(big, q)
             assert [i["id"] for i in r.body["items"]] == ids and r.body["total"] == total
+
+
+def test_status_after_a_sync_counts_the_steps_the_head_passed() -> None:
+    w = make_world(seed=12, sessions=60)
+    for s in (s for s in w.all_sessions() if s.status == "running"):
+        w.get(s.id)
+        steps_only = list(itertools.takewhile(lambda k: type(k) is Step, s.future()))
+        if len(steps_only) >= 2:
+            break
+    before = json.loads(s.status_json())
+    w.advance(steps_only[1].t - w.now())  # two steps pass, nothing else
+    w.sync()  # heads only (a step has none): no read of s in between
+    after = json.loads(s.status_json())
+    assert after["steps"] == before["steps"] + 2
+    assert after == s.status_dict()
