@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import signal
 import sys
 
+from agp_tui.sim.batches import Batch, BatchSpecError, parse_batch
 from agp_tui.sim.chaos import ChaosSpecError, describe, parse_chaos
 from agp_tui.sim.server import DEMO_API_KEY, SimServer, is_loopback
 from agp_tui.sim.world import World
@@ -60,11 +62,42 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--quota-limit",
         type=int,
-        default=500,
+        default=None,
         metavar="N",
-        help="concurrent-session limit reported by /sessions/quota (default 500)",
+        help="concurrent-session limit reported by /sessions/quota (default 500, plus the "
+             "sizes of any --batch)",
+    )
+    p.add_argument(
+        "--arrivals",
+        type=float,
+        default=20.0,
+        metavar="S",
+        help="mean world seconds between new top-level sessions, 0 for none (default 20)",
+    )
+    p.add_argument(
+        "--batch",
+        action="append",
+        dest="batches",
+        default=[],
+        metavar="SPEC",
+        help="a batch job, repeatable: SIZE sessions in one group submitted at RATE a second "
+             "from world time START (negative: already under way), e.g. "
+             "size=2000,group=nightly-7,rate=10,start=-60,agent=h/web-surfer-flash,steps=40; "
+             "groups=G splits it into G groups GROUP-1..GROUP-G started EVERY s apart "
+             "(default: back to back); agent=mix for the usual mix of agents (managers' "
+             "subagents join the group)",
     )
     return p
+
+
+def build_world(args: argparse.Namespace) -> World:
+    """The World the options describe (raises BatchSpecError for a bad --batch)."""
+    batches: list[Batch] = []
+    for i, spec in enumerate(args.batches, start=1):
+        batches += parse_batch(spec, i)
+    quota = args.quota_limit if args.quota_limit is not None else 500 + sum(b.size for b in batches)
+    return World(seed=args.seed, sessions=args.sessions, speed=args.speed, quota_limit=quota,
+                 arrival_interval_s=args.arrivals, batches=batches)
 
 
 def sim_main(argv: list[str]) -> int:
@@ -74,18 +107,28 @@ def sim_main(argv: list[str]) -> int:
     except ChaosSpecError as e:
         print(f"agp-tui sim: {e}", file=sys.stderr)
         return 2
-    if args.speed <= 0 or args.sessions < 0 or args.quota_limit < 0 or args.long_poll_cap < 0:
+    if args.speed <= 0 or args.sessions < 0 or (args.quota_limit or 0) < 0 or args.long_poll_cap < 0 \
+            or args.arrivals < 0:
         print(
-            "agp-tui sim: --speed must be > 0; --sessions, --quota-limit and --long-poll-cap must be >= 0",
+            "agp-tui sim: --speed must be > 0; --sessions, --quota-limit, --long-poll-cap and "
+            "--arrivals must be >= 0",
             file=sys.stderr,
         )
         return 2
+    try:
+        world = build_world(args)
+    except BatchSpecError as e:
+        print(f"agp-tui sim: --batch: {e}", file=sys.stderr)
+        return 2
+    # This process serves one world for its whole life: its hundreds of thousands of
+    # scripted ticks need no cyclic GC, which would otherwise rescan them all (~0.5 s at
+    # 10,000 sessions) every so often while serving.
+    gc.freeze()
     if not is_loopback(args.host):
         print(
             f"warning: binding {args.host} exposes the simulator, and its API key, to the network",
             file=sys.stderr,
         )
-    world = World(seed=args.seed, sessions=args.sessions, speed=args.speed, quota_limit=args.quota_limit)
     server = SimServer(
         world,
         host=args.host,
@@ -119,6 +162,10 @@ async def _serve(server: SimServer) -> int:
         f'Try: curl -H "Authorization: Bearer {server.api_key}" '
         f'"{server.base_url}/sessions?status=running&size=5"'
     )
+    world = server.world
+    print(f"World: seed {world.seed}, {len(world):,} sessions with subagents, quota {world.quota_limit:,}")
+    for b in world.batches:
+        print(f"Batch {b.group_id}: {b.size:,} sessions at {b.rate:g}/s from world time {b.start:g} s")
     chaos = server.chaos
     if server.chaos_switch is not None:
         print(f"Chaos: {describe(chaos)} (switchable: POST /_sim/chaos)")

@@ -76,7 +76,9 @@ def first_run(rng: random.Random, profile: Profile, t0: float, *, may_queue: boo
 
 
 def _planned_steps(b: ScriptBuilder) -> int:
-    steps = min(max(int(b.rng.lognormvariate(math.log(12), 0.75)), 2), 90)
+    median = b.p.median_steps
+    cap = max(90, round(median * 7.5))  # a long tail, bounded
+    steps = min(max(int(b.rng.lognormvariate(math.log(median), 0.75)), 2), cap)
     if b.p.budget_s is not None:
         fits = int(b.p.budget_s * b.rng.uniform(0.5, 0.95) / b.p.step_s)
         steps = max(1, min(steps, fits))

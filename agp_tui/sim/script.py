@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import Any
 
 from agp_tui.sim import catalog
 from agp_tui.sim.catalog import AgentSpec
@@ -25,7 +26,6 @@ from agp_tui.sim.ticks import (
     Start,
     Step,
     Tick,
-    Usage,
 )
 
 OUTCOMES: tuple[tuple[str, float], ...] = (
@@ -48,6 +48,7 @@ class Profile:
     max_time_s: float | None = None
     budget_s: float | None = None  # children plan to end within this
     episodes: bool = True  # scripted pauses / tool waits (off for API-created sessions)
+    median_steps: int = 12  # planned steps are log-normal around this (batch jobs run longer)
 
 
 def pick(rng: random.Random, weighted: tuple[tuple[str, float], ...]) -> str:
@@ -68,6 +69,10 @@ class ScriptBuilder:
         self.steps = steps_done  # drives context growth: later steps read longer prompts
         self.run_started = t
         self.capped = False  # max_steps / max_time_s forced an early (partial) answer
+        self.step_s = profile.step_s
+        self.models = _draws(profile.agent.models)
+        notes = catalog.MANAGER_NOTES if profile.agent.role == "manager" else catalog.STEP_NOTES
+        self.notes_n, self.notes_k = len(notes), len(notes).bit_length()
 
     def wait(self, seconds: float) -> float:
         self.t = round(self.t + max(seconds, 0.001), 3)
@@ -84,32 +89,46 @@ class ScriptBuilder:
         self.run_started = self.t
 
     def step(self, note: int | None = None, pace: float = 1.0) -> None:
-        rng = self.rng
-        duration = self.p.step_s * pace * rng.uniform(0.5, 1.6)
-        if rng.random() < 0.05:
-            duration *= rng.uniform(3, 6)  # a slow page load or a long tool call
-        self.wait(duration)
-        usage: list[tuple[str, Usage]] = []
-        for name in self.p.agent.models:
-            spec = catalog.MODELS[name]
-            if self.steps % spec.every:
+        # random.Random's own arithmetic, inlined: uniform(a, b) is a + (b - a) * random(),
+        # randint(a, b) is a + randbelow(b - a + 1), randrange(n) is randbelow(n), and
+        # randbelow(n) draws getrandbits(n.bit_length()) until the draw is below n. Same
+        # draws in the same order, so the same world, at a third of the cost: a
+        # 10,000-session world writes a third of a million steps before it can serve.
+        rand = self.rng.random
+        bits = self.rng.getrandbits
+        duration = self.step_s * pace * (0.5 + (1.6 - 0.5) * rand())
+        if rand() < 0.05:
+            duration *= 3 + (6 - 3) * rand()  # a slow page load or a long tool call
+        self.t = round(self.t + max(duration, 0.001), 3)
+        steps = self.steps
+        usage: list[Any] = []
+        reasoned = False
+        for name, every, base, growth, r_low, r_n, r_k, o_low, o_n, o_k in self.models:
+            if steps % every:
                 continue
-            tokens = (spec.input_base + spec.input_growth * min(self.steps, 40)) * rng.uniform(0.75, 1.25)
-            if rng.random() < 0.08:
-                tokens *= rng.uniform(2.5, 6.0)  # burst: a huge page or a pasted document
-            reasoning = rng.randint(*spec.reasoning) if spec.reasoning[1] else 0
-            usage.append((name, (int(tokens), rng.randint(*spec.output), reasoning)))
-        notes = catalog.MANAGER_NOTES if self.p.agent.role == "manager" else catalog.STEP_NOTES
-        self.ticks.append(
-            Step(
-                self.t,
-                tuple(usage),
-                rng.randrange(len(notes)) if note is None else note,
-                rng.randrange(len(catalog.TOOLS)),
-                any(u[2] for _, u in usage),
-            )
-        )
-        self.steps += 1
+            tokens = (base + growth * min(steps, 40)) * (0.75 + (1.25 - 0.75) * rand())
+            if rand() < 0.08:
+                tokens *= 2.5 + (6.0 - 2.5) * rand()  # burst: a huge page or a pasted document
+            reasoning = 0
+            if r_n:
+                r = bits(r_k)
+                while r >= r_n:
+                    r = bits(r_k)
+                reasoning = r_low + r
+                reasoned = reasoned or reasoning != 0
+            r = bits(o_k)
+            while r >= o_n:
+                r = bits(o_k)
+            usage += (name, int(tokens), o_low + r, reasoning)
+        if note is None:
+            note = bits(self.notes_k)
+            while note >= self.notes_n:
+                note = bits(self.notes_k)
+        tool = bits(TOOLS_K)
+        while tool >= TOOLS_N:
+            tool = bits(TOOLS_K)
+        self.ticks.append(Step(self.t, tuple(usage), note, tool, reasoned))
+        self.steps = steps + 1
 
     def limits_hit(self) -> bool:
         p = self.p
@@ -121,13 +140,16 @@ class ScriptBuilder:
 
     def run(self, count: int) -> None:
         """`count` steps, with the odd scripted pause or client-tool wait in between."""
+        rand = self.rng.random
+        episodes = self.p.episodes
+        limited = self.p.max_steps is not None or self.p.max_time_s is not None
         for _ in range(count):
-            if self.limits_hit():
+            if (limited or self.capped) and self.limits_hit():
                 return
             self.step()
-            if self.p.episodes and self.rng.random() < 0.012:
+            if episodes and rand() < 0.012:
                 self.pause_episode(self.rng.uniform(15, 180))
-            elif self.p.episodes and self.rng.random() < 0.01:
+            elif episodes and rand() < 0.01:
                 self.tool_wait(self.rng.uniform(5, 40))
 
     def pause_episode(self, seconds: float) -> None:
@@ -215,6 +237,29 @@ class ScriptBuilder:
                 "currency": "EUR",
             }
         return rng.choice(catalog.ANSWERS).format(a=words[0], b=words[1], c=words[2], n=rng.randint(3, 40))
+
+
+TOOLS_N = len(catalog.TOOLS)
+TOOLS_K = TOOLS_N.bit_length()
+# Per model: name, every, input base and growth, then (low, n, n.bit_length()) of the
+# reasoning and output draws (n = 0: no reasoning), for step()'s inlined randint.
+ModelDraws = tuple[str, int, int, int, int, int, int, int, int, int]
+_DRAWS: dict[tuple[str, ...], tuple[ModelDraws, ...]] = {}
+
+
+def _draws(models: tuple[str, ...]) -> tuple[ModelDraws, ...]:
+    draws = _DRAWS.get(models)
+    if draws is None:
+        rows = []
+        for name in models:
+            m = catalog.MODELS[name]
+            (r_low, r_high), (o_low, o_high) = m.reasoning, m.output
+            r_n = r_high - r_low + 1 if r_high else 0
+            o_n = o_high - o_low + 1
+            rows.append((name, m.every, m.input_base, m.input_growth,
+                         r_low, r_n, r_n.bit_length(), o_low, o_n, o_n.bit_length()))
+        draws = _DRAWS[models] = tuple(rows)
+    return draws
 
 
 MAX_DEPTH = 3  # root sessions are depth 0; the deepest subagent runs at depth 3

@@ -1,8 +1,18 @@
 """SimSession: one session's script, its materialised state, and its JSON views.
 
-State is materialised lazily: `advance(now)` applies every scripted tick up to `now` and
-nothing else, so a session nobody asks about costs nothing, and the answer for a given
-world time does not depend on how often (or whether) it was asked before.
+State is materialised lazily, in two layers, so the answer for a given world time never
+depends on how often (or whether) it was asked before:
+
+- the *head* (status, its log, start and finish times, error, outcome, latest answer,
+  children) follows the clock: `catch_up(now)` applies the head of every tick up to `now`.
+  It is what `GET /sessions` lists and filters on, and what spawns subagents, so the world
+  keeps every head current; it costs a type test for most ticks (steps have no head).
+- the *detail* (events, steps, usage, answers) is written from the same ticks only when
+  someone reads it (`events`, `steps`, `usage`, `answers` are properties that bring it up
+  to the head). A 10,000-session world's past is a million events nobody may ever read.
+
+`advance(now)` does both, for the one session a `/status`, `/changes` or steering action
+is about.
 """
 
 from __future__ import annotations
@@ -79,27 +89,30 @@ class SimSession:
         self.first_message: dict[str, Any] | None = messages[0] if messages else None
         self.agent_view_url = AGENT_VIEW.format(id=id)
         self.script = script
-        self.cursor = 0
+        self.cursor = 0  # script[:cursor] has its head applied
+        self._detailed = 0  # script[:_detailed] has its detail written too (<= cursor)
         # Told of every status change (the world keeps sessions indexed by status with it).
         self.on_status: Callable[[SimSession, str], None] | None = None
+        self.wake = math.inf  # when the world's timeline expects this session next
         self._status = status
         # (world time, status) of every scripted transition: ground truth for benchmarks.
         self.status_log: list[tuple[float, str]] = [(created_at, status)]
-        self.steps = 0
+        self._steps = 0
         # Flat [name, input, output, reasoning, name, ...] in first-use order: a metrics
         # snapshot per step is then one tuple() call, which matters for 100k+ steps.
-        self.usage: list[Any] = []
+        self._usage: list[Any] = []
         self.error: str | None = None
         self.error_code: str | None = None
         self.outcome: str | None = None
-        self.answers: list[tuple[int, Any]] = []  # (event index of answer_event, answer)
+        self.latest_answer: Any = None  # the head's copy of the last answer
+        self._answers: list[tuple[int, Any]] = []  # (event index of answer_event, answer)
         self.started_at: float | None = None
         self.finished_at: float | None = None
         self.children: list[str] = []
         self.shared = False
         # Messages are echoed as message_event once the agent runs (buffered while pending).
         self.inbox: list[str] = [m["message"] for m in messages]
-        self.events: list[Event] = [Event(created_at, "RequestStartEvent", EMPTY)]
+        self._events: list[Event] = [Event(created_at, "RequestStartEvent", EMPTY)]
         self.suspended: list[Tick] | None = None  # the future a user pause put on hold
         self.paused_at = 0.0
         self.paused_from = "running"  # what a resume returns to
@@ -119,25 +132,69 @@ class SimSession:
         if old != value and self.on_status is not None:
             self.on_status(self, old)
 
+    # The detail, written on first read.
+    @property
+    def events(self) -> list[Event]:
+        if self._detailed < self.cursor:
+            self._write_detail()
+        return self._events
+
+    @property
+    def steps(self) -> int:
+        if self._detailed < self.cursor:
+            self._write_detail()
+        return self._steps
+
+    @property
+    def usage(self) -> list[Any]:
+        if self._detailed < self.cursor:
+            self._write_detail()
+        return self._usage
+
+    @property
+    def answers(self) -> list[tuple[int, Any]]:
+        if self._detailed < self.cursor:
+            self._write_detail()
+        return self._answers
+
     # -- time -------------------------------------------------------------------------------
     @property
     def terminal(self) -> bool:
-        return self.status in TERMINAL
+        return self._status in TERMINAL
 
     def next_t(self) -> float:
         return self.script[self.cursor].t if self.cursor < len(self.script) else math.inf
 
-    def advance(self, now: float, spawn: Spawner) -> None:
+    def catch_up(self, now: float, spawn: Spawner) -> None:
+        """Apply the head of every tick up to `now` (what lists and the timeline need)."""
         script = self.script
-        if self.cursor >= len(script) or script[self.cursor].t > now:
-            return  # the hot path: nothing due
-        while self.cursor < len(script) and script[self.cursor].t <= now:
-            tick = script[self.cursor]
-            self.cursor += 1
-            self.apply(tick, spawn)
+        n = len(script)
+        i = self.cursor
+        while i < n:
+            tick = script[i]
+            if tick.t > now:
+                break
+            i += 1
+            self.cursor = i
+            if type(tick) is not Step:  # steps have no head: most ticks stop here
+                self._head(tick, spawn)
+
+    def advance(self, now: float, spawn: Spawner) -> None:
+        """Bring head and detail up to `now`: the one session a read or an action is about."""
+        script = self.script
+        if self.cursor < len(script) and script[self.cursor].t <= now:
+            self.catch_up(now, spawn)
+        if self._detailed < self.cursor:
+            self._write_detail()
+
+    def _write_detail(self) -> None:
+        script = self.script
+        for i in range(self._detailed, self.cursor):
+            self._detail(script[i])
+        self._detailed = self.cursor
         if self.cursor > 64 or self.cursor == len(script):
             del script[: self.cursor]  # applied ticks live on as events; free them
-            self.cursor = 0
+            self.cursor = self._detailed = 0
 
     def future(self) -> list[Tick]:
         return self.script[self.cursor :]
@@ -154,92 +211,105 @@ class SimSession:
         self.events.append(Event(t, type_, data))
 
     def apply(self, tick: Tick, spawn: Spawner) -> None:
-        before = self.status
-        self._apply(tick, spawn)
-        if self.status != before:
-            self.status_log.append((tick.t, self.status))
+        """Apply one tick now, head and detail (steering's immediate effects)."""
+        if self._detailed < self.cursor:
+            self._write_detail()
+        self._head(tick, spawn)
+        self._detail(tick)
 
-    def _apply(self, tick: Tick, spawn: Spawner) -> None:
+    def _head(self, tick: Tick, spawn: Spawner) -> None:
+        before = self._status
         self._status_json = None
         t = tick.t
         match tick:
             case Dispatch():
-                if self.status == "queued":
+                if before == "queued":
                     self.status = "pending"
-                self.emit(t, "RequestStartDispatchedEvent", {"status": "dispatched"})
             case Start():
                 self.status = "running"
                 if self.started_at is None:
                     self.started_at = t
-                self.emit(t, "AgentStartedEvent", EMPTY)
-                self.emit(t, "ActiveStateChangeEvent", {"state": "running", "pending_tool_calls": None})
-                for text in self.inbox:
-                    self.apply(Message(t, text), spawn)
-                self.inbox.clear()
-            case Step():
-                self._step(tick)
             case Spawn():
                 self.children.append(spawn(self, tick.child, t))
             case RunStatus():
                 self.status = tick.status
-                self.emit(t, "AgentRunStatusChangeEvent", {"status": tick.status})
-                flow = "pause" if tick.status == "paused" else "resume"
-                self.emit(t, "AgentEvent", _flow(flow, tick.origin))
             case Active():
                 self.status = tick.state
+            case Answer():
+                self.outcome = tick.outcome
+                self.latest_answer = tick.answer
+            case Finish():
+                self.error, self.error_code = tick.error, tick.error_code
+                self.finished_at = t  # before the status: the world indexes it on the move
+                self.suspended = None
+                self.status = tick.status
+        if self._status != before:
+            self.status_log.append((t, self._status))
+
+    def _detail(self, tick: Tick) -> None:
+        self._status_json = None
+        t = tick.t
+        emit = self._events.append
+        match tick:
+            case Step():
+                self._step(tick)
+            case Dispatch():
+                emit(Event(t, "RequestStartDispatchedEvent", {"status": "dispatched"}))
+            case Start():
+                emit(Event(t, "AgentStartedEvent", EMPTY))
+                emit(Event(t, "ActiveStateChangeEvent", {"state": "running", "pending_tool_calls": None}))
+                for text in self.inbox:
+                    self._detail(Message(t, text))
+                self.inbox.clear()
+            case RunStatus():
+                emit(Event(t, "AgentRunStatusChangeEvent", {"status": tick.status}))
+                flow = "pause" if tick.status == "paused" else "resume"
+                emit(Event(t, "AgentEvent", _flow(flow, tick.origin)))
+            case Active():
                 calls = [{"tool_name": n, "args": {}, "id": i} for n, i in tick.calls] or None
-                self.emit(t, "ActiveStateChangeEvent", {"state": tick.state, "pending_tool_calls": calls})
+                emit(Event(t, "ActiveStateChangeEvent", {"state": tick.state, "pending_tool_calls": calls}))
             case Message():
                 data = {"kind": "message_event", "caller_id": tick.caller_id, "content": [tick.text]}
-                self.emit(t, "AgentEvent", data)
+                emit(Event(t, "AgentEvent", data))
             case Flow():
-                self.emit(t, "AgentEvent", _flow(tick.flow, tick.origin))
+                emit(Event(t, "AgentEvent", _flow(tick.flow, tick.origin)))
             case Answer():
                 answer = {"kind": "answer_event", "answer": tick.answer, "outcome": tick.outcome}
-                self.emit(t, "AgentEvent", answer)
-                self.answers.append((len(self.events) - 1, tick.answer))
-                self.outcome = tick.outcome
+                emit(Event(t, "AgentEvent", answer))
+                self._answers.append((len(self._events) - 1, tick.answer))
             case Finish():
-                self._finish(tick)
+                if tick.status == "failed":
+                    # The step that failed, then the run's failure (the reference's order).
+                    emit(Event(t, "AgentEvent", {"kind": "error_event", "error": tick.error or "",
+                                                 "origin": tick.error_code or "agent", "tool_req": None}))
+                    emit(Event(t, "AgentErrorEvent", {"error": tick.error or "", "trace": "", "info": None}))
+                else:
+                    emit(Event(t, "AgentCompletionEvent", {"reason": COMPLETION_REASON[tick.status]}))
 
     def _step(self, tick: Step) -> None:
-        self.steps += 1
-        usage = self.usage
-        for name, (tin, tout, treason) in tick.usage:
+        self._steps += 1
+        usage = self._usage
+        spent = tick.usage
+        for k in range(0, len(spent), 4):
+            name = spent[k]
             try:
                 i = usage.index(name)
             except ValueError:
                 i = len(usage)
                 usage.extend((name, 0, 0, 0))
-            usage[i + 1] += tin
-            usage[i + 2] += tout
-            usage[i + 3] += treason
+            usage[i + 1] += spent[k + 1]
+            usage[i + 2] += spent[k + 2]
+            usage[i + 3] += spent[k + 3]
         manager = self.profile.agent.role == "manager"
-        self.emit(tick.t, "AgentEvent", PolicyRef(self.steps, tick.note, tick.tool, tick.reasoning, manager))
+        emit, t, n = self._events.append, tick.t, self._steps
+        emit(Event(t, "AgentEvent", PolicyRef(n, tick.note, tick.tool, tick.reasoning, manager)))
         if not manager:  # a web agent looks at the page its step led to
-            self.emit(tick.t, "AgentEvent", ObservationRef(self.steps, tick.note))
-        self.emit(tick.t, "MetricsUpdateEvent", MetricsRef(self.steps, tuple(usage)))
-
-    def _finish(self, tick: Finish) -> None:
-        self.status = tick.status
-        self.error, self.error_code = tick.error, tick.error_code
-        self.finished_at = tick.t
-        self.suspended = None
-        if tick.status == "failed":
-            # The step that failed, then the run's failure (the reference's order).
-            self.emit(tick.t, "AgentEvent", {"kind": "error_event", "error": tick.error or "",
-                                             "origin": tick.error_code or "agent", "tool_req": None})
-            self.emit(tick.t, "AgentErrorEvent", {"error": tick.error or "", "trace": "", "info": None})
-        else:
-            self.emit(tick.t, "AgentCompletionEvent", {"reason": COMPLETION_REASON[tick.status]})
+            emit(Event(t, "AgentEvent", ObservationRef(n, tick.note)))
+        emit(Event(t, "MetricsUpdateEvent", MetricsRef(n, tuple(usage))))
 
     # -- views -------------------------------------------------------------------------------
     def usage_rows(self) -> list[UsageRow]:
         return usage_rows(self.usage)
-
-    @property
-    def latest_answer(self) -> Any:
-        return self.answers[-1][1] if self.answers else None
 
     def status_dict(self) -> dict[str, Any]:
         return {
@@ -257,6 +327,8 @@ class SimSession:
 
     def status_json(self) -> bytes:
         """`/status` body, cached until the state changes: the poll hot path is a dict hit."""
+        if self._detailed < self.cursor:
+            self._write_detail()  # steps the head passed (a sync) are not in the cache yet
         if self._status_json is None:
             self._status_json = json.dumps(self.status_dict()).encode()
         return self._status_json

@@ -11,9 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-# (input, output, reasoning) token increments for one model on one step.
-Usage = tuple[int, int, int]
-
 
 @dataclass(frozen=True, slots=True)
 class Dispatch:
@@ -30,7 +27,7 @@ class Start:
 @dataclass(frozen=True, slots=True)
 class Step:
     t: float
-    usage: tuple[tuple[str, Usage], ...]
+    usage: tuple[Any, ...]  # flat: (model, input, output, reasoning) per model called
     note: int  # index into the catalog's note table for this session's role
     tool: int
     reasoning: bool
