@@ -124,7 +124,7 @@ def build_parser(*, dashboard_ids: bool = False) -> argparse.ArgumentParser:
     cfg.set_defaults(handler=_cmd_config)
     sub.add_parser("sim", help="run the AGP simulator in the foreground (see `agp-tui sim --help`)",
                    add_help=False)
-    from agp_tui.headless import register
+    from agp_tui.headless.parser import register
 
     register(sub, common)
     return parser

@@ -9,15 +9,13 @@ from agp_tui.headless.codes import EXIT_ERROR, EXIT_USAGE
 from agp_tui.headless.idinput import from_args_or_stdin, parse_tokens, report_rejected
 from agp_tui.headless.output import err, warn
 from agp_tui.headless.shortids import ShortIds
+from agp_tui.monitor.watchlist import Watchlist, WatchlistError
 
 if TYPE_CHECKING:
     from agp_tui.config import Settings
-    from agp_tui.monitor.watchlist import Watchlist
 
 
 def open_watchlist(settings: Settings) -> Watchlist:
-    from agp_tui.monitor.watchlist import Watchlist
-
     return Watchlist(settings.watchlist_path, legacy=settings.legacy_watchlist_path)
 
 
@@ -30,8 +28,6 @@ def short_ids(settings: Settings) -> ShortIds:
     """Short ids resolved against the profile's watchlist, read only if one is given."""
 
     def watched() -> list[str]:
-        from agp_tui.monitor.watchlist import WatchlistError
-
         watchlist = open_watchlist(settings)
         try:
             entries = watchlist.load()
@@ -50,8 +46,6 @@ def resolve_ids(raw: Sequence[str], settings: Settings) -> list[str] | int:
     Malformed ids, and short ids that name no single watched session, are all reported
     (one line each) and nothing is requested: exit 2.
     """
-    from agp_tui.monitor.watchlist import WatchlistError
-
     short = short_ids(settings)
     parsed = from_args_or_stdin(raw, stdin_when_empty=False, short=short)
     if parsed.rejected:
