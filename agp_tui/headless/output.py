@@ -179,7 +179,8 @@ class StreamTable:
     Piped, each row is written at once (tab-separated, as `table` writes it). On a terminal
     the first `sample` rows are held to size the columns, then printed with the header;
     later rows keep those widths, a longer cell cut with an ellipsis (a `clip` column: to
-    its width). `close()` prints whatever is still held.
+    its width), except the last column, which may take what the terminal has left.
+    `close()` prints whatever is still held.
     """
 
     def __init__(self, headers: Sequence[str], style: Style, *, right: frozenset[int] = frozenset(),
@@ -189,10 +190,9 @@ class StreamTable:
         self.paint, self.clip, self.sample = paint or {}, clip, sample
         self.held: list[list[str]] = []
         self.widths: list[int] | None = None
-        self.rows = 0
+        self.later: list[int] = []
 
     def add(self, row: Sequence[str]) -> None:
-        self.rows += 1
         cells = [clean(cell) for cell in row]
         if not self.style.tty:
             out("\t".join(cells), flush=True)
@@ -202,10 +202,13 @@ class StreamTable:
             if len(self.held) >= self.sample:
                 self._start()
             return
-        out(_line(cells, self.widths, self.right, self.paint, self.clip), flush=True)
+        out(_line(cells, self.later, self.right, self.paint, self.clip), flush=True)
 
     def _start(self) -> None:
         self.widths = _widths(self.headers, self.held, self.style, self.fit, self.clip)
+        # Later rows: the last column (never padded) may use what the terminal has left.
+        left = self.style.width - sum(self.widths[:-1]) - 2 * (len(self.widths) - 1)
+        self.later = [*self.widths[:-1], max(self.widths[-1], left)]
         bold = {i: (lambda h: self.style.paint(h, "bold")) for i in range(len(self.headers))}
         out(_line(self.headers, self.widths, self.right, bold, self.clip))
         for cells in self.held:
