@@ -7,7 +7,10 @@ imported, once the arguments are parsed, and those modules import what they use 
 
 To add options to a command, add them to its function below; `add_filter_options` gives
 any command the `GET /sessions` filters (`--group`, `--agent`, `--status`, `--parent`,
-`--since`, `--filter`), read by `agp_tui.headless.filters.query_from_args`.
+`--since`, `--filter`), read by `agp_tui.headless.filters.query_from_args`. A command whose
+filtered form is another job names a second module: `status` runs `status_query` when a
+filter is given (`Command("status", filtered="status_query")`); `watch --group` would be
+`add_filter_options(p)` in `_watch` and `Command("watch", filtered="<its module>")`.
 """
 
 from __future__ import annotations
