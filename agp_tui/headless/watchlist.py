@@ -38,13 +38,21 @@ from agp_tui.headless.idinput import (
     report_rejected,
     stdin_is_tty,
 )
-from agp_tui.headless.output import Style, dash, err, iso, out, table
+from agp_tui.headless.output import Style, dash, err, iso, out, table, warn
 from agp_tui.headless.shortids import ShortIds
-from agp_tui.headless.targets import open_watchlist, show_warnings
 from agp_tui.monitor.watchlist import Watchlist, WatchlistError
 from agp_tui.safefile import read_file
 
 Action = Callable[[argparse.Namespace, Watchlist], int]
+
+
+def open_watchlist(settings: Settings) -> Watchlist:
+    return Watchlist(settings.watchlist_path, legacy=settings.legacy_watchlist_path)
+
+
+def show_warnings(watchlist: Watchlist) -> None:
+    for message in watchlist.take_warnings():
+        warn(message)
 
 
 def handle(args: argparse.Namespace, settings: Settings) -> int:
