@@ -129,7 +129,7 @@ def build_parser(*, dashboard_ids: bool = False) -> argparse.ArgumentParser:
     cfg.set_defaults(handler=_cmd_config)
     sub.add_parser("sim", help="run the AGP simulator in the foreground (see `agp-tui sim --help`)",
                    add_help=False)
-    from agp_tui.headless import register
+    from agp_tui.headless.parser import register
 
     register(sub, common)
     return parser
@@ -254,6 +254,16 @@ def _terminal_on_stdin(args: argparse.Namespace) -> str | None:
 
 
 def _run_dashboard(args: argparse.Namespace, settings: Settings) -> int:
+    from agp_tui.monitor.watchlist import WatchlistError
+
+    try:
+        return _dashboard(args, settings)
+    except WatchlistError as exc:  # the disk failed: not a usage error (headless commands
+        print(f"agp-tui: {exc}", file=sys.stderr)  # that read the list report it themselves)
+        return 1
+
+
+def _dashboard(args: argparse.Namespace, settings: Settings) -> int:
     from agp_tui.headless.idinput import parse_tokens, report_rejected
 
     problem = _terminal_on_stdin(args)
@@ -443,7 +453,6 @@ def _main(argv: Sequence[str] | None) -> int:
     from agp_tui.api.ids import InvalidSessionId
     from agp_tui.config import ConfigError, load_settings
     from agp_tui.headless.idinput import InputError
-    from agp_tui.monitor.watchlist import WatchlistError
     from agp_tui.runtime import NoApiKey
 
     try:
@@ -460,7 +469,7 @@ def _main(argv: Sequence[str] | None) -> int:
     except (ConfigError, NoApiKey, InvalidSessionId, InsecureTransport, InputError) as exc:
         print(f"agp-tui: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except (AgpError, WatchlistError) as exc:  # the API or the disk failed: not a usage error
+    except AgpError as exc:  # the API failed: not a usage error
         print(f"agp-tui: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

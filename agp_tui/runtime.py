@@ -1,10 +1,14 @@
 """Wiring shared by the dashboard and the headless commands: Settings → client → engine.
 
-Kept free of textual so the headless commands start fast.
+Kept free of textual so the headless commands start fast. The engine is imported only by
+the functions that build one: `status`, `ls`, `tree` and `events` need a client alone, and
+the monitor engine (~75 ms of imports, its parts and their dependencies) is not theirs to
+pay for.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from agp_tui.api.backend import AiohttpBackend, Backend, HttpxBackend
@@ -12,9 +16,9 @@ from agp_tui.api.body import MB
 from agp_tui.api.client import AgpClient
 from agp_tui.api.retry import RetryPolicy
 from agp_tui.config import REGIONS, Settings
-from agp_tui.monitor.cadence import Cadence
-from agp_tui.monitor.engine import Engine, EngineSettings
-from agp_tui.monitor.watchlist import Watchlist
+
+if TYPE_CHECKING:
+    from agp_tui.monitor.engine import Engine, EngineSettings
 
 
 class NoApiKey(Exception):
@@ -53,6 +57,9 @@ def make_client(
 
 
 def engine_settings(settings: Settings, **overrides: object) -> EngineSettings:
+    from agp_tui.monitor.cadence import Cadence
+    from agp_tui.monitor.engine import EngineSettings
+
     p, h = settings.poll, settings.history
     cadence = Cadence(
         pending=p.pending, running=p.running, running_slow=p.running_slow,
@@ -77,6 +84,9 @@ def make_engine(
 
     The engine polls on its own schedule, so the client's own retries are off.
     """
+    from agp_tui.monitor.engine import Engine
+    from agp_tui.monitor.watchlist import Watchlist
+
     client = make_client(settings, retry=RetryPolicy.off())
     watchlist = (
         Watchlist(settings.watchlist_path, legacy=settings.legacy_watchlist_path) if persist else None

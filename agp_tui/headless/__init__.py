@@ -1,23 +1,9 @@
 """Headless commands: `status`, `ls`, `tree`, `watch`, `events`, `watchlist` (--json schemas in
 the README).
 
-They never import textual, and import the API and monitor layers only once a command
-runs, so building the parser stays cheap for every invocation, the dashboard's included.
+They never import textual. `parser` defines every command's arguments and imports only
+argparse, so building the parser stays cheap for every invocation, the dashboard's
+included; it dispatches to the one implementation module the chosen command needs
+(`status`, `ls`, ...), and those import what they use at the top. This package's
+`__init__` imports nothing: importing any of its modules must not load the others.
 """
-
-from __future__ import annotations
-
-import argparse
-
-from agp_tui.headless import events, ls, status, tree, watch, watchlist
-
-
-def register(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
-) -> None:
-    """Add every headless subcommand; each sets `handler(args, settings) -> int`."""
-    for module in (status, ls, tree, watch, events, watchlist):
-        module.add_parser(sub, common)
-
-
-__all__ = ["register"]

@@ -26,6 +26,7 @@ from typing import Any
 
 from agp_tui.api.errors import AgpError, AuthError, InsecureTransport, Unreachable
 from agp_tui.api.ids import InvalidSessionId
+from agp_tui.headless.output import err
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -35,6 +36,20 @@ EXIT_INTERRUPTED_SESSION = 4
 EXIT_IDLE = 5
 EXIT_CTRL_C = 130
 EXIT_BROKEN_PIPE = 141
+
+# A settled session's outcome → exit code under --exit-status (`watch`, `events --follow`),
+# and the order in which they win.
+OUTCOME_CODES = {"failed": 1, "not_found": 1, "error": 1, "timed_out": 3, "interrupted": 4, "idle": 5,
+                 "completed": 0}
+PRECEDENCE = (1, 3, 4, 5, 0)
+
+
+def exit_code_for(outcomes: list[str], *, exit_status: bool) -> int:
+    """The exit code once every session settled with these outcomes."""
+    if not exit_status:
+        return 1 if {"not_found", "error"} & set(outcomes) else 0
+    codes = {OUTCOME_CODES.get(o, 1) for o in outcomes}
+    return next(c for c in PRECEDENCE if c in codes)
 
 
 def describe_error(exc: AgpError) -> str:
@@ -64,7 +79,6 @@ def run(main: Callable[[], Coroutine[Any, Any, int]], *, deadline: float | None 
     and print what they read, and this cancels whatever is still going `DEADLINE_GRACE`
     seconds later, with one line and exit 1.
     """
-    from agp_tui.headless.output import err
 
     async def bounded() -> int:
         if deadline is None:

@@ -17,13 +17,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from agp_tui.api.client import AgpClient
-    from agp_tui.api.models import Event
-    from agp_tui.config import Settings
-    from agp_tui.headless.output import Style
+from agp_tui.api.client import AgpClient
+from agp_tui.api.events import read_event
+from agp_tui.api.models import Event
+from agp_tui.api.status import is_settled
+from agp_tui.config import Settings
+from agp_tui.headless.codes import EXIT_OK, EXIT_USAGE, exit_code_for, run
+from agp_tui.headless.output import Style, clean, cut, err, iso, json_text, out
+from agp_tui.headless.targets import resolve_one
+from agp_tui.runtime import make_client
 
 PAGE = 200  # events asked per /changes page
 WAIT = 20  # seconds each --follow long-poll may be held
@@ -32,41 +35,7 @@ MIN_GAP = 2.0  # seconds at least between the starts of two long-polls
 DRAIN_PAGES = 1000  # at most this many pages read without waiting (200,000 events)
 
 
-def _index(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be 0 (the first event) or more")
-    return value
-
-
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
-               common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser(
-        "events", parents=[common], help="print a session's trajectory events (--follow: live)",
-        description="Print what an agent did, event by event: thoughts, tool calls, pages seen, "
-                    "answers, errors. --follow keeps printing new events until the session settles.",
-    )
-    p.add_argument("id", metavar="ID",
-                   help="a session id, Agent View URL, or the start of a watched session's id")
-    p.add_argument("--from", dest="start", type=_index, default=0, metavar="N",
-                   help="start at event N (0: the first; events are numbered from 0)")
-    p.add_argument("--follow", "-f", action="store_true",
-                   help="keep printing new events until the session settles, then exit as watch does")
-    p.add_argument("--exit-status", action="store_true",
-                   help="with --follow: exit 1 failed, 3 timed out, 4 interrupted, 5 idle (as watch)")
-    p.add_argument("--json", action="store_true",
-                   help="one JSON object per event and line: the envelope, plus its index")
-    p.set_defaults(handler=handle)
-
-
 def handle(args: argparse.Namespace, settings: Settings) -> int:
-    from agp_tui.headless.codes import EXIT_USAGE, run
-    from agp_tui.headless.output import Style, err
-    from agp_tui.headless.targets import resolve_one
-
     if args.exit_status and not args.follow:
         err("--exit-status needs --follow (without it, events exits 0 once it has printed them)")
         return EXIT_USAGE
@@ -87,9 +56,6 @@ class Printer:
         self.printed = 0
 
     def event(self, index: int, event: Event) -> None:
-        from agp_tui.api.events import read_event
-        from agp_tui.headless.output import clean, cut, iso, json_text, out
-
         self.printed += 1
         if self.as_json:
             envelope = {"index": index, "type": event.type, "data": dict(event.data),
@@ -115,15 +81,10 @@ _PAINT = {"error": "error", "answer": "completed", "flow": "warning", "metrics":
 
 async def _events(sid: str, settings: Settings, start: int, printer: Printer, *,
                   follow: bool, exit_status: bool) -> int:
-    from agp_tui.headless.codes import EXIT_OK
-    from agp_tui.runtime import make_client
-
     async with make_client(settings, fast=False) as client:
         cursor = await _drain(client, sid, start, printer)
         if not follow:
             if not printer.printed and not printer.as_json:
-                from agp_tui.headless.output import err
-
                 total = await client.count_events(sid)
                 err(f"no events from #{start}: the session has {total:,}"
                     + (f" (#0 to #{total - 1})" if total else ""))
@@ -148,9 +109,6 @@ async def _drain(client: AgpClient, sid: str, cursor: int, printer: Printer) -> 
 
 
 async def _follow(client: AgpClient, sid: str, cursor: int, printer: Printer, *, exit_status: bool) -> int:
-    from agp_tui.api.status import is_settled
-    from agp_tui.headless.watch import exit_code_for
-
     loop = asyncio.get_running_loop()
     while True:
         started = loop.time()

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from agp_tui.api.ids import InvalidSessionId, session_id_from_token
+from agp_tui.headless.output import err
 from agp_tui.headless.shortids import MIN_DIGITS, ShortIds, is_short_id
 
 _SPLIT = re.compile(r"[\s,;]+")
@@ -227,8 +228,6 @@ def report_rejected(rejected: Sequence[str], limit: int = 3, short: ShortIds | N
     saying what was added. With `short`, a short id that names no single watched session
     says what it matched (nothing, or which ids), not merely "not a session id".
     """
-    from agp_tui.headless.output import err
-
     if len(rejected) <= limit:
         for token in rejected:
             if short is not None and is_short_id(token):

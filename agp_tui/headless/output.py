@@ -143,6 +143,17 @@ def table(
     rows = [[clean(cell) for cell in row] for row in rows]
     if not style.tty:
         return ["\t".join(row) for row in rows]
+    widths = _widths(headers, rows, style, fit, clip)
+    painters = paint or {}
+    bold = {i: (lambda h: style.paint(h, "bold")) for i in range(len(headers))}
+    lines = [_line(headers, widths, right, bold, clip)]
+    lines += [_line(row, widths, right, painters, clip) for row in rows]
+    return lines
+
+
+def _widths(headers: Sequence[str], rows: Sequence[Sequence[str]], style: Style,
+            fit: Sequence[tuple[int, int]], clip: frozenset[int]) -> list[int]:
+    """Column widths for cleaned `rows` on a terminal, cut as `table` describes."""
     widths = [cell_width(h) for h in headers]
     for row in rows:
         for i, value in enumerate(row):
@@ -159,11 +170,80 @@ def table(
             cut_by = room if i in clip else min(over, room)
             widths[i] -= cut_by
             over -= cut_by
-    painters = paint or {}
-    bold = {i: (lambda h: style.paint(h, "bold")) for i in range(len(headers))}
-    lines = [_line(headers, widths, right, bold, clip)]
-    lines += [_line(row, widths, right, painters, clip) for row in rows]
-    return lines
+    return widths
+
+
+class StreamTable:
+    """`table`, printed as rows come instead of all at the end, in bounded memory.
+
+    Piped, each row is written at once (tab-separated, as `table` writes it). On a terminal
+    the first `sample` rows are held to size the columns, then printed with the header;
+    later rows keep those widths, a longer cell cut with an ellipsis (a `clip` column: to
+    its width), except the last column, which may take what the terminal has left.
+    `close()` prints whatever is still held.
+    """
+
+    def __init__(self, headers: Sequence[str], style: Style, *, right: frozenset[int] = frozenset(),
+                 fit: Sequence[tuple[int, int]] = (), paint: Mapping[int, Painter] | None = None,
+                 clip: frozenset[int] = frozenset(), sample: int = 100) -> None:
+        self.headers, self.style, self.right, self.fit = headers, style, right, fit
+        self.paint, self.clip, self.sample = paint or {}, clip, sample
+        self.held: list[list[str]] = []
+        self.widths: list[int] | None = None
+        self.later: list[int] = []
+
+    def add(self, row: Sequence[str]) -> None:
+        cells = [clean(cell) for cell in row]
+        if not self.style.tty:
+            out("\t".join(cells), flush=True)
+            return
+        if self.widths is None:
+            self.held.append(cells)
+            if len(self.held) >= self.sample:
+                self._start()
+            return
+        out(_line(cells, self.later, self.right, self.paint, self.clip), flush=True)
+
+    def _start(self) -> None:
+        self.widths = _widths(self.headers, self.held, self.style, self.fit, self.clip)
+        # Later rows: the last column (never padded) may use what the terminal has left.
+        left = self.style.width - sum(self.widths[:-1]) - 2 * (len(self.widths) - 1)
+        self.later = [*self.widths[:-1], max(self.widths[-1], left)]
+        bold = {i: (lambda h: self.style.paint(h, "bold")) for i in range(len(self.headers))}
+        out(_line(self.headers, self.widths, self.right, bold, self.clip))
+        for cells in self.held:
+            out(_line(cells, self.widths, self.right, self.paint, self.clip))
+        self.held = []
+        sys.stdout.flush()
+
+    def close(self) -> None:
+        if self.widths is None and self.held:
+            self._start()
+
+
+class JsonArray:
+    """A JSON array written element by element, the same text `print_json` gives a list:
+    memory stays flat however long it is, and a reader sees each element as it is read.
+    Nothing is written before the first element or `close()` (an empty array: `[]`)."""
+
+    def __init__(self, *, flush: bool = True) -> None:
+        self.count = 0
+        self.flush = flush
+        self.closed = False
+
+    def add(self, value: object) -> None:
+        body = json_text(value).replace("\n", "\n  ")
+        sys.stdout.write(("[\n  " if self.count == 0 else ",\n  ") + body)
+        self.count += 1
+        if self.flush:
+            sys.stdout.flush()
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        sys.stdout.write("[]\n" if self.count == 0 else "\n]\n")
+        sys.stdout.flush()
 
 
 def _line(cells: Sequence[str], widths: Sequence[int], right: frozenset[int],
@@ -275,6 +355,6 @@ def print_json(value: Any) -> int:
 
 
 __all__ = [
-    "Style", "cell_width", "clean", "cut", "dash", "err", "iso", "json_text",
+    "JsonArray", "StreamTable", "Style", "cell_width", "clean", "cut", "dash", "err", "iso", "json_text",
     "local_time", "out", "print_json", "table", "tokens_json", "warn",
 ]

@@ -8,12 +8,14 @@ exactly (no cleaning), times are UTC ISO 8601 with a `Z`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agp_tui.api.errors import AgpError
 from agp_tui.api.models import ModelUsage, Session, SessionStatus, SessionSummary
 from agp_tui.headless.output import iso, tokens_json
-from agp_tui.monitor.view import Rollup
+
+if TYPE_CHECKING:  # only annotated here; `tree` imports the monitor's rollup itself
+    from agp_tui.monitor.view import Rollup
 
 Json = dict[str, Any]
 

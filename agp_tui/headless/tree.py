@@ -22,16 +22,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field, replace
+from typing import Any
 
-if TYPE_CHECKING:
-    from agp_tui.api.client import AgpClient
-    from agp_tui.api.errors import AgpError
-    from agp_tui.api.models import SessionStatus
-    from agp_tui.config import Settings
-    from agp_tui.headless.output import Style
-    from agp_tui.monitor.view import Rollup
+from agp_tui.api.client import AgpClient
+from agp_tui.api.errors import AgpError, Unreachable
+from agp_tui.api.models import SessionStatus
+from agp_tui.config import Settings
+from agp_tui.headless.codes import EXIT_ERROR, EXIT_OK, describe_error, run
+from agp_tui.headless.output import Style, clean, dash, err, out, print_json, table
+from agp_tui.headless.shapes import lookup_error_json, rollup_json, tokens_of, usage_totals
+from agp_tui.headless.targets import resolve_one
+from agp_tui.monitor.rollup import rollup
+from agp_tui.monitor.view import Rollup
+from agp_tui.runtime import make_client
 
 CONCURRENCY = 8
 
@@ -51,35 +55,7 @@ class Node:
     children: list[Node] = field(default_factory=list)
 
 
-def _depth(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be 0 (the root alone) or more")
-    return value
-
-
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
-               common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser(
-        "tree", parents=[common], help="show a session's subagent tree with totals",
-        description="Walk a session's subagent sessions and print them as a tree, with the "
-                    "steps and tokens summed over the whole tree.",
-    )
-    p.add_argument("id", metavar="ID",
-                   help="the root session id, Agent View URL, or the start of a watched session's id")
-    p.add_argument("--depth", type=_depth, default=None, metavar="N",
-                   help="levels of subagents to show below the root (default: all)")
-    p.add_argument("--json", action="store_true", help="print nested JSON (schema in the README)")
-    p.set_defaults(handler=handle)
-
-
 def handle(args: argparse.Namespace, settings: Settings) -> int:
-    from agp_tui.headless.codes import run
-    from agp_tui.headless.targets import resolve_one
-
     root_id = resolve_one(args.id, settings)
     if isinstance(root_id, int):
         return root_id
@@ -98,8 +74,6 @@ class Caps:
 
 async def walk(client: AgpClient, root_id: str, max_depth: int | None, caps: Caps | None = None) -> Node:
     """Fetch the tree; the root's own lookup error is raised, the others are kept on nodes."""
-    from agp_tui.api.errors import Unreachable
-
     caps = caps or Caps()
     gate = asyncio.Semaphore(CONCURRENCY)
     loop = asyncio.get_running_loop()
@@ -125,8 +99,6 @@ async def walk(client: AgpClient, root_id: str, max_depth: int | None, caps: Cap
 
 async def _walk_levels(client: AgpClient, level: list[Node], seen: set[str], stop_at: int | None,
                        deep: bool, caps: Caps, gate: asyncio.Semaphore, unread: list[Node]) -> None:
-    from agp_tui.api.errors import AgpError
-
     while level:
         parents = [n for n in level if n.status and n.status.subagent_session_ids]
         if stop_at is not None and level[0].depth >= stop_at:
@@ -169,8 +141,6 @@ async def _walk_levels(client: AgpClient, level: list[Node], seen: set[str], sto
 def statuses(root: Node) -> dict[str, SessionStatus]:
     """Each fetched session's status, its children being those shown (the status's ids plus
     any only the list endpoint named), so the rollup sums exactly the tree printed."""
-    from dataclasses import replace
-
     found: dict[str, SessionStatus] = {}
     stack = [root]
     while stack:
@@ -193,13 +163,6 @@ def _failed(root: Node) -> list[Node]:
 
 
 async def _tree(root_id: str, settings: Settings, max_depth: int | None, *, as_json: bool) -> int:
-    from agp_tui.api.errors import AgpError, Unreachable
-    from agp_tui.headless.codes import EXIT_ERROR, EXIT_OK, describe_error
-    from agp_tui.headless.output import err, print_json
-    from agp_tui.headless.shapes import rollup_json
-    from agp_tui.monitor.rollup import rollup
-    from agp_tui.runtime import make_client
-
     async with make_client(settings, fast=False) as client:  # httpx: ~100 ms lighter to import
         limits = settings.limits
         caps = Caps(limits.max_tree_depth, limits.max_children, limits.command_timeout)
@@ -230,8 +193,6 @@ async def _tree(root_id: str, settings: Settings, max_depth: int | None, *, as_j
 
 def node_json(root: Node) -> dict[str, Any]:
     """The nested JSON of a tree, built with a loop (each node's dict, then its children's)."""
-    from agp_tui.headless.shapes import lookup_error_json, tokens_of
-
     def one(node: Node) -> dict[str, Any]:
         st = node.status
         return {
@@ -282,9 +243,6 @@ def _rows(root: Node, style: Style) -> list[list[str]]:
 
 
 def _row(node: Node, style: Style, prefix: str, last: bool, top: bool, rows: list[list[str]]) -> str:
-    from agp_tui.headless.output import clean, dash
-    from agp_tui.headless.shapes import usage_totals
-
     if top:
         lead, below = "", ""
     elif style.tty:
@@ -313,8 +271,6 @@ def _row(node: Node, style: Style, prefix: str, last: bool, top: bool, rows: lis
 
 
 def _print(root: Node, totals: Rollup) -> None:
-    from agp_tui.headless.output import Style, clean, out, table
-
     style = Style.detect()
     rows = _rows(root, style)
     headers = ["ID", "AGENT", "STATUS", "STEPS", "IN", "OUT", "REASONING", "NOTE"]

@@ -31,64 +31,32 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
-from typing import TYPE_CHECKING
+from dataclasses import fields
 
-if TYPE_CHECKING:
-    from agp_tui.config import Settings
-    from agp_tui.headless.output import Style
-    from agp_tui.monitor.cadence import Cadence
-    from agp_tui.monitor.engine import Engine
-    from agp_tui.monitor.events import Connection, EngineEvent
-    from agp_tui.monitor.view import SessionView
+from agp_tui.api.status import IDLE
+from agp_tui.config import Settings
+from agp_tui.headless.codes import EXIT_ERROR, EXIT_OK, exit_code_for, run
+from agp_tui.headless.lines import LineWriter
+from agp_tui.headless.output import Style, err
+from agp_tui.headless.shapes import usage_totals
+from agp_tui.headless.targets import report_nothing, resolve_ids
+from agp_tui.monitor import events as ev
+from agp_tui.monitor.cadence import Cadence
+from agp_tui.monitor.engine import Engine
+from agp_tui.monitor.events import Connection, EngineEvent
+from agp_tui.monitor.timescale import time_scaled
+from agp_tui.monitor.view import SessionView
+from agp_tui.runtime import engine_settings, make_engine
 
-# Outcome → exit code under --exit-status, and the order in which they win.
-OUTCOME_CODES = {"failed": 1, "not_found": 1, "error": 1, "timed_out": 3, "interrupted": 4, "idle": 5,
-                 "completed": 0}
+__all__ = ["Watcher", "cadence_for", "exit_code_for", "handle"]
+
 # Poll errors that retrying cannot fix (403: this key may not read it; 400/422): the session
 # settles as "error". Others (unreachable, 5xx, 429, a garbled body) are waited out.
 PERMANENT_ERRORS = frozenset({"AuthError", "RequestRejected"})
-PRECEDENCE = (1, 3, 4, 5, 0)
 CHECK_EVERY = 0.2  # seconds between checks whether everything settled
 
 
-def _interval(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError("must be a positive number of seconds")
-    return value
-
-
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
-               common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser(
-        "watch", parents=[common], help="follow sessions, one line per change, until they settle",
-        description="Follow sessions and print a line per change until every one is settled "
-                    "(terminal, idle, or not found). With no ID, the profile's watchlist.",
-        epilog="--exit-status codes: 0 all completed, 1 failed or not found, 3 timed out, "
-               "4 interrupted, 5 idle; 130 on Ctrl-C.",
-    )
-    p.add_argument("ids", nargs="*", metavar="ID",
-                   help="session id, Agent View URL, or the start (6+ characters) of a watched "
-                        "session's id; '-' reads ids from stdin")
-    p.add_argument("--exit-status", action="store_true",
-                   help="exit non-zero unless every session completed (codes below)")
-    p.add_argument("--interval", type=_interval, default=None, metavar="S",
-                   help="poll every S seconds and print progress at most every S seconds per "
-                        "session (default: the profile's poll cadence)")
-    p.add_argument("--json", action="store_true", help="print JSON lines (schema in the README)")
-    p.add_argument("--time-scale", type=_interval, default=1.0, metavar="X",
-                   help="the server's clock runs X times faster than ours (a simulator run with "
-                        "--speed X): every poll interval, backoff, stale threshold and the "
-                        "progress throttle is divided by X (default 1)")
-    p.set_defaults(handler=handle)
-
-
 def cadence_for(settings: Settings, interval: float | None) -> Cadence:
-    from agp_tui.monitor.cadence import Cadence
-
     p = settings.poll
     if interval is None:
         return Cadence(pending=p.pending, running=p.running, running_slow=p.running_slow,
@@ -101,17 +69,10 @@ def cadence_for(settings: Settings, interval: float | None) -> Cadence:
 
 
 def handle(args: argparse.Namespace, settings: Settings) -> int:
-    from agp_tui.headless.codes import EXIT_OK, run
-    from agp_tui.headless.output import Style
-    from agp_tui.headless.targets import resolve_ids
-
     ids = resolve_ids(args.ids, settings)
     if isinstance(ids, int):
         return ids
     if not ids:  # nothing to wait for: settled at once, exit 0 (as `status`; see report_nothing)
-        from agp_tui.headless.lines import LineWriter
-        from agp_tui.headless.targets import report_nothing
-
         report_nothing(args.ids, settings)
         LineWriter(Style.detect(), as_json=args.json).done({}, EXIT_OK)
         return EXIT_OK
@@ -119,11 +80,6 @@ def handle(args: argparse.Namespace, settings: Settings) -> int:
     throttle = (args.interval if args.interval is not None else settings.poll.running) / speed
 
     async def main() -> int:
-        from dataclasses import fields
-
-        from agp_tui.monitor.timescale import time_scaled
-        from agp_tui.runtime import engine_settings, make_engine
-
         scaled = time_scaled(engine_settings(settings, cadence=cadence_for(settings, args.interval)), speed)
         engine = make_engine(settings, persist=False,
                              **{f.name: getattr(scaled, f.name) for f in fields(scaled)})
@@ -137,8 +93,6 @@ def handle(args: argparse.Namespace, settings: Settings) -> int:
 class Watcher:
     def __init__(self, engine: Engine, ids: list[str], style: Style, *, as_json: bool,
                  throttle: float, exit_status: bool) -> None:
-        from agp_tui.headless.lines import LineWriter
-
         self.engine = engine
         self.ids = ids
         self.id_set = frozenset(ids)
@@ -184,10 +138,6 @@ class Watcher:
 
     def handle(self, event: EngineEvent) -> int | None:
         """Print what the event means; an exit code when the watch cannot go on."""
-        from agp_tui.headless.codes import EXIT_ERROR
-        from agp_tui.headless.output import err
-        from agp_tui.monitor import events as ev
-
         sid = getattr(event, "session_id", None)
         if sid is not None and sid not in self.id_set:
             return None  # a subagent the engine learned about: not what we were asked to watch
@@ -234,21 +184,15 @@ class Watcher:
         return None
 
     def view(self, sid: str) -> SessionView:
-        from agp_tui.monitor.view import SessionView
-
         return self.engine.view(sid) or SessionView(id=sid)
 
     def _mark_shown(self, view: SessionView) -> None:
-        from agp_tui.headless.shapes import usage_totals
-
         self.shown[view.id] = (view.steps, sum(usage_totals(view.usage)))
         self.last_progress[view.id] = time.monotonic()
         self.pending.discard(view.id)
 
     def flush(self, *, force: bool = False) -> None:
         """Print held-back progress whose throttle window has passed (all of it if `force`)."""
-        from agp_tui.headless.shapes import usage_totals
-
         now = time.monotonic()
         for sid in [s for s in self.ids if s in self.pending]:
             if not force and now - self.last_progress.get(sid, -1e9) < self.throttle:
@@ -273,8 +217,6 @@ class Watcher:
 
     def outcome(self, sid: str) -> str | None:
         """How a settled session ended (a status, `not_found` or `error`); None while unsettled."""
-        from agp_tui.api.status import IDLE
-
         view = self.engine.view(sid)
         if view is None:
             return None
@@ -298,11 +240,3 @@ class Watcher:
         if len(settled) < len(outcomes):
             return None
         return exit_code_for(settled, exit_status=self.exit_status)
-
-
-def exit_code_for(outcomes: list[str], *, exit_status: bool) -> int:
-    """The exit code once every session settled with these outcomes."""
-    if not exit_status:
-        return 1 if {"not_found", "error"} & set(outcomes) else 0
-    codes = {OUTCOME_CODES.get(o, 1) for o in outcomes}
-    return next(c for c in PRECEDENCE if c in codes)

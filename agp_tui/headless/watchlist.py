@@ -22,79 +22,62 @@ entries ignored), go to stderr; no API key is needed.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from agp_tui.config import Settings
-    from agp_tui.headless.idinput import Entry, Parsed
-    from agp_tui.headless.shortids import ShortIds
-    from agp_tui.monitor.watchlist import Watchlist
+from agp_tui.config import Settings
+from agp_tui.headless.codes import EXIT_ERROR, EXIT_OK, EXIT_USAGE, guarded
+from agp_tui.headless.idinput import (
+    MAX_INPUT_CHARS,
+    Entry,
+    InputError,
+    Parsed,
+    from_args_or_stdin,
+    parse_text,
+    read_stream,
+    report_rejected,
+    stdin_is_tty,
+)
+from agp_tui.headless.output import Style, dash, err, iso, out, table, warn
+from agp_tui.headless.shortids import ShortIds
+from agp_tui.monitor.watchlist import Watchlist, WatchlistError
+from agp_tui.safefile import read_file
 
-
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
-               common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("watchlist", parents=[common], help="edit the profile's saved watchlist",
-                       description="The watchlist the dashboard opens with, one per profile and "
-                                   "server (`agp-tui config` shows its file).")
-    p.set_defaults(handler=_handler(_ls), json=False)
-    cmds = p.add_subparsers(dest="watchlist_command", metavar="ACTION")
-    add = cmds.add_parser("add", parents=[common], help="add session ids (args or stdin)")
-    add.add_argument("ids", nargs="*", metavar="ID", help="ids or Agent View URLs; '-' reads stdin")
-    add.add_argument("--label", metavar="TEXT",
-                     help="label for the sessions, also those already on the list")
-    add.set_defaults(handler=_handler(_add))
-    rm = cmds.add_parser("rm", aliases=["remove"], parents=[common], help="remove session ids")
-    rm.add_argument("ids", nargs="*", metavar="ID",
-                    help="ids, Agent View URLs or the start of an id on the list; '-' reads stdin")
-    rm.set_defaults(handler=_handler(_rm))
-    ls = cmds.add_parser("ls", aliases=["list"], parents=[common], help="list the watchlist")
-    ls.add_argument("--json", action="store_true", help="print the export JSON array")
-    ls.set_defaults(handler=_handler(_ls))
-    export = cmds.add_parser("export", parents=[common], help="print the watchlist as JSON")
-    export.set_defaults(handler=_handler(_export))
-    imp = cmds.add_parser("import", parents=[common], help="add ids from a file or stdin")
-    imp.add_argument("file", nargs="?", metavar="FILE", help="file to read; '-' or none: stdin")
-    imp.set_defaults(handler=_handler(_import))
+Action = Callable[[argparse.Namespace, Watchlist], int]
 
 
-Action = Callable[[argparse.Namespace, "Watchlist"], int]
+def open_watchlist(settings: Settings) -> Watchlist:
+    return Watchlist(settings.watchlist_path, legacy=settings.legacy_watchlist_path)
 
 
-def _handler(action: Action) -> Callable[[argparse.Namespace, Settings], int]:
-    def handle(args: argparse.Namespace, settings: Settings) -> int:
-        from agp_tui.headless.codes import EXIT_ERROR, guarded
-        from agp_tui.headless.output import err
-        from agp_tui.headless.targets import open_watchlist, show_warnings
-        from agp_tui.monitor.watchlist import WatchlistError
+def show_warnings(watchlist: Watchlist) -> None:
+    for message in watchlist.take_warnings():
+        warn(message)
 
-        watchlist = open_watchlist(settings)
-        try:
-            watchlist.load()
-            show_warnings(watchlist)
-            return guarded(lambda: action(args, watchlist))
-        except WatchlistError as exc:
-            show_warnings(watchlist)
-            err(str(exc))
-            return EXIT_ERROR
-        finally:
-            show_warnings(watchlist)
 
-    return handle
+def handle(args: argparse.Namespace, settings: Settings) -> int:
+    """Run `args.watchlist_action` (set by the parser) on the profile's loaded watchlist."""
+    action = ACTIONS[args.watchlist_action]
+    watchlist = open_watchlist(settings)
+    try:
+        watchlist.load()
+        show_warnings(watchlist)
+        return guarded(lambda: action(args, watchlist))
+    except WatchlistError as exc:
+        show_warnings(watchlist)
+        err(str(exc))
+        return EXIT_ERROR
+    finally:
+        show_warnings(watchlist)
 
 
 def _short(watchlist: Watchlist) -> ShortIds:
     """Short ids name entries of this very watchlist (`rm 358bbbfd`), already loaded."""
-    from agp_tui.headless.shortids import ShortIds
-
     return ShortIds(watchlist.ids)
 
 
 def _read_ids(args: argparse.Namespace, short: ShortIds) -> Parsed | None:
     """Ids from the arguments or stdin; None (after saying why) when there is no input at all."""
-    from agp_tui.headless.idinput import from_args_or_stdin, stdin_is_tty
-    from agp_tui.headless.output import err
-
     if not args.ids and stdin_is_tty():
         err("no session ids given: pass ids, or pipe them on stdin")
         return None
@@ -107,9 +90,6 @@ def _finish(parsed: Parsed, short: ShortIds) -> int:
     Empty input is fine: `agp-tui ls --status running | cut -f1 | agp-tui watchlist add`
     with nothing running changes nothing and succeeds.
     """
-    from agp_tui.headless.codes import EXIT_OK, EXIT_USAGE
-    from agp_tui.headless.idinput import report_rejected
-
     if parsed.rejected:
         report_rejected(parsed.rejected, short=short)
         return EXIT_USAGE
@@ -122,8 +102,6 @@ def _add(args: argparse.Namespace, watchlist: Watchlist) -> int:
     short = _short(watchlist)
     parsed = _read_ids(args, short)
     if parsed is None:
-        from agp_tui.headless.codes import EXIT_USAGE
-
         return EXIT_USAGE
     if parsed.ids:
         # Without --label an id already listed keeps its label; with it, that label is the point.
@@ -143,8 +121,6 @@ def _rm(args: argparse.Namespace, watchlist: Watchlist) -> int:
     short = _short(watchlist)
     parsed = _read_ids(args, short)
     if parsed is None:
-        from agp_tui.headless.codes import EXIT_USAGE
-
         return EXIT_USAGE
     if parsed.ids:
         removed = watchlist.remove(parsed.ids)
@@ -155,8 +131,6 @@ def _rm(args: argparse.Namespace, watchlist: Watchlist) -> int:
 
 
 def _ls(args: argparse.Namespace, watchlist: Watchlist) -> int:
-    from agp_tui.headless.output import Style, dash, err, iso, out, table
-
     if getattr(args, "json", False):
         return _export(args, watchlist)
     style = Style.detect()
@@ -164,7 +138,7 @@ def _ls(args: argparse.Namespace, watchlist: Watchlist) -> int:
     if not entries:
         if style.tty:
             err(f"the watchlist is empty ({watchlist.path})")
-        return 0
+        return EXIT_OK
     rows = [
         [e.id, dash(e.label), "yes" if e.pinned else "no",
          (iso(e.added_at) if e.added_at else None) or "-"]
@@ -176,20 +150,11 @@ def _ls(args: argparse.Namespace, watchlist: Watchlist) -> int:
 
 
 def _export(args: argparse.Namespace, watchlist: Watchlist) -> int:
-    from agp_tui.headless.output import out
-
     out(watchlist.export_json())
     return 0
 
 
 def _import(args: argparse.Namespace, watchlist: Watchlist) -> int:
-    import sys
-
-    from agp_tui.headless.codes import EXIT_USAGE
-    from agp_tui.headless.idinput import MAX_INPUT_CHARS, InputError, parse_text, read_stream, stdin_is_tty
-    from agp_tui.headless.output import err
-    from agp_tui.safefile import read_file
-
     source = args.file
     if source in (None, "-"):
         if source is None and stdin_is_tty():
@@ -245,6 +210,7 @@ def _already(n: int) -> str:
 
 def _say(message: str) -> None:
     """Confirmations go to stderr, so stdout stays clean for pipes."""
-    import sys
-
     sys.stderr.write(message + "\n")
+
+
+ACTIONS: dict[str, Action] = {"add": _add, "rm": _rm, "ls": _ls, "export": _export, "import": _import}

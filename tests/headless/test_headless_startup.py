@@ -24,7 +24,8 @@ for argv in json.loads(sys.argv[1]):
         except SystemExit as exc:  # --help
             codes.append(exc.code)
 loaded = sorted(m for m in sys.modules if m == "textual" or m.startswith("textual."))
-print(json.dumps({"codes": codes, "textual": loaded, "rich": "rich" in sys.modules}))
+print(json.dumps({"codes": codes, "textual": loaded, "rich": "rich" in sys.modules,
+                  "engine": "agp_tui.monitor.engine" in sys.modules}))
 """
 
 # The budget from the brief is 0.3 s (see `python -m agp_tui.bench startup`); this guard is
@@ -46,6 +47,28 @@ def test_help_of_every_command_loads_no_textual(env: Env) -> None:
     assert result["textual"] == []
 
 
+IMPLEMENTATIONS = ("status", "status_query", "ls", "tree", "watch", "events", "watchlist", "filters",
+                   "stream")
+PARSE_ONLY = """
+import json, sys
+from agp_tui.cli import build_parser
+build_parser().parse_args(sys.argv[1:])
+build_parser(dashboard_ids=True).parse_args([])
+loaded = sorted(m for m in sys.modules if m.startswith("agp_tui."))
+print(json.dumps(loaded))
+"""
+
+
+def test_building_the_parser_loads_no_command_implementation() -> None:
+    """The dashboard path builds the full parser too: only `headless.parser` may load."""
+    proc = subprocess.run([sys.executable, "-c", PARSE_ONLY, "status", "--group", "g"],
+                          capture_output=True, text=True, timeout=60, check=True)
+    loaded = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert "agp_tui.headless.parser" in loaded
+    assert not [m for m in loaded if m.removeprefix("agp_tui.headless.") in IMPLEMENTATIONS]
+    assert not [m for m in loaded if m.startswith(("agp_tui.monitor", "agp_tui.api."))]
+
+
 def test_real_commands_load_no_textual(sim: SimHandle, sim_env: Env) -> None:
     done = pick(sim, "completed")[0]
     opts = sim_env.opts()
@@ -56,6 +79,16 @@ def test_real_commands_load_no_textual(sim: SimHandle, sim_env: Env) -> None:
     result = _probe(sim_env, argvs)
     assert result["codes"] == [0] * len(argvs)
     assert result["textual"] == [] and result["rich"] is False
+
+
+def test_one_shot_commands_do_not_load_the_engine(sim: SimHandle, sim_env: Env) -> None:
+    done = pick(sim, "completed")[0]
+    opts = sim_env.opts()
+    argvs = [["status", done, "--json", *opts], ["ls", "--limit", "3", *opts], ["tree", done, *opts],
+             ["events", done, *opts], ["status", "--status", "idle", *opts]]
+    result = _probe(sim_env, argvs)
+    assert result["codes"] == [0] * len(argvs)
+    assert result["engine"] is False
 
 
 def test_status_json_starts_fast(sim: SimHandle, sim_env: Env) -> None:

@@ -140,3 +140,15 @@ def test_status_gives_the_error_the_width_left_on_a_120_column_terminal(sim: Sim
     assert all(r.endswith(e) for r, e in zip(rows, errors.values(), strict=True))
     piped = run_agp(sim_env, ["status"], *errors)
     assert [row.split("\t")[8] for row in piped.lines()] == list(errors.values())
+
+
+def test_status_of_a_group_on_a_terminal_is_the_status_table(sim: SimHandle, sim_env: Env) -> None:
+    failed = [s for s in sim.world.all_sessions() if s.status == "failed"]
+    code, text = run_tty(sim_env, ["status", "--status", "failed"], cols=100, NO_COLOR="1")
+    assert code == 0
+    header, *rows = text.splitlines()
+    assert header.split()[:3] == ["ID", "AGENT", "STATUS"]
+    assert len(rows) == len(failed) and all(r.split()[2] == "failed" for r in rows)
+    assert len({r.index("failed") for r in rows}) == 1  # aligned
+    assert all(cell_width(line) <= 100 for line in rows)
+    assert {r.split()[0] for r in rows} == {s.id[:8] for s in failed}  # short ids, as `status ID...`
