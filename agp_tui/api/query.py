@@ -69,7 +69,7 @@ def parse_since(text: str, now: float) -> datetime | None:
     return when.astimezone(UTC)
 
 
-def _name(key: str, value: str) -> str:
+def check_name(key: str, value: str) -> str:
     value = value.strip()
     if not value:
         raise QueryError(f"{key}: give a value, e.g. {key}:nightly")
@@ -114,14 +114,14 @@ class SessionQuery:
                 parent = normalize_session_id(fields["parent"][0])
             except InvalidSessionId as exc:
                 raise QueryError(f"parent: {exc.message}") from None
-        agents = [_name("agent", a) for value in fields.get("agent", ()) for a in value.split(",") if a]
+        agents = [check_name("agent", a) for value in fields.get("agent", ()) for a in value.split(",") if a]
         if "agent" in fields and not agents:
             raise QueryError("agent: give a value, e.g. agent:h/web-surfer")
         statuses = parse_statuses(" ".join(fields.get("status", ())))
         if "status" in fields and not statuses:
             raise QueryError("status: give a value, e.g. status:running")
         return cls(
-            group_id=_name("group", fields["group"][0]) if "group" in fields else None,
+            group_id=check_name("group", fields["group"][0]) if "group" in fields else None,
             agents=tuple(dict.fromkeys(agents)),
             statuses=statuses,
             parent_id=parent,

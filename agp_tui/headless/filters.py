@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import TypeVar
 
 from agp_tui.api.ids import InvalidSessionId, normalize_session_id
-from agp_tui.api.query import QueryError, SessionQuery, _name, parse_since, parse_statuses
+from agp_tui.api.query import QueryError, SessionQuery, check_name, parse_since, parse_statuses
 from agp_tui.config import Settings
 from agp_tui.headless.codes import EXIT_USAGE
 from agp_tui.headless.output import err
@@ -41,13 +41,13 @@ def _query(args: argparse.Namespace, settings: Settings, now: float) -> SessionQ
     except QueryError as exc:
         raise QueryError(f"--filter: {exc}") from None
     with _option("agent"):
-        agents = [_name("agent", a) for value in args.agent for a in _split(value, "agent")]
+        agents = [check_name("agent", a) for value in args.agent for a in _split(value, "agent")]
     with _option("status"):
         statuses = parse_statuses(",".join(args.status)) if args.status else ()
         if args.status and not statuses:
             raise QueryError("status: give a value, e.g. --status running")
     with _option("group"):
-        group = _name("group", args.group) if args.group is not None else None
+        group = check_name("group", args.group) if args.group is not None else None
     with _option("parent"):
         parent = _parent(args.parent, settings)
     with _option("since"):

@@ -152,7 +152,9 @@ def _watch(sub: Sub, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
         "watch", parents=[common], help="follow sessions, one line per change, until they settle",
         description="Follow sessions and print a line per change until every one is settled "
-                    "(terminal, idle, or not found). With no ID, the profile's watchlist.",
+                    "(terminal, idle, or not found). With no ID, the profile's watchlist; with "
+                    "filters, every session they match, followed through list pages (a group of "
+                    "10,000 costs about one request a second).",
         epilog="--exit-status codes: 0 all completed, 1 failed or not found, 3 timed out, "
                "4 interrupted, 5 idle; 130 on Ctrl-C.",
     )
@@ -167,7 +169,8 @@ def _watch(sub: Sub, common: argparse.ArgumentParser) -> None:
                    help="the server's clock runs X times faster than ours (a simulator run with "
                         "--speed X): every poll interval, backoff, stale threshold and the "
                         "progress throttle is divided by X (default 1)")
-    p.set_defaults(handler=Command("watch"))
+    add_filter_options(p)
+    p.set_defaults(handler=Command("watch", filtered="watch_query"))
 
 
 def _events(sub: Sub, common: argparse.ArgumentParser) -> None:

@@ -47,7 +47,6 @@ class Batch:
     clock: bool = False  # a second passed: ages, sparklines, "stale for Ns"
     events: set[str] = field(default_factory=set)  # followed sessions with new trajectory events
     groups: set[str] = field(default_factory=set)  # followed queries whose members changed
-    group_members: set[str] = field(default_factory=set)  # ... and those that gained members
 
     def __bool__(self) -> bool:
         return bool(self.sessions or self.children or self.membership or self.header or self.clock
@@ -81,17 +80,14 @@ class Batch:
                 self.groups.add(event.key)
                 self.sessions.update(sid for sid, _old, _new in event.changes)
                 self.sessions.update(event.read)
-                if any(old is None for _sid, old, _new in event.changes):
-                    self.group_members.add(event.key)
 
     def take(self) -> Batch:
         """This batch's contents, leaving it empty for the next frame."""
         out = Batch(set(self.sessions), set(self.children), self.membership, self.header, self.clock,
-                    set(self.events), set(self.groups), set(self.group_members))
+                    set(self.events), set(self.groups))
         self.sessions.clear()
         self.children.clear()
         self.events.clear()
         self.groups.clear()
-        self.group_members.clear()
         self.membership = self.header = self.clock = False
         return out
