@@ -55,10 +55,8 @@ def handle(args: argparse.Namespace, settings: Settings) -> int:
     return run(lambda: stream_status(query, settings, as_json=args.json))
 
 
-async def stream_status(query: SessionQuery, settings: Settings, *, as_json: bool,
-                        window: Window | None = None) -> int:
-    """Every session the query matches, streamed (see the module docstring); `window`
-    records how many results were held at once."""
+async def stream_status(query: SessionQuery, settings: Settings, *, as_json: bool) -> int:
+    """Every session the query matches, streamed (see the module docstring)."""
     style = Style.detect()
     array = JsonArray() if as_json else None
     rows = StreamTable(HEADERS, style, **layout(style))
@@ -79,7 +77,7 @@ async def stream_status(query: SessionQuery, settings: Settings, *, as_json: boo
     # lookups (httpx costs ~3 ms of CPU more per request here, mostly in its pool).
     async with make_client(settings, fast=True) as client:
         source = client.iter_sessions(listing=listing, **query.filters())
-        results = ordered_map(source, one, concurrency=CONCURRENCY, window=window or Window(WINDOW))
+        results = ordered_map(source, one, concurrency=CONCURRENCY, window=Window(WINDOW))
         try:
             async with asyncio.timeout(within) as clock:
                 async for sid, session, exc in results:
