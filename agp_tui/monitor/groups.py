@@ -116,6 +116,8 @@ class GroupWatch:
         # query's statuses; one that leaves the set unfinished is running (a member if the
         # query asks for running).
         self._candidates: dict[str, SessionSummary] = {}
+        self._read = self._steps = 0  # totals over the members read (see totals)
+        self._tokens: Counter[str] = Counter()
 
     # -- reading -------------------------------------------------------------------------
 
@@ -124,15 +126,18 @@ class GroupWatch:
         return self.bootstrapped and all(is_terminal(s) or s == "idle" for s in self.counts)
 
     def totals(self) -> Totals:
-        out = Totals(members=len(self.members))
-        for m in self.members.values():
-            if m.steps is None:
-                continue
-            out.read += 1
-            out.steps += m.steps
-            for u in m.usage:
-                out.tokens[u.name] += u.input_tokens + u.output_tokens + u.reasoning_tokens
-        return out
+        """Kept as members are read (a 10,000-member group's line is drawn several times a
+        second: adding it up each time cost a pass over every member)."""
+        return Totals(members=len(self.members), read=self._read, steps=self._steps,
+                      tokens=Counter(self._tokens))
+
+    def _count_figures(self, m: Member, sign: int) -> None:
+        if m.steps is None:
+            return
+        self._read += sign
+        self._steps += sign * m.steps
+        for u in m.usage:
+            self._tokens[u.name] += sign * (u.input_tokens + u.output_tokens + u.reasoning_tokens)
 
     # -- the loop ------------------------------------------------------------------------
 
@@ -295,7 +300,9 @@ class GroupWatch:
                 continue
             async with self._counted_slot():
                 status = await self.client.get_status(sid)
+            self._count_figures(m, -1)
             m.steps, m.usage = status.steps, tuple(status.usage_per_model)
+            self._count_figures(m, +1)
             if status.status != m.status:
                 changes: list[Change] = [(sid, m.status, status.status)]
                 self._set_status(m, status.status)
