@@ -70,3 +70,14 @@ def test_trajectory_figures_are_ratios_to_the_table_alone() -> None:
     assert rows["trajectory_cpu_ratio"]["result"] == "MISS"
     assert rows["trajectory_long_polls_per_min"]["result"] == "PASS"
     assert rows["trajectory_rss_mb_followed_20"]["baseline"] == "none followed 80.8 MB"
+
+
+def test_following_a_group_reports_its_figures_with_budgets_where_there_are_some() -> None:
+    scale = {"scale_requests_per_s_1000": 1.6, "scale_detect_p95_s_1000": 2.85,
+             "scale_key_p95_ratio_1000_vs_100": 1.9,
+             "budgets": {"scale_detect_p95_s_1000": 10.0, "scale_key_p95_ratio_1000_vs_100": 1.5},
+             "verdicts": {"scale_detect_p95_s_1000": "PASS", "scale_key_p95_ratio_1000_vs_100": "MISS"}}
+    rows = summarize(_suites(scale=scale))
+    assert rows["scale_requests_per_s_1000"] == {"value": 1.6, "budget": "—", "baseline": "", "result": "—"}
+    assert rows["scale_detect_p95_s_1000"]["result"] == "PASS"
+    assert rows["scale_key_p95_ratio_1000_vs_100"]["result"] == "MISS"

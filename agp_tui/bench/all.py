@@ -8,7 +8,9 @@ The summary's keys are stable so that other tools can read them: `ui_cpu_pct_100
 run `engine_requests_ratio_N`, `engine_detect_p95_s_N`, `engine_bootstrap_detect_p95_s_N`,
 `engine_cpu_factor_N` (N = 100,
 and 1000 without --quick), and for following trajectories `trajectory_bytes_ratio`,
-`trajectory_cpu_ratio`, `trajectory_long_polls_per_min`, `trajectory_rss_mb_followed_20`.
+`trajectory_cpu_ratio`, `trajectory_long_polls_per_min`, `trajectory_rss_mb_followed_20`,
+and for following a group every `scale_*` figure of `bench scale` (requests per second and
+detection at 1,000, and 10,000 without --quick; dashboard ratios to 100 members).
 Each suite's full report is kept under `suites`.
 """
 
@@ -22,7 +24,7 @@ import sys
 import time
 from typing import Any
 
-SUITES = ("sim", "startup", "bandwidth", "engine", "ui", "trajectory")
+SUITES = ("sim", "startup", "bandwidth", "engine", "ui", "trajectory", "scale")
 
 
 def _run(name: str, quick: bool) -> dict[str, Any]:
@@ -93,6 +95,12 @@ def summarize(suites: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     if "error" not in (s := suites.get("ui", {"error": ""})):
         for key, budget in s["budgets"].items():
             rows[key] = _row(s[key], f"<= {budget}", s["verdicts"][key] == "PASS")
+    if "error" not in (s := suites.get("scale", {"error": ""})):
+        for key, value in s.items():
+            if key.startswith("scale_"):
+                budget = s["budgets"].get(key)
+                rows[key] = _row(value, f"<= {budget}" if budget is not None else "—",
+                                 s["verdicts"][key] == "PASS" if budget is not None else None)
     return rows
 
 
