@@ -307,19 +307,23 @@ def test_sigkill_while_adopting_the_per_profile_file_loses_nothing(
         Watchlist(keyed).add(ours)
         Watchlist(legacy).add(theirs)
 
-    # The kill window spans the whole merge as this machine runs it (one unkilled merge,
-    # timed), so the kills land before, during and after it however loaded the machine is.
-    fresh_files()
-    proc = Forked("adopt", str(keyed), str(legacy))
-    try:
-        wait_for_go(proc)
-        began = time.monotonic()
-        assert proc.stdout.readline().strip() == "done"
-        window = max(0.012, 1.5 * (time.monotonic() - began))
-    finally:
-        proc.kill()
-        proc.wait(timeout=10)
-        proc.close()
+    def timed_merge() -> float:
+        fresh_files()
+        proc = Forked("adopt", str(keyed), str(legacy))
+        try:
+            wait_for_go(proc)
+            began = time.monotonic()
+            assert proc.stdout.readline().strip() == "done"
+            return time.monotonic() - began
+        finally:
+            proc.kill()
+            proc.wait(timeout=10)
+            proc.close()
+
+    # The kill window spans the whole merge as this machine runs it now (twice the slowest
+    # of three unkilled merges), so kills land before, during and after it however loaded
+    # the machine is; a fixed 12 ms window saw every kill land before the merge under load.
+    window = max(0.012, 2 * max(timed_merge() for _ in range(3)))
     started = time.monotonic()
     for kill in range(ADOPT_KILLS):
         assert time.monotonic() - started < KILL_BUDGET_S, f"only {kill} kills in {KILL_BUDGET_S} s"
