@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from headless_helpers import AGP, Env, manager_id, pick
@@ -71,8 +72,10 @@ def test_every_command_exits_141_quietly_on_a_closed_pipe(
         ["watch", done, "--json", "--interval", "0.1", *server],
         ["watchlist", "ls", *cfg], ["watchlist", "export", *cfg], ["watchlist", "ls", "--json", *cfg],
     ]
-    for argv in argvs:
-        code, err = run_into_closed_pipe(sim_env, argv, buffering)
+    # Four at a time: each is its own process on its own pipe, and most of a run is start-up.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda argv: run_into_closed_pipe(sim_env, argv, buffering), argvs))
+    for argv, (code, err) in zip(argvs, results, strict=True):
         assert (code, err) == (BROKEN_PIPE, ""), argv
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import resource
 import statistics
 import subprocess
 import sys
@@ -28,9 +29,12 @@ print(json.dumps({"codes": codes, "textual": loaded, "rich": "rich" in sys.modul
                   "engine": "agp_tui.monitor.engine" in sys.modules}))
 """
 
-# The budget from the brief is 0.3 s (see `python -m agp_tui.bench startup`); this guard is
-# looser so that a loaded CI machine does not flake, yet catches e.g. textual creeping in.
-GUARD_S = 1.0
+# The budget from the brief is 0.3 s of wall time (see `python -m agp_tui.bench startup`).
+# This guard counts the command's own CPU time (user + system), which other work on the
+# machine (other engineers, xdist's other worker) changes far less than the wall clock,
+# whose median passed 1 s under load: 0.2-0.5 s here, and importing textual and the
+# dashboard adds ~0.7 s. (The test above checks the modules themselves.)
+GUARD_CPU_S = 1.0
 
 
 def _probe(env: Env, argvs: list[list[str]]) -> dict[str, object]:
@@ -95,12 +99,20 @@ def test_status_json_starts_fast(sim: SimHandle, sim_env: Env) -> None:
     target = pick(sim, "completed")[0]
     argv = [*AGP, "status", target, "--json", *sim_env.opts()]
     subprocess.run(argv, capture_output=True, env=sim_env.environ(), check=True)  # warm the disk cache
-    times = []
+    times, cpu = [], []
     for _ in range(3):
-        started = time.perf_counter()
+        started, before = time.perf_counter(), _children_cpu()
         proc = subprocess.run(argv, capture_output=True, env=sim_env.environ(), check=False)
         times.append(time.perf_counter() - started)
+        cpu.append(_children_cpu() - before)
         assert proc.returncode == 0
-    median = statistics.median(times)
-    print(f"agp-tui status --json: median {median * 1000:.0f} ms over 3 runs (budget 300 ms)")
-    assert median < GUARD_S
+    median, median_cpu = statistics.median(times), statistics.median(cpu)
+    print(f"agp-tui status --json: median {median * 1000:.0f} ms wall, {median_cpu * 1000:.0f} ms CPU "
+          "over 3 runs (budget 300 ms wall)")
+    assert median_cpu < GUARD_CPU_S
+
+
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of this process's finished children so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime

@@ -38,26 +38,16 @@ def watchlist_writes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return writes
 
 
-# The soak and kill figures, repeated at the end of every run's output (not only with -s).
-_FIGURES: list[str] = []
-
-
 @pytest.fixture
-def report_figure() -> Callable[[str], None]:
-    """Print a line of figures now and again in the run's summary."""
+def report_figure(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """Print a line of figures now and again in the run's summary (tests/conftest.py
+    gathers them from the test reports, so they reach the summary from xdist workers too)."""
 
     def report(line: str) -> None:
         print(line)
-        _FIGURES.append(line.strip())
+        request.node.user_properties.append(("figure", line.strip()))
 
     return report
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if _FIGURES:
-        terminalreporter.write_sep("-", "reliability figures")
-        for line in _FIGURES:
-            terminalreporter.write_line(line)
 
 
 # -- issue 18: a hostile loopback server and an isolated home pointed at it ----------------

@@ -168,7 +168,12 @@ def test_item7_the_key_stays_out_of_ps_and_visible_keys_are_warned_about(
         assert KEY.encode() not in cmdline and b"--api-key-file" in cmdline
     finally:
         proc.send_signal(2)
-        _, err = proc.communicate(timeout=10)
+        try:
+            _, err = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()  # deaf to Ctrl-C: fail, but leave no watch running behind the test
+            proc.communicate()
+            raise
     assert "warning" not in err, err
     # --api-key VALUE on a long-running command: said once, on stderr, before it starts.
     r = run_measured([*base, "--api-key", KEY], hostile_env.environ(), timeout=15, interrupt_after=1.5)

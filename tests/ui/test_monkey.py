@@ -33,7 +33,10 @@ from agp_tui.sim import DEMO_API_KEY, Chaos, SimServer, World
 from agp_tui.ui.app import AgpApp, make_app
 
 FIXED_SEEDS = (1, 2)
-STEPS = 150  # actions per seed; half are bursts of up to 50 keys: ~2,000 keys a seed
+# Actions per seed; nearly half are bursts of up to 50 keys: ~1,200 keys a seed. (150 steps
+# cost 20-40 s a seed on this machine, a third of tests/ui; the ten-Down crash this guards
+# against needs one burst.)
+STEPS = 100
 
 # (key, character) as a terminal driver reports them. `q` is left out (it would quit) and
 # so are ctrl+c / ctrl+q; everything else a person can press on some screen is in.
@@ -172,7 +175,7 @@ async def one_step(rng: random.Random, world: World, app: AgpApp, pilot: Pilot[A
 async def test_monkey_fixed_seeds(seed: int) -> None:
     counts = await monkey(seed)
     print(f"monkey seed {seed}: {counts}")
-    assert counts["keys"] > 1000 and counts["resizes"] >= 2
+    assert counts["keys"] > 800 and counts["resizes"] >= 2
 
 
 async def test_monkey_fresh_seed() -> None:
