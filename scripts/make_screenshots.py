@@ -6,7 +6,8 @@ The simulator runs faster than real time and token history uses short buckets, s
 seconds are enough for the sparklines to move. Files: main.svg (120x36), main-80x24.svg,
 detail-80x24.svg, tree.svg (120x36), help.svg (80x24), discover.svg (120x36),
 cancel-80x24.svg (the cancel confirmation), trajectory.svg (120x36: a running session's
-events, one expanded).
+events, one expanded), groups.svg (120x36: a followed batch of 2,000 sessions as one line
+above the table) and group.svg (120x36: that group expanded, its members' table).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -25,16 +27,21 @@ if str(ROOT) not in sys.path:
 from textual.pilot import Pilot  # noqa: E402
 
 from agp_tui.api import AgpClient, RetryPolicy  # noqa: E402
+from agp_tui.api.query import SessionQuery  # noqa: E402
 from agp_tui.monitor.cadence import Cadence  # noqa: E402
 from agp_tui.monitor.engine import Engine, EngineSettings  # noqa: E402
 from agp_tui.sim import DEMO_API_KEY, SimServer, World  # noqa: E402
+from agp_tui.sim.batches import Batch  # noqa: E402
 from agp_tui.ui.app import AgpApp, make_app  # noqa: E402
 
 Step = Callable[[Pilot[Any], AgpApp], Awaitable[None]]
 
 
-async def shoot(name: str, size: tuple[int, int], seconds: float, out: Path, step: Step | None) -> Path:
-    world = World(seed=7, sessions=80, speed=15.0)
+async def shoot(name: str, size: tuple[int, int], seconds: float, out: Path, step: Step | None,
+                *, follow: str | None = None) -> Path:
+    # A batch job of 2,000 web-surfers under way (group nightly-7), for the group shots.
+    batch = Batch("nightly-7", 2000, start=-150, rate=20, steps=40)
+    world = World(seed=7, sessions=80, speed=15.0, batches=[batch] if follow else ())
     async with SimServer(world) as srv:
         client = AgpClient(srv.base_url, DEMO_API_KEY, retry=RetryPolicy.off())
         settings = EngineSettings(
@@ -42,6 +49,8 @@ async def shoot(name: str, size: tuple[int, int], seconds: float, out: Path, ste
             bucket_seconds=0.5, history_buckets=60, seed=7,
         )
         engine = Engine(client, None, settings)
+        if follow is not None:
+            engine.follow_query(SessionQuery.parse(follow, time.time()))
         app = make_app(engine, profile="demo", region="simulator", initial_ids=world.demo_session_ids(14))
         async with app.run_test(size=size) as pilot:
             await pilot.pause(seconds)
@@ -102,6 +111,11 @@ async def trajectory(pilot: Pilot[Any], app: AgpApp) -> None:
     await pilot.press("up", "up", "up", "enter")  # follow pauses; one event opened
 
 
+async def expand_group(pilot: Pilot[Any], app: AgpApp) -> None:
+    await pilot.press("g")
+    await pilot.pause(3.0)  # the rows on screen get their steps and tokens read
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="let the simulator run this long first")
@@ -116,6 +130,8 @@ async def main() -> None:
     await shoot("discover", (120, 36), 2.0, args.out, discover)
     await shoot("cancel-80x24", (80, 24), args.seconds, args.out, confirm_cancel)
     await shoot("trajectory", (120, 36), args.seconds, args.out, trajectory)
+    await shoot("groups", (120, 36), args.seconds, args.out, None, follow="group:nightly-7")
+    await shoot("group", (120, 36), args.seconds, args.out, expand_group, follow="group:nightly-7")
 
 
 if __name__ == "__main__":

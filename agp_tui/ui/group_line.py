@@ -9,6 +9,7 @@ and carry `≥` until every member is read. The query text is the user's: shown 
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 
 from agp_tui.monitor.group_view import Aggregate
@@ -16,7 +17,16 @@ from agp_tui.ui.format import human_count, status_symbol
 from agp_tui.ui.text import safe_text
 
 
-def group_line(agg: Aggregate) -> Text:
+def group_line(agg: Aggregate, width: int | None = None) -> Text:
+    """The line; within `width` cells the counts drop their status words first (`● 672`:
+    the symbols are in the `?` help), so steps and tokens still show at 120 columns."""
+    line = _line(agg, words=True)
+    if width is not None and cell_len(line.plain) > width:
+        line = _line(agg, words=False)
+    return line
+
+
+def _line(agg: Aggregate, *, words: bool) -> Text:
     out = Text(no_wrap=True, overflow="ellipsis")
     out.append("▤ ", style="bold")
     out.append(safe_text(agg.key, 60), style="bold")
@@ -24,8 +34,11 @@ def group_line(agg: Aggregate) -> Text:
         out.append(f" · listing… {agg.members:,} found" if agg.members else " · listing…")
     else:
         out.append(f" {agg.members:,}{'+' if agg.truncated else ''}")
-        for status, n in agg.counts:
-            out.append(f" · {status_symbol(status)} {n:,} {safe_text(status, 24)}")
+        for i, (status, n) in enumerate(agg.counts):
+            if words:
+                out.append(f" · {status_symbol(status)} {n:,} {safe_text(status, 24)}")
+            else:
+                out.append(f"{' ·' if i == 0 else ''} {status_symbol(status)}{n:,}")
     if agg.read:
         at_least = "≥" if agg.estimate else ""
         out.append(f" · steps {at_least}{human_count(agg.steps)}"

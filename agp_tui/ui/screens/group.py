@@ -66,6 +66,10 @@ class GroupScreen(ClosesOnce, Screen[None]):
         self.table.focus()
         self.apply(None)
 
+    def on_resize(self) -> None:
+        self.query_one("#group-head", Static).update(
+            group_line(aggregate(self.followed), max(self.size.width - 2, 20)))
+
     def on_screen_resume(self) -> None:
         self._focus = ()
         self.agp.refresh_on_resume(self)
@@ -74,7 +78,8 @@ class GroupScreen(ClosesOnce, Screen[None]):
         """Render what changed in this group (None: everything)."""
         key = self.followed.key
         if batch is None or key in batch.groups:
-            self.query_one("#group-head", Static).update(group_line(aggregate(self.followed)))
+            width = max(self.size.width - 2, 20)  # the head's padding
+            self.query_one("#group-head", Static).update(group_line(aggregate(self.followed), width))
         if batch is None:
             self.table.sync(None)
         else:

@@ -95,6 +95,7 @@ class MainScreen(SessionKeys, Screen[None]):
 
     def on_resize(self, event: events.Resize) -> None:
         self._update_layout()
+        self._groups()  # the lines fit the new width
 
     def _update_layout(self) -> None:
         w, h = self.size
@@ -148,8 +149,10 @@ class MainScreen(SessionKeys, Screen[None]):
         bar = self.query_one("#groups", Static)
         bar.set_class(bool(groups), "-shown")
         if groups:
-            lines = [group_line(aggregate(g)) for g in groups[:5]]
-            bar.update(Text("\n").join(lines))
+            width = max(self.size.width - 2, 20)  # the bar's padding
+            lines = [group_line(aggregate(g), width) for g in groups[:5]]
+            text = Text("\n", no_wrap=True, overflow="ellipsis").join(lines)
+            bar.update(text)
 
     def _empty_hint(self) -> str:
         """Why no session is selected: nothing watched, or what hides every row."""

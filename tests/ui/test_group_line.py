@@ -1,0 +1,43 @@
+"""The aggregate line of a followed group: exact counts, figures marked while partial."""
+
+from __future__ import annotations
+
+from rich.cells import cell_len
+
+from agp_tui.monitor.group_view import Aggregate
+from agp_tui.ui.group_line import group_line
+
+
+def agg(**over: object) -> Aggregate:
+    base: dict[str, object] = dict(
+        key="group:nightly-7", members=2000, counts=(("running", 1204), ("completed", 650), ("failed", 146)),
+        read=700, steps=41_200, tokens=12_400_000, per_model=(), bootstrapped=True, truncated=False,
+        error=None)
+    base.update(over)
+    return Aggregate(**base)  # type: ignore[arg-type]
+
+
+def test_counts_are_exact_and_partial_figures_say_so() -> None:
+    text = group_line(agg()).plain
+    assert text.startswith("▤ group:nightly-7 2,000 · ● 1,204 running · ✔ 650 completed")
+    assert "steps ≥41k · tokens ≥12M (700/2,000 read)" in text
+
+
+def test_every_member_read_drops_the_marks() -> None:
+    text = group_line(agg(read=2000)).plain
+    assert "steps 41k · tokens 12M" in text and "≥" not in text and "read)" not in text
+
+
+def test_too_long_for_the_width_the_counts_lose_their_words_first() -> None:
+    wide = group_line(agg(), 200).plain
+    narrow = group_line(agg(), 100).plain
+    assert "1,204 running" in wide
+    assert "●1,204" in narrow and "running" not in narrow and "steps ≥41k" in narrow
+    assert cell_len(narrow) <= 100
+
+
+def test_listing_errors_and_hostile_keys() -> None:
+    assert "listing… 300 found" in group_line(agg(bootstrapped=False, members=300, counts=())).plain
+    text = group_line(agg(key="group:\x1b[2Jevil", error="Server error 503\x07")).plain
+    assert "\x1b" not in text and "\x07" not in text and "! Server error 503" in text
+    assert "2,000+" in group_line(agg(truncated=True)).plain
