@@ -1,0 +1,410 @@
+"""FakeBackend: the simulator answering in-process, for tests and virtual-time runs.
+
+A `Backend` (agp_tui.api.backend) whose requests never touch a socket: each one is handed
+to the simulator's own aiohttp application (its routes, validation, gateway auth and error
+shapes) as an in-memory request, over a `World` that is usually driven by a `ManualClock`.
+Engine, UI and headless tests thus see exactly the answers the simulator gives over HTTP,
+at the cost of a function call, on any event loop (looptime's virtual one included).
+HTTP itself (bytes, encodings, sockets) is what the real backends are tested for, over
+loopback against `SimServer`.
+
+Two small hooks cover what a healthy server never does on cue:
+- `fail()` adds a fault: a status, a canned `RawResponse`, an exception, or a function of
+  the request, for requests of one kind and/or one session, a number of times or until
+  `heal()`. Faults are tried in the order they were added (so one-shot faults queue).
+- `hold()` makes matching requests wait until an event is set; `delay` adds loop time
+  before every answer.
+Every request is recorded (`requests`, `calls` by kind, `per_session`, `max_overlap`).
+
+And `pin()` puts a session with chosen state in the World (a fixed id, agent, status,
+counters, timestamps) that holds still until the test moves it (`step()`, `set()`). Its
+state is built with the World's own ticks, so its events, metrics and answers agree.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import math
+import random
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode, urlsplit
+
+from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
+
+from agp_tui.api.backend import Params, RawResponse, _too_slow
+from agp_tui.api.errors import Unreachable
+from agp_tui.sim.catalog import KNOWN_AGENTS, AgentSpec
+from agp_tui.sim.chaos import UPSTREAM
+from agp_tui.sim.clock import ManualClock
+from agp_tui.sim.script import Profile
+from agp_tui.sim.server import DEMO_API_KEY, SimServer
+from agp_tui.sim.session import SimSession
+from agp_tui.sim.ticks import Active, Answer, Finish, RunStatus, Start, Step
+from agp_tui.sim.world import World, user_message
+
+if TYPE_CHECKING:
+    from agp_tui.api.client import AgpClient
+    from agp_tui.api.retry import RetryPolicy
+
+EPOCH = 1_781_168_400.0  # 2026-06-11 09:00:00 UTC: world time 0 of a default fake world
+FAKE_BASE = "https://agp.test/api/v2"  # any host: nothing is resolved
+TERMINAL_FINISH = ("completed", "failed", "timed_out", "interrupted")
+Usage = Sequence[tuple[str, int, int, int]]  # (model, input, output, reasoning)
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One request as the backend received it."""
+
+    method: str
+    url: str
+    path: str  # without the /api/v2 prefix: /sessions/<id>/status
+    params: tuple[tuple[str, str], ...]
+    headers: Mapping[str, str]
+    json_body: object | None
+    kind: str  # list, create, quota, session, cancel, status, changes, events, messages, ...
+    session: str | None
+
+    def param(self, name: str, default: str | None = None) -> str | None:
+        return next((v for k, v in self.params if k == name), default)
+
+
+Reply = int | RawResponse | BaseException | Callable[[Call], RawResponse | None]
+
+
+@dataclass(eq=False)
+class Fault:
+    """Answer matching requests with `reply` instead of the World, `times` times."""
+
+    reply: Reply
+    kind: str | None = None
+    session: str | None = None
+    times: float = math.inf
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def matches(self, call: Call) -> bool:
+        return (self.kind is None or self.kind == call.kind) and (
+            self.session is None or self.session == call.session)
+
+
+def error_body(status: int) -> tuple[dict[str, Any], dict[str, str]]:
+    """What the real service sends with a bare status: the gateway's 401, FastAPI's others."""
+    if status == 401:
+        return {"message": "Unauthorized"}, {"WWW-Authenticate": "Bearer"}
+    if status == 429:
+        return {"detail": "Too many requests"}, {}
+    if status in UPSTREAM:
+        return dict(UPSTREAM[status]), {}
+    return {"detail": "Not Found" if status == 404 else "Internal Server Error"}, {}
+
+
+def canned(status: int, body: object = None, headers: Mapping[str, str] | None = None) -> RawResponse:
+    """A response with a JSON body (or none, when `body` is None and status is 204/202)."""
+    hdrs = dict(headers or {})
+    if body is None:
+        return RawResponse(status, hdrs, b"")
+    hdrs.setdefault("Content-Type", "application/json")
+    return RawResponse(status, hdrs, json.dumps(body).encode())
+
+
+class _Body:
+    """The little of aiohttp's StreamReader a handler reads a request body through."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    async def readany(self) -> bytes:
+        data, self._data = self._data, b""
+        return data
+
+    async def read(self, n: int = -1) -> bytes:
+        return await self.readany()
+
+    def at_eof(self) -> bool:
+        return not self._data
+
+    def set_read_chunk_size(self, size: int) -> None:
+        pass
+
+
+def _kind(method: str, path: str) -> tuple[str, str | None]:
+    parts = path.strip("/").split("/")
+    if parts[:1] != ["sessions"]:
+        return "other", None
+    if len(parts) == 1:
+        return ("create" if method == "POST" else "list"), None
+    if parts[1] == "quota" and len(parts) == 2:
+        return "quota", None
+    if len(parts) == 2:
+        return ("cancel" if method == "DELETE" else "session"), parts[1]
+    return parts[2], parts[1]
+
+
+class FakeBackend:
+    """A `Backend` over a World, served in-process by the simulator's own routes."""
+
+    def __init__(self, world: World | None = None, *, api_keys: Sequence[str] = (DEMO_API_KEY,),
+                 long_poll_cap: int = 25) -> None:
+        self.world = world if world is not None else fake_world()
+        self.api_keys = tuple(api_keys)
+        self.server = SimServer(self.world, api_keys=self.api_keys, long_poll_cap=long_poll_cap)
+        self.app = self.server.make_app()
+        self.requests: list[Call] = []
+        self.calls: Counter[str] = Counter()
+        self.per_session: Counter[str] = Counter()
+        self.in_flight: Counter[str] = Counter()
+        self.max_overlap = 0
+        self.delay = 0.0  # loop seconds before every answer
+        self.faults: list[Fault] = []
+        self._holds: list[tuple[frozenset[str] | None, asyncio.Event]] = []
+
+    # -- the Backend protocol --------------------------------------------------------------
+    async def request(self, method: str, url: str, *, params: Params, headers: Mapping[str, str],
+                      json_body: object | None, timeout: float) -> RawResponse:
+        path = urlsplit(url).path
+        short = path.removeprefix("/api/v2")
+        kind, sid = _kind(method, short)
+        call = Call(method, url, short, tuple(params), dict(headers), json_body, kind, sid)
+        self.requests.append(call)
+        self.calls[kind] += 1
+        key = sid or ""
+        if sid is not None:
+            self.per_session[sid] += 1
+        self.in_flight[key] += 1
+        if sid is not None:
+            self.max_overlap = max(self.max_overlap, self.in_flight[key])
+        try:
+            async with asyncio.timeout(timeout):
+                return await self._answer(call, path)
+        except TimeoutError:
+            raise _too_slow(timeout, url) from None
+        finally:
+            self.in_flight[key] -= 1
+
+    async def aclose(self) -> None:
+        pass
+
+    # -- answering -------------------------------------------------------------------------
+    async def _answer(self, call: Call, path: str) -> RawResponse:
+        for entry in list(self._holds):
+            ids, gate = entry
+            if ids is None or call.session in ids:
+                await gate.wait()
+            if gate.is_set() and entry in self._holds:
+                self._holds.remove(entry)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        for fault in list(self.faults):
+            if not fault.matches(call):
+                continue
+            reply = fault.reply
+            if isinstance(reply, int):
+                body, extra = error_body(reply)
+                answer: RawResponse | BaseException | None = canned(reply, body, {**extra, **fault.headers})
+            elif isinstance(reply, RawResponse | BaseException):
+                answer = reply
+            else:
+                answer = reply(call)
+            if answer is None:
+                continue  # a function that lets this one through
+            fault.times -= 1
+            if fault.times <= 0:
+                self.faults.remove(fault)
+            if isinstance(answer, BaseException):
+                raise answer
+            return answer
+        return await self._serve(call, path)
+
+    async def _serve(self, call: Call, path: str) -> RawResponse:
+        target = path + ("?" + urlencode(call.params) if call.params else "")
+        headers = {k: v for k, v in call.headers.items()}
+        body = b""
+        if call.json_body is not None:
+            body = json.dumps(call.json_body).encode()
+            headers["Content-Type"] = "application/json"
+        probe = make_mocked_request(call.method, target, headers=headers, app=self.app)
+        match = await self.app.router.resolve(probe)
+        request = make_mocked_request(call.method, target, headers=headers, app=self.app,
+                                      match_info=dict(match), payload=_Body(body))  # type: ignore[arg-type]
+        handler: Callable[[web.Request], Awaitable[web.StreamResponse]] = match.handler
+        for middleware in reversed(self.app.middlewares):
+            handler = functools.partial(middleware, handler=handler)
+        try:
+            response = await handler(request)
+        except web.HTTPException as e:
+            response = e
+        raw = response.body if isinstance(response, web.Response) else None
+        data = bytes(raw) if isinstance(raw, bytes | bytearray) else b""
+        return RawResponse(response.status, dict(response.headers), data)
+
+    # -- fault injection -------------------------------------------------------------------
+    def fail(self, reply: Reply, *, kind: str | None = None, session: str | None = None,
+             times: float = math.inf, headers: Mapping[str, str] | None = None) -> Fault:
+        """From now on, answer matching requests with `reply` (until `heal`, or `times` uses).
+
+        `reply`: a status (with the body the real service sends with it), a `RawResponse`,
+        an exception to raise (`Unreachable(...)` is a refused connection), or a function of
+        the `Call` returning a `RawResponse`, or None to let the World answer."""
+        fault = Fault(reply, kind, session, times, dict(headers or {}))
+        self.faults.append(fault)
+        return fault
+
+    def offline(self) -> Fault:
+        """Every request fails as a refused connection does."""
+        return self.fail(Unreachable("ConnectError: connection refused (agp.test)"))
+
+    def heal(self, *faults: Fault) -> None:
+        """Remove the given faults, or every fault."""
+        if not faults:
+            self.faults.clear()
+        for fault in faults:
+            if fault in self.faults:
+                self.faults.remove(fault)
+
+    def hold(self, *sessions: str) -> asyncio.Event:
+        """Requests about these sessions (every request, if none given) wait until the
+        returned event is set."""
+        gate = asyncio.Event()
+        self._holds.append((frozenset(sessions) if sessions else None, gate))
+        return gate
+
+    # -- conveniences ----------------------------------------------------------------------
+    def client(self, base_url: str = FAKE_BASE, key: str | None = None, *,
+               retry: RetryPolicy | None = None, **kwargs: Any) -> AgpClient:
+        """An `AgpClient` on this backend, retries off unless `retry` is given."""
+        from agp_tui.api.client import AgpClient
+        from agp_tui.api.retry import RetryPolicy
+
+        return AgpClient(base_url, self.api_keys[0] if key is None else key, backend=self,
+                         retry=retry if retry is not None else RetryPolicy.off(), **kwargs)
+
+    def pin(self, sid: str | int | None = None, **state: Any) -> SimSession:
+        return pin(self.world, sid, **state)
+
+    def get(self, sid: str) -> SimSession:
+        s = self.world.get(sid)
+        if s is None:
+            raise KeyError(sid)
+        return s
+
+    def step(self, sid: str, steps: int = 1, usage: Usage = ()) -> SimSession:
+        return step(self.world, self.get(sid), steps, usage)
+
+    def set(self, sid: str, **state: Any) -> SimSession:
+        return set_state(self.world, self.get(sid), **state)
+
+
+def fake_world(*, epoch: float = EPOCH, sessions: int = 0, seed: int = 0) -> World:
+    """A World that holds still: manual clock at 0 (= `epoch`), no arrivals."""
+    return World(seed=seed, sessions=sessions, clock=ManualClock(), start_epoch=epoch,
+                 arrival_interval_s=0)
+
+
+def sid_of(n: int) -> str:
+    """A stable, readable session id: sid_of(1) == '00000001-0000-4000-8000-000000000001'."""
+    return str(uuid.UUID(f"{n:08x}-0000-4000-8000-{n:012x}"))
+
+
+# -- pinned sessions ---------------------------------------------------------------------------
+
+def pin(world: World, sid: str | int | None = None, *, agent: str | None = "h/web-surfer-flash",
+        status: str = "running", steps: int = 0, usage: Usage = (), parent: str | None = None,
+        message: str = "Find the three top stories on Hacker News", group: str | None = None,
+        created: float | None = None, started: float | None = None, finished: float | None = None,
+        error: str | None = None, error_code: str | None = None, outcome: str | None = None,
+        answer: object = None, events: int = 0) -> SimSession:
+    """A session with exactly this state, and no future: it changes only when told.
+
+    Times are world seconds (0 = the world's epoch; negative = before). `events` adds that
+    many metrics events on top of what the state implies (a longer history to page)."""
+    now = world.now()
+    t0 = now if created is None else created
+    if isinstance(sid, int):
+        sid = sid_of(sid)
+    sid = sid or str(uuid.uuid4())
+    spec = KNOWN_AGENTS.get(agent or "") or AgentSpec(agent or "inline", "worker", (), 0)
+    profile = Profile(agent=spec, depth=0, step_s=5.0, idle_timeout_s=None, episodes=False)
+    request: dict[str, Any] = {
+        "agent": agent, "messages": [user_message(message)], "max_steps": None, "max_time_s": None,
+        "idle_timeout_s": None, "group_id": group, "parent_session_id": parent, "overrides": {},
+    }
+    s = world._register(sid, t0, profile, random.Random(sid), request,
+                        "queued" if status == "queued" else "pending", [])
+    if started is not None or status not in ("pending", "queued"):
+        s.apply(Start(t0 if started is None else started), world.spawn)
+    t = s.started_at if s.started_at is not None else t0
+    _steps(world, s, steps, usage, t)
+    for _ in range(events):
+        s.emit(t, "MetricsUpdateEvent", {"metrics": {"steps": s.steps}})
+    if answer is not None:
+        s.apply(Answer(t, answer, outcome or "success"), world.spawn)
+    _move(world, s, status, t if finished is None else finished, error, error_code, outcome)
+    if parent is not None:
+        world.get(parent).children.append(sid)  # type: ignore[union-attr]
+        world.get(parent).touch()  # type: ignore[union-attr]
+    world.edited(s)
+    return s
+
+
+def step(world: World, s: SimSession, steps: int = 1, usage: Usage = ()) -> SimSession:
+    """The agent takes `steps` steps now; the first carries `usage` (added to the totals)."""
+    _steps(world, s, steps, usage, world.now())
+    world.edited(s)
+    return s
+
+
+def set_state(world: World, s: SimSession, *, status: str | None = None, steps: int | None = None,
+              usage: Usage | None = None, error: str | None = None, error_code: str | None = None,
+              outcome: str | None = None) -> SimSession:
+    """Move a session to this state now: more steps are taken as steps, a new status as the
+    tick that makes it (an unknown status is simply set), usage totals are replaced."""
+    now = world.now()
+    if steps is not None and steps > s.steps:
+        _steps(world, s, steps - s.steps, (), now)
+    elif steps is not None:
+        s.steps = steps
+    if usage is not None:
+        s.usage = [x for row in usage for x in row]
+    if status is not None and status != s.status:
+        _move(world, s, status, now, error, error_code, outcome)
+    else:
+        s.error = error if error is not None else s.error
+        s.error_code = error_code if error_code is not None else s.error_code
+        s.outcome = outcome if outcome is not None else s.outcome
+    world.edited(s)
+    return s
+
+
+def _steps(world: World, s: SimSession, n: int, usage: Usage, t: float) -> None:
+    for i in range(n):
+        rows = tuple((m, (a, b, c)) for m, a, b, c in usage) if i == 0 else ()
+        s.apply(Step(t, rows, note=s.steps % 7, tool=s.steps % 5, reasoning=False), world.spawn)
+    if n == 0 and usage:
+        for m, a, b, c in usage:
+            s.usage.extend((m, a, b, c))
+
+
+def _move(world: World, s: SimSession, status: str, t: float, error: str | None,
+          error_code: str | None, outcome: str | None) -> None:
+    if status == s.status:
+        pass
+    elif status in TERMINAL_FINISH:
+        s.apply(Finish(t, status, error, error_code), world.spawn)  # type: ignore[arg-type]
+    elif status in ("paused", "running") and s.status in ("paused", "running"):
+        s.apply(RunStatus(t, status, "user"), world.spawn)  # type: ignore[arg-type]
+    elif status in ("idle", "awaiting_tool_results", "running"):
+        s.apply(Active(t, status), world.spawn)  # type: ignore[arg-type]
+    else:  # a status the World has no tick for (an API newer than this client): just so
+        s.status = status
+        s.status_log.append((t, status))
+    if error is not None or error_code is not None:
+        s.error, s.error_code = error, error_code
+    if outcome is not None:
+        s.outcome = outcome
