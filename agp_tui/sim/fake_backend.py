@@ -42,7 +42,7 @@ from agp_tui.api.backend import Params, RawResponse, _too_slow
 from agp_tui.api.errors import Unreachable
 from agp_tui.sim.catalog import KNOWN_AGENTS, AgentSpec
 from agp_tui.sim.chaos import UPSTREAM
-from agp_tui.sim.clock import ManualClock
+from agp_tui.sim.clock import ManualClock, parse_iso
 from agp_tui.sim.script import Profile
 from agp_tui.sim.server import DEMO_API_KEY, SimServer
 from agp_tui.sim.session import SimSession
@@ -57,6 +57,7 @@ EPOCH = 1_781_168_400.0  # 2026-06-11 09:00:00 UTC: world time 0 of a default fa
 FAKE_BASE = "https://agp.test/api/v2"  # any host: nothing is resolved
 TERMINAL_FINISH = ("completed", "failed", "timed_out", "interrupted")
 Usage = Sequence[tuple[str, int, int, int]]  # (model, input, output, reasoning)
+When = float | str  # world seconds (0 = the world's epoch), or an ISO 8601 time
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,8 +295,8 @@ class FakeBackend:
             raise KeyError(sid)
         return s
 
-    def step(self, sid: str, steps: int = 1, usage: Usage = ()) -> SimSession:
-        return step(self.world, self.get(sid), steps, usage)
+    def step(self, sid: str, steps: int = 1, usage: Usage = (), *, when: When | None = None) -> SimSession:
+        return step(self.world, self.get(sid), steps, usage, when=when)
 
     def set(self, sid: str, **state: Any) -> SimSession:
         return set_state(self.world, self.get(sid), **state)
@@ -317,15 +318,15 @@ def sid_of(n: int) -> str:
 def pin(world: World, sid: str | int | None = None, *, agent: str | None = "h/web-surfer-flash",
         status: str = "running", steps: int = 0, usage: Usage = (), parent: str | None = None,
         message: str = "Find the three top stories on Hacker News", group: str | None = None,
-        created: float | None = None, started: float | None = None, finished: float | None = None,
+        created: When | None = None, started: When | None = None, finished: When | None = None,
         error: str | None = None, error_code: str | None = None, outcome: str | None = None,
         answer: object = None, events: int = 0) -> SimSession:
     """A session with exactly this state, and no future: it changes only when told.
 
-    Times are world seconds (0 = the world's epoch; negative = before). `events` adds that
-    many metrics events on top of what the state implies (a longer history to page)."""
-    now = world.now()
-    t0 = now if created is None else created
+    Times are world seconds (0 = the world's epoch; negative = before) or ISO strings.
+    `events` adds that many metrics events on top of what the state implies (a longer
+    history to page)."""
+    t0 = at(world, created)
     if isinstance(sid, int):
         sid = sid_of(sid)
     sid = sid or str(uuid.uuid4())
@@ -338,14 +339,14 @@ def pin(world: World, sid: str | int | None = None, *, agent: str | None = "h/we
     s = world._register(sid, t0, profile, random.Random(sid), request,
                         "queued" if status == "queued" else "pending", [])
     if started is not None or status not in ("pending", "queued"):
-        s.apply(Start(t0 if started is None else started), world.spawn)
+        s.apply(Start(t0 if started is None else at(world, started)), world.spawn)
     t = s.started_at if s.started_at is not None else t0
     _steps(world, s, steps, usage, t)
     for _ in range(events):
         s.emit(t, "MetricsUpdateEvent", {"metrics": {"steps": s.steps}})
     if answer is not None:
         s.apply(Answer(t, answer, outcome or "success"), world.spawn)
-    _move(world, s, status, t if finished is None else finished, error, error_code, outcome)
+    _move(world, s, status, t if finished is None else at(world, finished), error, error_code, outcome)
     if parent is not None:
         world.get(parent).children.append(sid)  # type: ignore[union-attr]
         world.get(parent).touch()  # type: ignore[union-attr]
@@ -353,19 +354,34 @@ def pin(world: World, sid: str | int | None = None, *, agent: str | None = "h/we
     return s
 
 
-def step(world: World, s: SimSession, steps: int = 1, usage: Usage = ()) -> SimSession:
-    """The agent takes `steps` steps now; the first carries `usage` (added to the totals)."""
-    _steps(world, s, steps, usage, world.now())
+def at(world: World, when: When | None) -> float:
+    """World seconds for a time given either way (None: now)."""
+    if when is None:
+        return world.now()
+    if isinstance(when, str):
+        epoch = parse_iso(when)
+        if epoch is None:
+            raise ValueError(f"not an ISO 8601 time: {when!r}")
+        return epoch - world.epoch
+    return when
+
+
+def step(world: World, s: SimSession, steps: int = 1, usage: Usage = (), *,
+         when: When | None = None) -> SimSession:
+    """The agent takes `steps` steps (now, or `when`); the first carries `usage` (added to
+    the totals)."""
+    _steps(world, s, steps, usage, at(world, when))
     world.edited(s)
     return s
 
 
 def set_state(world: World, s: SimSession, *, status: str | None = None, steps: int | None = None,
               usage: Usage | None = None, error: str | None = None, error_code: str | None = None,
-              outcome: str | None = None) -> SimSession:
-    """Move a session to this state now: more steps are taken as steps, a new status as the
-    tick that makes it (an unknown status is simply set), usage totals are replaced."""
-    now = world.now()
+              outcome: str | None = None, when: When | None = None) -> SimSession:
+    """Move a session to this state (now, or `when`): more steps are taken as steps, a new
+    status as the tick that makes it (an unknown status is simply set), usage totals are
+    replaced."""
+    now = at(world, when)
     if steps is not None and steps > s.steps:
         _steps(world, s, steps - s.steps, (), now)
     elif steps is not None:
@@ -395,6 +411,8 @@ def _move(world: World, s: SimSession, status: str, t: float, error: str | None,
           error_code: str | None, outcome: str | None) -> None:
     if status == s.status:
         pass
+    elif status == "running" and s.started_at is None:
+        s.apply(Start(t), world.spawn)
     elif status in TERMINAL_FINISH:
         s.apply(Finish(t, status, error, error_code), world.spawn)  # type: ignore[arg-type]
     elif status in ("paused", "running") and s.status in ("paused", "running"):
