@@ -77,7 +77,14 @@ class Call:
         return next((v for k, v in self.params if k == name), default)
 
 
-Reply = int | RawResponse | BaseException | Callable[[Call], RawResponse | None]
+@dataclass(frozen=True, slots=True)
+class Patch:
+    """Let the World answer, then edit its JSON body (fields a newer server adds, say)."""
+
+    edit: Callable[[Any], object]
+
+
+Reply = int | RawResponse | BaseException | Patch | Callable[[Call], RawResponse | None]
 
 
 @dataclass(eq=False)
@@ -211,6 +218,12 @@ class FakeBackend:
                 answer: RawResponse | BaseException | None = canned(reply, body, {**extra, **fault.headers})
             elif isinstance(reply, RawResponse | BaseException):
                 answer = reply
+            elif isinstance(reply, Patch):
+                answer = await self._serve(call, path)
+                if answer.body:
+                    data = json.loads(answer.body)
+                    reply.edit(data)
+                    answer = RawResponse(answer.status, answer.headers, json.dumps(data).encode())
             else:
                 answer = reply(call)
             if answer is None:
@@ -251,8 +264,9 @@ class FakeBackend:
         """From now on, answer matching requests with `reply` (until `heal`, or `times` uses).
 
         `reply`: a status (with the body the real service sends with it), a `RawResponse`,
-        an exception to raise (`Unreachable(...)` is a refused connection), or a function of
-        the `Call` returning a `RawResponse`, or None to let the World answer."""
+        an exception to raise (`Unreachable(...)` is a refused connection), a `Patch` of the
+        World's answer, or a function of the `Call` returning a `RawResponse` (or None to
+        let the World answer)."""
         fault = Fault(reply, kind, session, times, dict(headers or {}))
         self.faults.append(fault)
         return fault
@@ -320,12 +334,13 @@ def pin(world: World, sid: str | int | None = None, *, agent: str | None = "h/we
         message: str = "Find the three top stories on Hacker News", group: str | None = None,
         created: When | None = None, started: When | None = None, finished: When | None = None,
         error: str | None = None, error_code: str | None = None, outcome: str | None = None,
-        answer: object = None, events: int = 0) -> SimSession:
+        answer: object = None, events: int = 0, children: Sequence[str] = ()) -> SimSession:
     """A session with exactly this state, and no future: it changes only when told.
 
     Times are world seconds (0 = the world's epoch; negative = before) or ISO strings.
     `events` adds that many metrics events on top of what the state implies (a longer
-    history to page)."""
+    history to page). `children` lists more child ids than the World's (any strings: what a
+    server could send); a `parent` not in the World yet is not linked."""
     t0 = at(world, created)
     if isinstance(sid, int):
         sid = sid_of(sid)
@@ -347,9 +362,11 @@ def pin(world: World, sid: str | int | None = None, *, agent: str | None = "h/we
     if answer is not None:
         s.apply(Answer(t, answer, outcome or "success"), world.spawn)
     _move(world, s, status, t if finished is None else at(world, finished), error, error_code, outcome)
-    if parent is not None:
-        world.get(parent).children.append(sid)  # type: ignore[union-attr]
-        world.get(parent).touch()  # type: ignore[union-attr]
+    s.children.extend(c for c in children if c not in s.children)
+    mother = world.get(parent) if parent is not None else None
+    if mother is not None and sid not in mother.children:
+        mother.children.append(sid)
+        mother.touch()
     world.edited(s)
     return s
 

@@ -9,21 +9,21 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fakes import Clock, FakeAgp, make_engine, sid
-from helpers import frame, loaded, wait_for
+from helpers import Clock, add_tree, frame, loaded, make_engine, sid, wait_for
 from textual.pilot import Pilot
 from ui_world import standard_world
 
+from agp_tui.sim.fake_backend import FakeBackend
 from agp_tui.ui.app import AgpApp, make_app
 from agp_tui.ui.screens.discover import DiscoverScreen
 
 Snap = Callable[..., bool]
 
 
-def build(size_hint: str = "", read_only: bool = False) -> tuple[AgpApp, FakeAgp]:
-    fake = FakeAgp()
+def build(size_hint: str = "", read_only: bool = False) -> tuple[AgpApp, FakeBackend]:
+    fake = FakeBackend()
     ids = standard_world(fake)
-    fake.tree(3, [3, 2], start=100)
+    add_tree(fake, 3, [3, 2], start=100)
     engine = make_engine(fake, Clock())
     app = make_app(engine, initial_ids=ids, clock=engine._wall, tick_clock=False, profile="demo",
                    region="eu", read_only=read_only)
