@@ -37,16 +37,18 @@ from urllib.parse import urlencode, urlsplit
 
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
+from aiohttp.typedefs import Handler, Middleware
 
 from agp_tui.api.backend import Params, RawResponse, _too_slow
 from agp_tui.api.errors import Unreachable
 from agp_tui.sim.catalog import KNOWN_AGENTS, AgentSpec
-from agp_tui.sim.chaos import UPSTREAM
+from agp_tui.sim.chaos import CONTROL_PREFIX, UPSTREAM
 from agp_tui.sim.clock import ManualClock, parse_iso
+from agp_tui.sim.routes import PREFIX
 from agp_tui.sim.script import Profile
-from agp_tui.sim.server import DEMO_API_KEY, SimServer
+from agp_tui.sim.server import DEMO_API_KEY, SimHandle, SimServer, start_in_thread
 from agp_tui.sim.session import SimSession
-from agp_tui.sim.ticks import Active, Answer, Finish, RunStatus, Start, Step
+from agp_tui.sim.ticks import Active, Answer, Finish, RunStatus, Start, Step, Tick
 from agp_tui.sim.world import World, user_message
 
 if TYPE_CHECKING:
@@ -55,6 +57,7 @@ if TYPE_CHECKING:
 
 EPOCH = 1_781_168_400.0  # 2026-06-11 09:00:00 UTC: world time 0 of a default fake world
 FAKE_BASE = "https://agp.test/api/v2"  # any host: nothing is resolved
+HOP_HEADERS = frozenset({"content-length", "transfer-encoding", "connection", "date", "server"})
 TERMINAL_FINISH = ("completed", "failed", "timed_out", "interrupted")
 Usage = Sequence[tuple[str, int, int, int]]  # (model, input, output, reasoning)
 When = float | str  # world seconds (0 = the world's epoch), or an ISO 8601 time
@@ -142,6 +145,13 @@ class _Body:
         pass
 
 
+def _call(method: str, url: str, path: str, params: tuple[tuple[str, str], ...],
+          headers: dict[str, str], json_body: object | None) -> Call:
+    short = path.removeprefix(PREFIX)
+    kind, sid = _kind(method, short)
+    return Call(method, url, short, params, headers, json_body, kind, sid)
+
+
 def _kind(method: str, path: str) -> tuple[str, str | None]:
     parts = path.strip("/").split("/")
     if parts[:1] != ["sessions"]:
@@ -171,36 +181,41 @@ class FakeBackend:
         self.max_overlap = 0
         self.delay = 0.0  # loop seconds before every answer
         self.faults: list[Fault] = []
+        self.base_url = FAKE_BASE  # where it answers: a loopback URL once `serve_in_thread` ran
+        self.handle: SimHandle | None = None
         self._holds: list[tuple[frozenset[str] | None, asyncio.Event]] = []
 
     # -- the Backend protocol --------------------------------------------------------------
     async def request(self, method: str, url: str, *, params: Params, headers: Mapping[str, str],
                       json_body: object | None, timeout: float) -> RawResponse:
         path = urlsplit(url).path
-        short = path.removeprefix("/api/v2")
-        kind, sid = _kind(method, short)
-        call = Call(method, url, short, tuple(params), dict(headers), json_body, kind, sid)
-        self.requests.append(call)
-        self.calls[kind] += 1
-        key = sid or ""
-        if sid is not None:
-            self.per_session[sid] += 1
-        self.in_flight[key] += 1
-        if sid is not None:
-            self.max_overlap = max(self.max_overlap, self.in_flight[key])
+        call = _call(method, url, path, tuple(params), dict(headers), json_body)
         try:
             async with asyncio.timeout(timeout):
-                return await self._answer(call, path)
+                return await self._answer(call, lambda: self._serve(call, path))
         except TimeoutError:
             raise _too_slow(timeout, url) from None
-        finally:
-            self.in_flight[key] -= 1
 
     async def aclose(self) -> None:
         pass
 
     # -- answering -------------------------------------------------------------------------
-    async def _answer(self, call: Call, path: str) -> RawResponse:
+    async def _answer(self, call: Call, world: Callable[[], Awaitable[RawResponse]]) -> RawResponse:
+        """Record the call, then answer it from the hooks or else from `world()`."""
+        self.requests.append(call)
+        self.calls[call.kind] += 1
+        key = call.session or ""
+        if call.session is not None:
+            self.per_session[key] += 1
+        self.in_flight[key] += 1
+        if call.session is not None:
+            self.max_overlap = max(self.max_overlap, self.in_flight[key])
+        try:
+            return await self._hooks(call, world)
+        finally:
+            self.in_flight[key] -= 1
+
+    async def _hooks(self, call: Call, world: Callable[[], Awaitable[RawResponse]]) -> RawResponse:
         for entry in list(self._holds):
             ids, gate = entry
             if ids is None or call.session in ids:
@@ -219,7 +234,7 @@ class FakeBackend:
             elif isinstance(reply, RawResponse | BaseException):
                 answer = reply
             elif isinstance(reply, Patch):
-                answer = await self._serve(call, path)
+                answer = await world()
                 if answer.body:
                     data = json.loads(answer.body)
                     reply.edit(data)
@@ -234,7 +249,7 @@ class FakeBackend:
             if isinstance(answer, BaseException):
                 raise answer
             return answer
-        return await self._serve(call, path)
+        return await world()
 
     async def _serve(self, call: Call, path: str) -> RawResponse:
         target = path + ("?" + urlencode(call.params) if call.params else "")
@@ -257,6 +272,66 @@ class FakeBackend:
         raw = response.body if isinstance(response, web.Response) else None
         data = bytes(raw) if isinstance(raw, bytes | bytearray) else b""
         return RawResponse(response.status, dict(response.headers), data)
+
+    # -- the same hooks over loopback -------------------------------------------------------
+    def middleware(self) -> Middleware:
+        """The hooks and the records as an aiohttp middleware, for a `SimServer` on a socket
+        (`serve_in_thread`): what a test of a separate process or of HTTP itself needs."""
+
+        @web.middleware
+        async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+            if request.path.startswith(CONTROL_PREFIX):
+                return await handler(request)
+            body = await request.read() if request.can_read_body else b""
+            try:
+                json_body = json.loads(body) if body else None
+            except ValueError:
+                json_body = None
+            call = _call(request.method, str(request.url), request.path, tuple(request.query.items()),
+                         dict(request.headers), json_body)
+
+            async def world() -> RawResponse:
+                resp = await handler(request)
+                raw = resp.body if isinstance(resp, web.Response) else None
+                return RawResponse(resp.status, dict(resp.headers),
+                                   bytes(raw) if isinstance(raw, bytes | bytearray) else b"")
+
+            try:
+                raw = await self._answer(call, world)
+            except (Unreachable, ConnectionError, TimeoutError):
+                if request.transport is not None:
+                    request.transport.close()  # the client sees a dropped connection
+                return web.Response(status=499)
+            headers = {k: v for k, v in raw.headers.items() if k.lower() not in HOP_HEADERS}
+            return web.Response(status=raw.status, body=raw.body, headers=headers)
+
+        return middleware
+
+    def serve_in_thread(self) -> SimHandle:
+        """Serve this World, with these hooks, on 127.0.0.1 from a daemon thread. The hooks
+        then run on that thread's loop: change them through `handle.call`."""
+        self.handle = start_in_thread(self.world, api_keys=self.api_keys,
+                                      long_poll_cap=self.server.api.long_poll_cap,
+                                      middlewares=[self.middleware()])
+        self.base_url = self.handle.base_url
+        return self.handle
+
+    def name_children(self, sid: str, *ids: str) -> None:
+        """The session's status also names these children (ids the World does not have:
+        deleted, unreadable, or not ids at all)."""
+
+        def more(data: Any) -> None:
+            status_of(data)["subagent_session_ids"].extend(ids)
+
+        for kind in ("status", "session"):
+            self.fail(Patch(more), kind=kind, session=sid)
+
+    def plan(self, sid: str, ticks: Sequence[Tick]) -> SimSession:
+        """Give a session a future: these ticks apply as the World's clock reaches them."""
+        s = self.get(sid)
+        s.replace_future(sorted(ticks, key=lambda t: t.t))
+        self.world.edited(s)
+        return s
 
     # -- fault injection -------------------------------------------------------------------
     def fail(self, reply: Reply, *, kind: str | None = None, session: str | None = None,
@@ -316,6 +391,11 @@ class FakeBackend:
         return set_state(self.world, self.get(sid), **state)
 
 
+def status_of(body: Any) -> Any:
+    """The status object in a `/status` body (itself) or a `/session` body (its `status`)."""
+    return body["status"] if isinstance(body.get("status"), dict) else body
+
+
 def fake_world(*, epoch: float = EPOCH, sessions: int = 0, seed: int = 0) -> World:
     """A World that holds still: manual clock at 0 (= `epoch`), no arrivals."""
     return World(seed=seed, sessions=sessions, clock=ManualClock(), start_epoch=epoch,
@@ -339,8 +419,9 @@ def pin(world: World, sid: str | int | None = None, *, agent: str | None = "h/we
 
     Times are world seconds (0 = the world's epoch; negative = before) or ISO strings.
     `events` adds that many metrics events on top of what the state implies (a longer
-    history to page). `children` lists more child ids than the World's (any strings: what a
-    server could send); a `parent` not in the World yet is not linked."""
+    history to page). `children` adds children among the World's sessions (a cycle, a child
+    shared by two parents); a `parent` not in the World yet is not linked. (Ids the World
+    does not have: `FakeBackend.name_children`.)"""
     t0 = at(world, created)
     if isinstance(sid, int):
         sid = sid_of(sid)

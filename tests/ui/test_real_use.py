@@ -13,7 +13,7 @@ from rich.style import Style
 from textual import events
 from textual.pilot import Pilot
 
-from agp_tui.sim.fake_backend import FakeBackend, Patch
+from agp_tui.sim.fake_backend import FakeBackend, Patch, status_of
 from agp_tui.ui.app import AgpApp
 from agp_tui.ui.modals import AddSessionsModal
 from agp_tui.ui.screens.main import MainScreen
@@ -128,7 +128,7 @@ async def test_detail_marks_estimates_shows_cached_and_no_rate_when_finished() -
     fake.pin(1, status="running", steps=4, started=iso(1), usage=[("holo3-1-35b-a3b", 6000, 600, 0)])
 
     def cached(data: dict[str, Any]) -> None:  # reported by the API, not by the simulator
-        for usage in data.get("status", data)["usage_per_model"]:
+        for usage in status_of(data)["usage_per_model"]:
             usage["cached_tokens"] = 4200
 
     fake.fail(Patch(cached), kind="status", session=sid(1))
