@@ -38,6 +38,7 @@ from urllib.parse import urlencode, urlsplit
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 from aiohttp.typedefs import Handler, Middleware
+from multidict import CIMultiDict
 
 from agp_tui.api.backend import Params, RawResponse, _too_slow
 from agp_tui.api.errors import Unreachable
@@ -52,6 +53,8 @@ from agp_tui.sim.ticks import Active, Answer, Finish, RunStatus, Start, Step, Ti
 from agp_tui.sim.world import World, user_message
 
 if TYPE_CHECKING:
+    import httpx
+
     from agp_tui.api.client import AgpClient
     from agp_tui.api.retry import RetryPolicy
 
@@ -65,19 +68,28 @@ When = float | str  # world seconds (0 = the world's epoch), or an ISO 8601 time
 
 @dataclass(frozen=True, slots=True)
 class Call:
-    """One request as the backend received it."""
+    """One request as the backend received it (read like an `httpx.Request`: `method`,
+    `url`, `headers`, `content`)."""
 
     method: str
-    url: str
+    target: str  # the full URL, query included
     path: str  # without the /api/v2 prefix: /sessions/<id>/status
     params: tuple[tuple[str, str], ...]
-    headers: Mapping[str, str]
+    headers: Mapping[str, str]  # case-insensitive
     json_body: object | None
     kind: str  # list, create, quota, session, cancel, status, changes, events, messages, ...
     session: str | None
+    content: bytes = b""  # the body as sent
+    timeout: float | None = None  # the deadline the client gave (in-process only)
 
     def param(self, name: str, default: str | None = None) -> str | None:
         return next((v for k, v in self.params if k == name), default)
+
+    @property
+    def url(self) -> httpx.URL:
+        import httpx
+
+        return httpx.URL(self.target)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +99,15 @@ class Patch:
     edit: Callable[[Any], object]
 
 
-Reply = int | RawResponse | BaseException | Patch | Callable[[Call], RawResponse | None]
+@dataclass(frozen=True, slots=True)
+class Stall:
+    """Wait this long (loop time), then answer as if this fault were not there: one slow
+    answer, where `delay` slows them all."""
+
+    seconds: float
+
+
+Reply = int | RawResponse | BaseException | Patch | Stall | Callable[[Call], RawResponse | None]
 
 
 @dataclass(eq=False)
@@ -145,11 +165,13 @@ class _Body:
         pass
 
 
-def _call(method: str, url: str, path: str, params: tuple[tuple[str, str], ...],
-          headers: dict[str, str], json_body: object | None) -> Call:
+def _call(method: str, target: str, path: str, params: tuple[tuple[str, str], ...],
+          headers: Mapping[str, str], json_body: object | None, content: bytes,
+          timeout: float | None = None) -> Call:
     short = path.removeprefix(PREFIX)
     kind, sid = _kind(method, short)
-    return Call(method, url, short, params, headers, json_body, kind, sid)
+    return Call(method, target, short, params, CIMultiDict(headers), json_body, kind, sid, content,
+                timeout)
 
 
 def _kind(method: str, path: str) -> tuple[str, str | None]:
@@ -189,7 +211,9 @@ class FakeBackend:
     async def request(self, method: str, url: str, *, params: Params, headers: Mapping[str, str],
                       json_body: object | None, timeout: float) -> RawResponse:
         path = urlsplit(url).path
-        call = _call(method, url, path, tuple(params), dict(headers), json_body)
+        target = url + ("?" + urlencode(list(params)) if params else "")
+        content = json.dumps(json_body).encode() if json_body is not None else b""
+        call = _call(method, target, path, tuple(params), headers, json_body, content, timeout)
         try:
             async with asyncio.timeout(timeout):
                 return await self._answer(call, lambda: self._serve(call, path))
@@ -228,6 +252,10 @@ class FakeBackend:
             if not fault.matches(call):
                 continue
             reply = fault.reply
+            if isinstance(reply, Stall):
+                self._use(fault)
+                await asyncio.sleep(reply.seconds)
+                continue
             if isinstance(reply, int):
                 body, extra = error_body(reply)
                 answer: RawResponse | BaseException | None = canned(reply, body, {**extra, **fault.headers})
@@ -243,20 +271,22 @@ class FakeBackend:
                 answer = reply(call)
             if answer is None:
                 continue  # a function that lets this one through
-            fault.times -= 1
-            if fault.times <= 0:
-                self.faults.remove(fault)
+            self._use(fault)
             if isinstance(answer, BaseException):
                 raise answer
             return answer
         return await world()
 
+    def _use(self, fault: Fault) -> None:
+        fault.times -= 1
+        if fault.times <= 0 and fault in self.faults:
+            self.faults.remove(fault)
+
     async def _serve(self, call: Call, path: str) -> RawResponse:
         target = path + ("?" + urlencode(call.params) if call.params else "")
         headers = {k: v for k, v in call.headers.items()}
-        body = b""
+        body = call.content
         if call.json_body is not None:
-            body = json.dumps(call.json_body).encode()
             headers["Content-Type"] = "application/json"
         probe = make_mocked_request(call.method, target, headers=headers, app=self.app)
         match = await self.app.router.resolve(probe)
@@ -288,7 +318,7 @@ class FakeBackend:
             except ValueError:
                 json_body = None
             call = _call(request.method, str(request.url), request.path, tuple(request.query.items()),
-                         dict(request.headers), json_body)
+                         request.headers, json_body, body)
 
             async def world() -> RawResponse:
                 resp = await handler(request)
@@ -339,12 +369,24 @@ class FakeBackend:
         """From now on, answer matching requests with `reply` (until `heal`, or `times` uses).
 
         `reply`: a status (with the body the real service sends with it), a `RawResponse`,
-        an exception to raise (`Unreachable(...)` is a refused connection), a `Patch` of the
-        World's answer, or a function of the `Call` returning a `RawResponse` (or None to
-        let the World answer)."""
+        an exception to raise (`Unreachable(...)` is a refused connection; over loopback, a
+        dropped one), a `Patch` of the World's answer, a `Stall`, or a function of the
+        `Call` returning a `RawResponse` (or None to let the World answer)."""
         fault = Fault(reply, kind, session, times, dict(headers or {}))
         self.faults.append(fault)
         return fault
+
+    def queue(self, *replies: Reply) -> list[Fault]:
+        """Answer the next requests with these, in this order, before any standing fault."""
+        faults = [Fault(reply, times=1) for reply in replies]
+        standing = next((i for i, f in enumerate(self.faults) if f.times == math.inf), len(self.faults))
+        self.faults[standing:standing] = faults
+        return faults
+
+    @property
+    def last(self) -> Call:
+        assert self.requests, "no request was made"
+        return self.requests[-1]
 
     def offline(self) -> Fault:
         """Every request fails as a refused connection does."""
