@@ -16,6 +16,7 @@ from ui_world import standard_world
 from agp_tui.sim.fake_backend import FakeBackend
 from agp_tui.ui.app import AgpApp, make_app
 from agp_tui.ui.screens.discover import DiscoverScreen
+from agp_tui.ui.widgets.detail import DetailPane
 
 Snap = Callable[..., bool]
 
@@ -54,9 +55,23 @@ def test_main_80x24(snap_compare: Snap) -> None:
     assert snap_compare(app, terminal_size=(80, 24), run_before=ready())
 
 
+async def now_line_shown(pilot: Pilot[Any]) -> None:
+    """The detail pane's "now" line comes from the shown session's followed events, which
+    arrive a moment after the selection rests: wait for them, then draw."""
+    app = pilot.app
+    assert isinstance(app, AgpApp)
+    pane = app.main.query_one(DetailPane)
+    await wait_for(pilot, lambda: pane.session_id is not None
+                   and (events := app.engine.trajectory(pane.session_id)) is not None
+                   and events.latest() is not None)
+    await frame(pilot)
+    pane.refresh_view()
+
+
 def test_main_with_detail_200x50(snap_compare: Snap) -> None:
     async def select_failed(pilot: Pilot[Any]) -> None:
         await pilot.press("down")
+        await now_line_shown(pilot)
 
     app, _ = build()
     assert snap_compare(app, terminal_size=(200, 50), run_before=ready(select_failed))
@@ -65,6 +80,7 @@ def test_main_with_detail_200x50(snap_compare: Snap) -> None:
 def test_detail_80x24(snap_compare: Snap) -> None:
     async def show_detail(pilot: Pilot[Any]) -> None:
         await pilot.press("i")
+        await now_line_shown(pilot)
 
     app, _ = build()
     assert snap_compare(app, terminal_size=(80, 24), run_before=ready(show_detail))
