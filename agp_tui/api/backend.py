@@ -1,8 +1,9 @@
 """Where bytes meet the network: one tiny interface, two implementations.
 
-The client is written against `Backend`, so tests inject `httpx.MockTransport` through
-`HttpxBackend`, while the engine's hot polling path uses `AiohttpBackend`: measured here,
-a status poll costs ~0.4 ms of CPU through bare aiohttp against 2-5 ms through httpx.
+The client is written against `Backend`, so tests inject the simulator in-process
+(`agp_tui.sim.fake_backend.FakeBackend`), while the engine's hot polling path uses
+`AiohttpBackend`: measured here, a status poll costs ~0.4 ms of CPU through bare aiohttp
+against 2-5 ms through httpx.
 Both backends turn every transport failure into `Unreachable`, and both bound what one
 request may cost, whatever the server does: `timeout` is a total deadline (connect, headers
 and the whole body: a server trickling a byte a second is cut off like a silent one), and

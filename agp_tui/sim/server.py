@@ -47,6 +47,7 @@ class SimServer:
         chaos: Chaos | None = None,
         long_poll_cap: int = 25,
         allow_remote: bool = False,
+        middlewares: Iterable[Middleware] = (),
     ) -> None:
         if not is_loopback(host) and not allow_remote:
             raise ValueError(f"refusing to bind {host}: pass allow_remote=True to serve off-host")
@@ -60,6 +61,7 @@ class SimServer:
         # /status stays as cheap as it can be.
         self.chaos_switch = ChaosSwitch(chaos) if chaos is not None else None
         self.api = Api(self.world, long_poll_cap=long_poll_cap)
+        self.extra_middlewares = tuple(middlewares)  # outermost: a test's hooks (FakeBackend)
         self._runner: web.AppRunner | None = None
 
     @property
@@ -68,7 +70,7 @@ class SimServer:
         return self.chaos_switch.chaos if self.chaos_switch is not None else Chaos()
 
     def make_app(self) -> web.Application:
-        middlewares: list[Middleware] = []
+        middlewares: list[Middleware] = list(self.extra_middlewares)
         if self.chaos_switch is not None:
             middlewares.append(chaos_middleware(self.chaos_switch))
         middlewares += [error_middleware, auth_middleware(self.api_keys, self.api.is_shared)]
@@ -197,6 +199,7 @@ def start_in_thread(
     chaos: Chaos | None = None,
     long_poll_cap: int = 25,
     allow_remote: bool = False,
+    middlewares: Iterable[Middleware] = (),
     **world_options: Any,
 ) -> SimHandle:
     """Start a simulator for sync callers (`--demo`); blocks until it is listening.
@@ -211,6 +214,7 @@ def start_in_thread(
         chaos=chaos,
         long_poll_cap=long_poll_cap,
         allow_remote=allow_remote,
+        middlewares=middlewares,
     )
     loop = asyncio.new_event_loop()
     ready = threading.Event()

@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-from agp_api_fakes import KEY, SID, STATUS_RUNNING
 from aiohttp import web
+from api_payloads import KEY, SID, STATUS_RUNNING
 
 from agp_tui.api import (
     AgpClient,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import httpx
 import pytest
-from agp_api_fakes import (
+from api_payloads import (
     BASE,
     CHANGES_200,
     KEY,
@@ -17,13 +17,14 @@ from agp_api_fakes import (
     SID,
     SID2,
     STATUS_RUNNING,
-    FakeServer,
     assert_request,
     reply,
 )
 
 from agp_tui import __version__
 from agp_tui.api import AgpClient, Changes, HttpxBackend
+from agp_tui.api.backend import RawResponse
+from agp_tui.sim.fake_backend import Call, FakeBackend
 
 PREFIX = "/api/v2"
 
@@ -36,7 +37,7 @@ def summary(i: int, status: str = "running") -> dict[str, object]:
 def paged(total: int) -> object:
     """A handler serving `total` summaries, honouring the request's page and size."""
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Call) -> RawResponse:
         page = int(request.url.params["page"])
         size = int(request.url.params["size"])
         start = (page - 1) * size
@@ -49,60 +50,60 @@ def paged(total: int) -> object:
 # -- reads --------------------------------------------------------------------------------
 
 
-async def test_get_status(client: AgpClient, server: FakeServer) -> None:
-    server.push(reply(200, STATUS_RUNNING))
+async def test_get_status(client: AgpClient, server: FakeBackend) -> None:
+    server.queue(reply(200, STATUS_RUNNING))
     st = await client.get_status(SID.upper())
     assert_request(server.last, "GET", f"{PREFIX}/sessions/{SID}/status")
     assert st.status == "running"
     assert st.steps == 7
 
 
-async def test_standard_headers(client: AgpClient, server: FakeServer) -> None:
-    server.push(reply(200, STATUS_RUNNING))
+async def test_standard_headers(client: AgpClient, server: FakeBackend) -> None:
+    server.queue(reply(200, STATUS_RUNNING))
     await client.get_status(SID)
     assert server.last.headers["accept"] == "application/json"
     assert server.last.headers["user-agent"] == f"agp-tui/{__version__}"
-    assert server.last.url.host == "agp.test"
-    assert server.last.url.scheme == "https"
+    assert server.last.url.host == "127.0.0.1"  # where the base URL points, nowhere else
+    assert server.last.url.port == httpx.URL(server.base_url).port
 
 
-async def test_trailing_slash_in_base_url(make_client, server: FakeServer) -> None:
-    server.push(reply(200, STATUS_RUNNING))
-    await make_client(BASE + "/").get_status(SID)
+async def test_trailing_slash_in_base_url(make_client, server: FakeBackend) -> None:
+    server.queue(reply(200, STATUS_RUNNING))
+    await make_client(server.base_url + "/").get_status(SID)
     assert server.last.url.path == f"{PREFIX}/sessions/{SID}/status"
 
 
-async def test_no_key_means_no_authorization_header(make_client, server: FakeServer) -> None:
-    server.push(reply(200, STATUS_RUNNING))
+async def test_no_key_means_no_authorization_header(make_client, server: FakeBackend) -> None:
+    server.queue(reply(200, STATUS_RUNNING))
     await make_client(key=None).get_status(SID)
     assert "authorization" not in server.last.headers
 
 
-async def test_get_session(client: AgpClient, server: FakeServer) -> None:
-    server.push(reply(200, SESSION_CREATED))
+async def test_get_session(client: AgpClient, server: FakeBackend) -> None:
+    server.queue(reply(200, SESSION_CREATED))
     session = await client.get_session(SID)
     assert_request(server.last, "GET", f"{PREFIX}/sessions/{SID}")
     assert session.id == SID
     assert session.status.status == "pending"
 
 
-async def test_get_quota(client: AgpClient, server: FakeServer) -> None:
-    server.push(reply(200, QUOTA))
+async def test_get_quota(client: AgpClient, server: FakeBackend) -> None:
+    server.queue(reply(200, QUOTA))
     quota = await client.get_quota()
     assert_request(server.last, "GET", f"{PREFIX}/sessions/quota")
     assert (quota.limit, quota.active, quota.available) == (10, 3, 7)
 
 
-async def test_list_sessions_defaults(client: AgpClient, server: FakeServer) -> None:
-    server.push(reply(200, LIST_PAGE))
+async def test_list_sessions_defaults(client: AgpClient, server: FakeBackend) -> None:
+    server.queue(reply(200, LIST_PAGE))
     page = await client.list_sessions()
     assert_request(server.last, "GET", f"{PREFIX}/sessions", [("page", "1"), ("size", "10")])
     assert page.size == 10
     assert [s.id for s in page.items] == [SID]
 
 
-async def test_list_sessions_every_filter_on_the_wire(client: AgpClient, server: FakeServer) -> None:
-    server.push(reply(200, {"items": [], "page": 3, "total": 0}))
+async def test_list_sessions_every_filter_on_the_wire(client: AgpClient, server: FakeBackend) -> None:
+    server.queue(reply(200, {"items": [], "page": 3, "total": 0}))
     paris = timezone(timedelta(hours=2))
     await client.list_sessions(
         status=["running", "idle"],
@@ -151,32 +152,32 @@ async def test_list_sessions_every_filter_on_the_wire(client: AgpClient, server:
 
 @pytest.mark.parametrize(("size", "sent"), [(0, "1"), (-5, "1"), (1, "1"), (100, "100"), (101, "100")])
 async def test_list_sessions_size_clamped(
-    client: AgpClient, server: FakeServer, size: int, sent: str
+    client: AgpClient, server: FakeBackend, size: int, sent: str
 ) -> None:
-    server.push(reply(200, {"items": [], "page": 1, "total": 0}))
+    server.queue(reply(200, {"items": [], "page": 1, "total": 0}))
     page = await client.list_sessions(size=size)
     assert server.last.url.params["size"] == sent
     assert page.size == int(sent)
 
 
-async def test_list_sessions_page_at_least_one(client: AgpClient, server: FakeServer) -> None:
-    server.push(reply(200, {"items": [], "page": 1, "total": 0}))
+async def test_list_sessions_page_at_least_one(client: AgpClient, server: FakeBackend) -> None:
+    server.queue(reply(200, {"items": [], "page": 1, "total": 0}))
     await client.list_sessions(page=0)
     assert server.last.url.params["page"] == "1"
 
 
-async def test_list_sessions_page_fields(client: AgpClient, server: FakeServer) -> None:
-    server.push(reply(200, {"items": [summary(0), summary(1)], "page": 2, "total": 7}))
+async def test_list_sessions_page_fields(client: AgpClient, server: FakeBackend) -> None:
+    server.queue(reply(200, {"items": [summary(0), summary(1)], "page": 2, "total": 7}))
     page = await client.list_sessions(page=2, size=2)
     assert (page.page, page.total, page.size) == (2, 7, 2)
     assert page.has_more  # 2*2 < 7
-    server.push(reply(200, {"items": [summary(6)], "page": 4, "total": 7}))
+    server.queue(reply(200, {"items": [summary(6)], "page": 4, "total": 7}))
     last = await client.list_sessions(page=4, size=2)
     assert not last.has_more  # 4*2 >= 7
 
 
-async def test_iter_sessions_walks_all_pages(client: AgpClient, server: FakeServer) -> None:
-    server.default = paged(5)
+async def test_iter_sessions_walks_all_pages(client: AgpClient, server: FakeBackend) -> None:
+    server.fail(paged(5))
     got = [s.id async for s in client.iter_sessions(size=2, status=["running"])]
     assert got == [summary(i)["id"] for i in range(5)]
     # Pages 1..3, then has_more is false (3*2 >= 5): no fourth request.
@@ -186,16 +187,16 @@ async def test_iter_sessions_walks_all_pages(client: AgpClient, server: FakeServ
         assert r.url.params.get_list("status") == ["running"]
 
 
-async def test_iter_sessions_default_size_is_the_cap(client: AgpClient, server: FakeServer) -> None:
-    server.default = paged(3)
+async def test_iter_sessions_default_size_is_the_cap(client: AgpClient, server: FakeBackend) -> None:
+    server.fail(paged(3))
     got = [s async for s in client.iter_sessions()]
     assert len(got) == 3
     assert [r.url.params["size"] for r in server.requests] == ["100"]
 
 
-async def test_iter_sessions_stops_on_empty_page(client: AgpClient, server: FakeServer) -> None:
+async def test_iter_sessions_stops_on_empty_page(client: AgpClient, server: FakeBackend) -> None:
     # A server whose total overstates what it has: an empty page ends the walk.
-    server.push(reply(200, {"items": [summary(0)], "page": 1, "total": 50}),
+    server.queue(reply(200, {"items": [summary(0)], "page": 1, "total": 50}),
                 reply(200, {"items": [], "page": 2, "total": 50}))
     got = [s async for s in client.iter_sessions(size=1)]
     assert len(got) == 1
@@ -204,22 +205,22 @@ async def test_iter_sessions_stops_on_empty_page(client: AgpClient, server: Fake
 
 @pytest.mark.parametrize(("limit", "size", "pages"), [(3, 2, 2), (2, 2, 1), (1, 10, 1), (4, 2, 2)])
 async def test_iter_sessions_honours_limit(
-    client: AgpClient, server: FakeServer, limit: int, size: int, pages: int
+    client: AgpClient, server: FakeBackend, limit: int, size: int, pages: int
 ) -> None:
-    server.default = paged(50)
+    server.fail(paged(50))
     got = [s.id async for s in client.iter_sessions(limit=limit, size=size)]
     assert got == [summary(i)["id"] for i in range(limit)]
     assert len(server.requests) == pages  # never fetches a page it will not use
 
 
-async def test_iter_sessions_limit_zero_makes_no_request(client: AgpClient, server: FakeServer) -> None:
-    server.default = paged(50)
+async def test_iter_sessions_limit_zero_makes_no_request(client: AgpClient, server: FakeBackend) -> None:
+    server.fail(paged(50))
     assert [s async for s in client.iter_sessions(limit=0)] == []
     assert server.requests == []
 
 
-async def test_list_children(client: AgpClient, server: FakeServer) -> None:
-    server.default = paged(150)
+async def test_list_children(client: AgpClient, server: FakeBackend) -> None:
+    server.fail(paged(150))
     children = await client.list_children(SID.upper())
     assert len(children) == 150
     assert len(server.requests) == 2
@@ -231,8 +232,8 @@ async def test_list_children(client: AgpClient, server: FakeServer) -> None:
 # -- /changes -----------------------------------------------------------------------------
 
 
-async def test_get_changes_defaults(client: AgpClient, server: FakeServer) -> None:
-    server.push(reply(200, CHANGES_200))
+async def test_get_changes_defaults(client: AgpClient, server: FakeBackend) -> None:
+    server.queue(reply(200, CHANGES_200))
     changes = await client.get_changes(SID)
     assert_request(server.last, "GET", f"{PREFIX}/sessions/{SID}/changes",
                    [("from_index", "0"), ("wait_for_seconds", "0"), ("include_events", "true")])
@@ -241,8 +242,8 @@ async def test_get_changes_defaults(client: AgpClient, server: FakeServer) -> No
     assert changes.next_index == 2
 
 
-async def test_get_changes_cursor_clamp_and_flags(client: AgpClient, server: FakeServer) -> None:
-    server.push(reply(200, CHANGES_200))
+async def test_get_changes_cursor_clamp_and_flags(client: AgpClient, server: FakeBackend) -> None:
+    server.queue(reply(200, CHANGES_200))
     changes = await client.get_changes(SID, 40, wait_for_seconds=60, include_events=False, limit=5)
     assert_request(server.last, "GET", f"{PREFIX}/sessions/{SID}/changes",
                    [("from_index", "40"), ("wait_for_seconds", "25"), ("include_events", "false"),
@@ -252,31 +253,31 @@ async def test_get_changes_cursor_clamp_and_flags(client: AgpClient, server: Fak
     assert changes.next_index == 42
 
 
-async def test_get_changes_long_poll_outlives_the_client_timeout(make_client, server: FakeServer) -> None:
-    server.push(reply(204), reply(204))
-    client = make_client(timeout=15.0)
+async def test_get_changes_long_poll_outlives_the_client_timeout(server: FakeBackend) -> None:
+    server.queue(reply(204), reply(204))
+    client = server.client(timeout=15.0)  # in-process: the deadline the client hands its backend
     await client.get_changes(SID, wait_for_seconds=25)
-    assert server.last.extensions["timeout"]["read"] > 25
+    assert server.last.timeout is not None and server.last.timeout > 25
     await client.get_changes(SID, wait_for_seconds=0)
-    assert server.last.extensions["timeout"]["read"] == pytest.approx(15.0)
+    assert server.last.timeout == pytest.approx(15.0)
 
 
-async def test_get_changes_negative_values_clamped(client: AgpClient, server: FakeServer) -> None:
-    server.push(reply(200, CHANGES_200))
+async def test_get_changes_negative_values_clamped(client: AgpClient, server: FakeBackend) -> None:
+    server.queue(reply(200, CHANGES_200))
     changes = await client.get_changes(SID, -3, wait_for_seconds=-1)
     assert server.last.url.params["from_index"] == "0"
     assert server.last.url.params["wait_for_seconds"] == "0"
     assert changes is not None and changes.from_index == 0
 
 
-async def test_get_changes_204_is_none(client: AgpClient, server: FakeServer) -> None:
-    server.push(reply(204, headers={"ETag": "12"}))
+async def test_get_changes_204_is_none(client: AgpClient, server: FakeBackend) -> None:
+    server.queue(reply(204, headers={"ETag": "12"}))
     assert await client.get_changes(SID, 12, wait_for_seconds=20) is None
     assert server.last.url.params["from_index"] == "12"
 
 
-async def test_get_changes_empty_200_is_read_as_nothing_new(client: AgpClient, server: FakeServer) -> None:
-    server.push(reply(200, text=""))
+async def test_get_changes_empty_200_is_read_as_nothing_new(client: AgpClient, server: FakeBackend) -> None:
+    server.queue(reply(200, text=""))
     assert await client.get_changes(SID, 3) is None
 
 
@@ -286,22 +287,22 @@ async def test_get_changes_empty_200_is_read_as_nothing_new(client: AgpClient, s
 @pytest.mark.parametrize(("call", "suffix"), [
     ("pause", "/pause"), ("resume", "/resume"), ("force_answer", "/force_answer"),
 ])
-async def test_post_actions(client: AgpClient, server: FakeServer, call: str, suffix: str) -> None:
-    server.push(reply(202))
+async def test_post_actions(client: AgpClient, server: FakeBackend, call: str, suffix: str) -> None:
+    server.queue(reply(202))
     assert await getattr(client, call)(SID.upper()) is None
     assert_request(server.last, "POST", f"{PREFIX}/sessions/{SID}{suffix}")
     assert server.last.content == b""
 
 
-async def test_cancel_is_delete(client: AgpClient, server: FakeServer) -> None:
-    server.push(reply(204))
+async def test_cancel_is_delete(client: AgpClient, server: FakeBackend) -> None:
+    server.queue(reply(204))
     assert await client.cancel(SID) is None
     assert_request(server.last, "DELETE", f"{PREFIX}/sessions/{SID}")
     assert server.last.content == b""
 
 
-async def test_send_message_json_body(client: AgpClient, server: FakeServer) -> None:
-    server.push(reply(202))
+async def test_send_message_json_body(client: AgpClient, server: FakeBackend) -> None:
+    server.queue(reply(202))
     text = 'Stop & summarise "so far" — ünïcödé\nsecond line'
     assert await client.send_message(SID, text) is None
     req = server.last
@@ -313,10 +314,10 @@ async def test_send_message_json_body(client: AgpClient, server: FakeServer) -> 
 # -- lifecycle ----------------------------------------------------------------------------
 
 
-async def test_context_manager_leaves_an_injected_httpx_client_open(server: FakeServer) -> None:
-    http = httpx.AsyncClient(transport=httpx.MockTransport(server))
-    async with AgpClient(BASE, KEY, http=http) as client:
-        server.push(reply(202))
+async def test_context_manager_leaves_an_injected_httpx_client_open(server: FakeBackend) -> None:
+    http = httpx.AsyncClient()
+    async with AgpClient(server.base_url, KEY, http=http) as client:
+        server.queue(reply(202))
         await client.pause(SID)
     assert not http.is_closed
     await http.aclose()

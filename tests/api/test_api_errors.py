@@ -6,9 +6,8 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import httpx
 import pytest
-from agp_api_fakes import KEY, SID, FakeServer, reply
+from api_payloads import KEY, SID, TRANSPORT_FAILURES, reply, transport_failure
 
 from agp_tui.api import (
     AgpClient,
@@ -22,6 +21,7 @@ from agp_tui.api import (
     Unreachable,
 )
 from agp_tui.api.errors import detail_text, error_for_status
+from agp_tui.sim.fake_backend import FakeBackend
 
 VALIDATION_422 = {
     "detail": [{"type": "missing", "loc": ["body", "agent"], "msg": "Field required", "input": {}}],
@@ -74,10 +74,10 @@ def assert_clean(err: BaseException) -> None:
 ])
 @pytest.mark.parametrize("call", sorted(CALLS))
 async def test_status_mapping(
-    client: AgpClient, server: FakeServer, call: str, status: int, body: object,
+    client: AgpClient, server: FakeBackend, call: str, status: int, body: object,
     cls: type[AgpError], message: str,
 ) -> None:
-    server.push(reply(status, body))
+    server.queue(reply(status, body))
     with pytest.raises(cls) as info:
         await CALLS[call](client)
     err = info.value
@@ -129,17 +129,17 @@ def test_detail_preferred_over_message() -> None:
 ])
 @pytest.mark.parametrize("body", ["", "<html><body>502 Bad Gateway</body></html>", "{}"])
 async def test_error_without_a_usable_body_gets_a_reason(
-    client: AgpClient, server: FakeServer, status: int, cls: type[AgpError], message: str, body: str,
+    client: AgpClient, server: FakeBackend, status: int, cls: type[AgpError], message: str, body: str,
 ) -> None:
-    server.push(reply(status, text=body))
+    server.queue(reply(status, text=body))
     with pytest.raises(cls) as info:
         await client.get_status(SID)
     assert info.value.message == message
     assert info.value.status == status
 
 
-async def test_rate_limited_carries_retry_after(client: AgpClient, server: FakeServer) -> None:
-    server.push(reply(429, {"detail": "Concurrent trajectory limit reached (3/3)"},
+async def test_rate_limited_carries_retry_after(client: AgpClient, server: FakeBackend) -> None:
+    server.queue(reply(429, {"detail": "Concurrent trajectory limit reached (3/3)"},
                       headers={"Retry-After": "7"}))
     with pytest.raises(RateLimited) as info:
         await client.get_status(SID)
@@ -148,47 +148,43 @@ async def test_rate_limited_carries_retry_after(client: AgpClient, server: FakeS
     assert info.value.status == 429
 
 
-async def test_server_error_carries_retry_after(client: AgpClient, server: FakeServer) -> None:
-    server.push(reply(503, {"detail": "busy"}, headers={"retry-after": "1"}))
+async def test_server_error_carries_retry_after(client: AgpClient, server: FakeBackend) -> None:
+    server.queue(reply(503, {"detail": "busy"}, headers={"retry-after": "1"}))
     with pytest.raises(ServerError) as info:
         await client.get_quota()
     assert info.value.retry_after == 1.0
-    server.push(reply(502, {"detail": "busy"}))
+    server.queue(reply(502, {"detail": "busy"}))
     with pytest.raises(ServerError) as info:
         await client.get_quota()
     assert info.value.retry_after is None
 
 
-@pytest.mark.parametrize("exc", [
-    httpx.ConnectError("[Errno 111] Connection refused"),
-    httpx.ConnectTimeout("timed out while connecting"),
-    httpx.ReadTimeout("The read operation timed out"),
-    httpx.RemoteProtocolError("Server disconnected without sending a response."),
-    httpx.ReadError(""),
-])
+@pytest.mark.parametrize("kind", TRANSPORT_FAILURES)
 @pytest.mark.parametrize("call", sorted(CALLS))
 async def test_transport_failure_is_unreachable(
-    client: AgpClient, server: FakeServer, call: str, exc: Exception,
+    make_client: Callable[..., AgpClient], server: FakeBackend, call: str, kind: str,
 ) -> None:
-    server.push(exc)
+    failure, options = transport_failure(server, kind)
+    if failure is not None:
+        server.fail(failure)  # every time: aiohttp itself re-sends an idempotent request once
     with pytest.raises(Unreachable) as info:
-        await CALLS[call](client)
+        await CALLS[call](make_client(**options))
     err = info.value
     assert err.retryable
     assert err.status is None
-    assert type(exc).__name__ in err.message
+    assert "Error" in err.message  # the library's own words: ClientConnectorError, ReadError...
     assert_clean(err)
 
 
 @pytest.mark.parametrize("call", READS)
 @pytest.mark.parametrize("text", ["<html>maintenance</html>", "not json", '{"status": "running"', "\udcff"])
 async def test_non_json_200_is_bad_response(
-    client: AgpClient, server: FakeServer, call: str, text: str
+    client: AgpClient, server: FakeBackend, call: str, text: str
 ) -> None:
     if text == "\udcff":
-        server.push(httpx.Response(200, content=b"\xff\xfe\x00garbage"))
+        server.queue(reply(200, content=b"\xff\xfe\x00garbage"))
     else:
-        server.push(reply(200, text=text))
+        server.queue(reply(200, text=text))
     with pytest.raises(BadResponse) as info:
         await CALLS[call](client)
     assert info.value.status == 200
@@ -223,9 +219,9 @@ async def test_non_json_200_is_bad_response(
     ("get_quota", 10),
 ])
 async def test_wrong_shape_is_bad_response(
-    client: AgpClient, server: FakeServer, call: str, payload: object
+    client: AgpClient, server: FakeBackend, call: str, payload: object
 ) -> None:
-    server.push(reply(200, text=json.dumps(payload)))
+    server.queue(reply(200, text=json.dumps(payload)))
     with pytest.raises(BadResponse) as info:
         await CALLS[call](client)
     assert isinstance(info.value, AgpError)
@@ -235,10 +231,10 @@ async def test_wrong_shape_is_bad_response(
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 422, 429, 500, 503])
 @pytest.mark.parametrize("call", ["get_status", "send_message"])
 async def test_key_echoed_by_the_server_never_reaches_an_error(
-    client: AgpClient, server: FakeServer, call: str, status: int,
+    client: AgpClient, server: FakeBackend, call: str, status: int,
 ) -> None:
     # A gateway or proxy that quotes the credential back must not carry it into the UI.
-    server.push(reply(status, {"detail": f"Invalid API key {KEY!r}", "message": f"Bearer {KEY}"}))
+    server.queue(reply(status, {"detail": f"Invalid API key {KEY!r}", "message": f"Bearer {KEY}"}))
     with pytest.raises(AgpError) as info:
         await CALLS[call](client)
     assert info.value.status == status
@@ -247,9 +243,9 @@ async def test_key_echoed_by_the_server_never_reaches_an_error(
 
 
 async def test_key_echoed_in_a_non_json_body_never_reaches_an_error(
-    client: AgpClient, server: FakeServer
+    client: AgpClient, server: FakeBackend
 ) -> None:
-    server.push(reply(200, text=f"Authorization: Bearer {KEY}"))
+    server.queue(reply(200, text=f"Authorization: Bearer {KEY}"))
     with pytest.raises(BadResponse) as info:
         await client.get_status(SID)
     assert_clean(info.value)

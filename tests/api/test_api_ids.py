@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from agp_api_fakes import SID, SID2, FakeServer
+from api_payloads import SID, SID2
 
 from agp_tui.api import AgpClient, AgpError, InvalidSessionId, normalize_session_id, parse_session_ids
+from agp_tui.sim.fake_backend import FakeBackend
 
 EXAMPLE = "6f1c2a9e-3b7d-4e21-9c55-0a8d7e4b1f20"
 
@@ -73,7 +74,7 @@ def test_rejection_message_quotes_the_input_and_truncates_long_ones() -> None:
                                   "force_answer", "cancel", "send_message", "list_children"])
 @pytest.mark.parametrize("bad", ["../quota", f"{SID}/../../quota", "", "quota", "..", "%2e%2e"])
 async def test_bad_ids_never_reach_the_network(
-    client: AgpClient, server: FakeServer, call: str, bad: str
+    client: AgpClient, server: FakeBackend, call: str, bad: str
 ) -> None:
     args = (bad, "hi") if call == "send_message" else (bad,)
     with pytest.raises(InvalidSessionId):

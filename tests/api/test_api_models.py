@@ -6,7 +6,7 @@ import copy
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from agp_api_fakes import (
+from api_payloads import (
     CHANGES_200,
     EVENTS_PAGE,
     LIST_PAGE,
@@ -16,7 +16,6 @@ from agp_api_fakes import (
     SID,
     STATUS_FAILED,
     STATUS_RUNNING,
-    FakeServer,
     reply,
 )
 
@@ -37,6 +36,7 @@ from agp_tui.api import (
 )
 from agp_tui.api.models import parse_time
 from agp_tui.api.status import is_known, is_settled, is_terminal, is_waiting_on_user
+from agp_tui.sim.fake_backend import FakeBackend
 
 
 def t(*args: int) -> datetime:
@@ -98,8 +98,8 @@ def test_session_retrieve_example() -> None:
     assert s.finished_at - s.created_at == timedelta(seconds=72)
 
 
-async def test_list_page_example(client: AgpClient, server: FakeServer) -> None:
-    server.push(reply(200, LIST_PAGE))
+async def test_list_page_example(client: AgpClient, server: FakeBackend) -> None:
+    server.queue(reply(200, LIST_PAGE))
     page = await client.list_sessions(size=100)
     assert (page.page, page.total, page.has_more) == (1, 1, False)
     (item,) = page.items
@@ -114,8 +114,8 @@ async def test_list_page_example(client: AgpClient, server: FakeServer) -> None:
     assert item.finished_at is None
 
 
-async def test_changes_200_example(client: AgpClient, server: FakeServer) -> None:
-    server.push(reply(200, CHANGES_200))
+async def test_changes_200_example(client: AgpClient, server: FakeBackend) -> None:
+    server.queue(reply(200, CHANGES_200))
     ch = await client.get_changes(SID, 10, wait_for_seconds=20)
     assert isinstance(ch, Changes)
     assert ch.status == "running"
@@ -353,8 +353,8 @@ def test_page_has_more(page: int, size: int, total: int, more: bool) -> None:
     assert Page(items=(), page=page, total=total, size=size).has_more is more
 
 
-async def test_list_page_without_total_or_page(client: AgpClient, server: FakeServer) -> None:
-    server.push(reply(200, {"items": LIST_PAGE["items"] * 2}))
+async def test_list_page_without_total_or_page(client: AgpClient, server: FakeBackend) -> None:
+    server.queue(reply(200, {"items": LIST_PAGE["items"] * 2}))
     page = await client.list_sessions(page=4, size=5)
     assert (page.page, page.total, page.size) == (4, 2, 5)
     assert len(page.items) == 2

@@ -8,9 +8,8 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from types import SimpleNamespace
 
-import httpx
 import pytest
-from agp_api_fakes import CHANGES_200, FAST_RETRY, SID, STATUS_RUNNING, FakeServer, reply
+from api_payloads import CHANGES_200, FAST_RETRY, SID, STATUS_RUNNING, reply
 
 import agp_tui.api.client as client_mod
 from agp_tui.api import (
@@ -25,8 +24,10 @@ from agp_tui.api import (
     Unreachable,
     parse_retry_after,
 )
+from agp_tui.sim.fake_backend import FakeBackend, Stall
 
 OK = reply(200, STATUS_RUNNING)
+TIMEOUT = 0.3  # the client's deadline where a failure is a stalled answer
 
 
 class FakeClock:
@@ -118,8 +119,8 @@ def test_off_policy() -> None:
 # -- what is retried ----------------------------------------------------------------------
 
 TRANSIENT = [
-    pytest.param(httpx.ConnectError("refused"), id="connect-error"),
-    pytest.param(httpx.ReadTimeout("timed out"), id="timeout"),
+    pytest.param(Unreachable("dropped"), id="dropped"),  # over loopback: the connection is closed
+    pytest.param(Stall(1.0), id="timeout"),  # answered after the client's deadline (TIMEOUT)
     pytest.param(reply(429, {"detail": "slow down"}), id="429"),
     pytest.param(reply(502, {"detail": "bad gateway"}), id="502"),
     pytest.param(reply(503, {"detail": "busy"}), id="503"),
@@ -127,29 +128,42 @@ TRANSIENT = [
 ]
 
 
+def on_the_wire(failure: object, backend_kind: str, method: str = "GET") -> list[object]:
+    """One failed try of the client, as the server sees it: aiohttp itself re-sends an
+    idempotent request (GET, DELETE) once when its connection drops (RFC 9112 9.3.1)."""
+    resent = backend_kind == "aiohttp" and isinstance(failure, Unreachable) and method in ("GET", "DELETE")
+    return [failure, failure] if resent else [failure]
+
+
 @pytest.mark.parametrize("failure", TRANSIENT)
-async def test_get_retried_on_transient_failure(make_client, server: FakeServer, failure: object) -> None:
-    server.push(failure, OK)
-    st = await make_client(retry=FAST_RETRY).get_status(SID)
+async def test_get_retried_on_transient_failure(
+    make_client, server: FakeBackend, failure: object, backend_kind: str,
+) -> None:
+    tries = on_the_wire(failure, backend_kind)
+    server.queue(*tries, OK)
+    st = await make_client(retry=FAST_RETRY, timeout=TIMEOUT).get_status(SID)
     assert st.status == "running"
-    assert len(server.requests) == 2
+    assert len(server.requests) == len(tries) + 1
     assert all(r.method == "GET" for r in server.requests)
 
 
 @pytest.mark.parametrize("failure", TRANSIENT)
-async def test_every_get_call_retries(make_client, server: FakeServer, failure: object) -> None:
-    client = make_client(retry=FAST_RETRY)
-    server.push(failure, reply(200, CHANGES_200))
+async def test_every_get_call_retries(
+    make_client, server: FakeBackend, failure: object, backend_kind: str,
+) -> None:
+    client = make_client(retry=FAST_RETRY, timeout=TIMEOUT)
+    tries = on_the_wire(failure, backend_kind)
+    server.queue(*tries, reply(200, CHANGES_200))
     assert await client.get_changes(SID, 4) is not None
-    server.push(failure, reply(200, {"items": [], "page": 1, "total": 0}))
+    server.queue(*tries, reply(200, {"items": [], "page": 1, "total": 0}))
     await client.list_sessions()
-    server.push(failure, reply(200, {"scope": "org", "limit": 3, "active": 0, "available": 3}))
+    server.queue(*tries, reply(200, {"scope": "org", "limit": 3, "active": 0, "available": 3}))
     await client.get_quota()
-    assert len(server.requests) == 6
+    assert len(server.requests) == 3 * (len(tries) + 1)
 
 
-async def test_attempts_are_capped(make_client, server: FakeServer) -> None:
-    server.default = reply(503, {"detail": "still busy"})
+async def test_attempts_are_capped(make_client, server: FakeBackend) -> None:
+    server.fail(reply(503, {"detail": "still busy"}))
     with pytest.raises(ServerError) as info:
         await make_client(retry=FAST_RETRY).get_status(SID)
     assert len(server.requests) == 3
@@ -162,13 +176,13 @@ async def test_attempts_are_capped(make_client, server: FakeServer) -> None:
     assert len(server.requests) == 5
 
 
-async def test_the_last_failure_is_raised(make_client, server: FakeServer) -> None:
-    server.push(reply(503, {"detail": "first"}), httpx.ConnectError("refused"),
-                reply(429, {"detail": "third"}))
+async def test_the_last_failure_is_raised(make_client, server: FakeBackend, backend_kind: str) -> None:
+    dropped = on_the_wire(Unreachable("dropped"), backend_kind)
+    server.queue(reply(503, {"detail": "first"}), *dropped, reply(429, {"detail": "third"}))
     with pytest.raises(RateLimited) as info:
         await make_client(retry=FAST_RETRY).get_status(SID)
     assert info.value.message == "third"
-    assert len(server.requests) == 3
+    assert len(server.requests) == len(dropped) + 2
 
 
 @pytest.mark.parametrize(("status", "cls"), [
@@ -176,9 +190,9 @@ async def test_the_last_failure_is_raised(make_client, server: FakeServer) -> No
     (409, RequestRejected), (422, RequestRejected), (500, ServerError),
 ])
 async def test_never_retried_on_client_errors(
-    make_client, server: FakeServer, status: int, cls: type[AgpError],
+    make_client, server: FakeBackend, status: int, cls: type[AgpError],
 ) -> None:
-    server.push(reply(status, {"detail": "no"}, headers={"Retry-After": "0"}), OK)
+    server.queue(reply(status, {"detail": "no"}, headers={"Retry-After": "0"}), OK)
     with pytest.raises(cls):
         await make_client(retry=FAST_RETRY).get_status(SID)
     assert len(server.requests) == 1
@@ -186,26 +200,32 @@ async def test_never_retried_on_client_errors(
 
 @pytest.mark.parametrize("failure", TRANSIENT)
 @pytest.mark.parametrize("call", ["pause", "resume", "force_answer", "cancel", "send_message"])
-async def test_actions_never_retried(make_client, server: FakeServer, call: str, failure: object) -> None:
-    server.push(failure, reply(202))
-    client = make_client(retry=FAST_RETRY)
+async def test_actions_never_retried(
+    make_client, server: FakeBackend, call: str, failure: object, backend_kind: str,
+) -> None:
+    tries = on_the_wire(failure, backend_kind, "DELETE" if call == "cancel" else "POST")
+    server.queue(*tries, reply(202))
+    client = make_client(retry=FAST_RETRY, timeout=TIMEOUT)
     args = (SID, "hello") if call == "send_message" else (SID,)
     with pytest.raises(AgpError) as info:
         await getattr(client, call)(*args)
     assert info.value.retryable  # worth retrying in general, yet not a POST/DELETE
-    assert len(server.requests) == 1
+    assert len(server.requests) == len(tries)  # the client's one try (aiohttp re-sends a DELETE)
 
 
 @pytest.mark.parametrize("failure", TRANSIENT)
-async def test_off_policy_makes_one_try(make_client, server: FakeServer, failure: object) -> None:
-    server.push(failure, OK)
+async def test_off_policy_makes_one_try(
+    make_client, server: FakeBackend, failure: object, backend_kind: str,
+) -> None:
+    tries = on_the_wire(failure, backend_kind)
+    server.queue(*tries, OK)
     with pytest.raises(AgpError):
-        await make_client(retry=RetryPolicy.off()).get_status(SID)
-    assert len(server.requests) == 1
+        await make_client(retry=RetryPolicy.off(), timeout=TIMEOUT).get_status(SID)
+    assert len(server.requests) == len(tries)
 
 
-async def test_disabled_policy_with_attempts_still_makes_one_try(make_client, server: FakeServer) -> None:
-    server.push(reply(503), OK)
+async def test_disabled_policy_with_attempts_still_makes_one_try(make_client, server: FakeBackend) -> None:
+    server.queue(reply(503), OK)
     with pytest.raises(ServerError):
         await make_client(retry=RetryPolicy(enabled=False, attempts=5)).get_status(SID)
     assert len(server.requests) == 1
@@ -214,8 +234,8 @@ async def test_disabled_policy_with_attempts_still_makes_one_try(make_client, se
 # -- waits: Retry-After and the total budget (virtual clock) -------------------------------
 
 
-async def test_retry_after_seconds_is_honoured(make_client, server: FakeServer, clock: FakeClock) -> None:
-    server.push(reply(429, {"detail": "slow"}, headers={"Retry-After": "7"}),
+async def test_retry_after_seconds_is_honoured(make_client, server: FakeBackend, clock: FakeClock) -> None:
+    server.queue(reply(429, {"detail": "slow"}, headers={"Retry-After": "7"}),
                 reply(503, {"detail": "busy"}, headers={"Retry-After": "2.5"}), OK)
     policy = RetryPolicy(attempts=3, base_delay=0.5, max_delay=1.0, max_total=60.0)
     await make_client(retry=policy).get_status(SID)
@@ -223,23 +243,23 @@ async def test_retry_after_seconds_is_honoured(make_client, server: FakeServer, 
     assert len(server.requests) == 3
 
 
-async def test_retry_after_http_date_is_honoured(make_client, server: FakeServer, clock: FakeClock) -> None:
+async def test_retry_after_http_date_is_honoured(make_client, server: FakeBackend, clock: FakeClock) -> None:
     when = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
-    server.push(reply(503, {"detail": "busy"}, headers={"Retry-After": when}), OK)
+    server.queue(reply(503, {"detail": "busy"}, headers={"Retry-After": when}), OK)
     policy = RetryPolicy(attempts=3, base_delay=0.5, max_delay=1.0, max_total=60.0)
     await make_client(retry=policy).get_status(SID)
     assert len(clock.sleeps) == 1
     assert 27.0 <= clock.sleeps[0] <= 30.0
 
 
-async def test_past_http_date_retries_at_once(make_client, server: FakeServer, clock: FakeClock) -> None:
-    server.push(reply(429, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}), OK)
+async def test_past_http_date_retries_at_once(make_client, server: FakeBackend, clock: FakeClock) -> None:
+    server.queue(reply(429, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}), OK)
     await make_client(retry=RetryPolicy(max_total=5.0)).get_status(SID)
     assert clock.sleeps == [0.0]
 
 
-async def test_backoff_without_retry_after(make_client, server: FakeServer, clock: FakeClock) -> None:
-    server.push(reply(502), reply(502), OK)
+async def test_backoff_without_retry_after(make_client, server: FakeBackend, clock: FakeClock) -> None:
+    server.queue(reply(502), reply(502), OK)
     policy = RetryPolicy(attempts=3, base_delay=1.0, max_delay=8.0, max_total=60.0)
     await make_client(retry=policy).get_status(SID)
     assert len(clock.sleeps) == 2
@@ -248,9 +268,9 @@ async def test_backoff_without_retry_after(make_client, server: FakeServer, cloc
 
 
 async def test_retry_after_beyond_the_budget_gives_up_at_once(
-    make_client, server: FakeServer, clock: FakeClock,
+    make_client, server: FakeBackend, clock: FakeClock,
 ) -> None:
-    server.push(reply(429, {"detail": "come back later"}, headers={"Retry-After": "120"}), OK)
+    server.queue(reply(429, {"detail": "come back later"}, headers={"Retry-After": "120"}), OK)
     with pytest.raises(RateLimited) as info:
         await make_client(retry=RetryPolicy(attempts=5, max_total=20.0)).get_status(SID)
     assert info.value.retry_after == 120.0
@@ -258,8 +278,8 @@ async def test_retry_after_beyond_the_budget_gives_up_at_once(
     assert len(server.requests) == 1
 
 
-async def test_total_time_is_capped(make_client, server: FakeServer, clock: FakeClock) -> None:
-    server.default = reply(503, {"detail": "busy"}, headers={"Retry-After": "4"})
+async def test_total_time_is_capped(make_client, server: FakeBackend, clock: FakeClock) -> None:
+    server.fail(reply(503, {"detail": "busy"}, headers={"Retry-After": "4"}))
     policy = RetryPolicy(attempts=10, base_delay=0.5, max_delay=1.0, max_total=10.0)
     with pytest.raises(ServerError):
         await make_client(retry=policy).get_status(SID)
@@ -268,8 +288,8 @@ async def test_total_time_is_capped(make_client, server: FakeServer, clock: Fake
     assert len(server.requests) == 3
 
 
-async def test_total_time_is_capped_in_real_time(make_client, server: FakeServer) -> None:
-    server.default = reply(504)
+async def test_total_time_is_capped_in_real_time(make_client, server: FakeBackend) -> None:
+    server.fail(reply(504))
     policy = RetryPolicy(attempts=100, base_delay=0.04, max_delay=0.04, max_total=0.2)
     start = time.monotonic()
     with pytest.raises(ServerError):
@@ -279,8 +299,8 @@ async def test_total_time_is_capped_in_real_time(make_client, server: FakeServer
     assert 2 <= len(server.requests) < 15
 
 
-async def test_unreachable_retries_use_backoff(make_client, server: FakeServer, clock: FakeClock) -> None:
-    server.push(httpx.ConnectError("refused"), httpx.ConnectError("refused"), httpx.ConnectError("refused"))
+async def test_unreachable_retries_use_backoff(make_client, server: FakeBackend, clock: FakeClock) -> None:
+    server.fail(Unreachable("dropped"))  # every time
     policy = RetryPolicy(attempts=3, base_delay=2.0, max_delay=8.0, max_total=60.0)
     with pytest.raises(Unreachable):
         await make_client(retry=policy).get_status(SID)
@@ -288,8 +308,8 @@ async def test_unreachable_retries_use_backoff(make_client, server: FakeServer, 
     assert 1.0 <= clock.sleeps[0] <= 2.0 and 2.0 <= clock.sleeps[1] <= 4.0
 
 
-async def test_client_retries_by_default(make_client, server: FakeServer, clock: FakeClock) -> None:
-    server.push(reply(503), OK)
+async def test_client_retries_by_default(make_client, server: FakeBackend, clock: FakeClock) -> None:
+    server.queue(reply(503), OK)
     client: AgpClient = make_client(retry=None)  # None: the client's own default policy
     assert (await client.get_status(SID)).status == "running"
     assert len(server.requests) == 2

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 import pickle
 
-import httpx
 import pytest
-from agp_api_fakes import KEY, SID, STATUS_RUNNING, FakeServer, reply
+from api_payloads import KEY, SID, STATUS_RUNNING, reply
 
 from agp_tui.api import AgpClient, AgpError, InsecureTransport, RetryPolicy, Secret, is_loopback_host
+from agp_tui.sim.fake_backend import FakeBackend
 
 PIECES = [KEY[i:i + 8] for i in range(3, len(KEY) - 7)]  # every 8-char run past "hk-"
 
@@ -64,12 +64,12 @@ def test_secret_has_no_instance_dict() -> None:
 
 
 @pytest.mark.parametrize("key", [KEY, Secret(KEY)])
-async def test_client_repr_hides_the_key(make_client, server: FakeServer, key: object) -> None:
-    server.push(reply(200, STATUS_RUNNING))
+async def test_client_repr_hides_the_key(make_client, server: FakeBackend, key: object) -> None:
+    server.queue(reply(200, STATUS_RUNNING))
     client: AgpClient = make_client(key=key)
     for text in (repr(client), str(client), f"{client}"):
         assert_hidden(text)
-        assert "agp.test" in text
+        assert server.base_url in text
     await client.get_status(SID)
     assert server.last.headers["authorization"] == f"Bearer {KEY}"
 
@@ -104,28 +104,28 @@ def test_key_over_plain_http_to_a_remote_host_is_refused(url: str, key: object) 
     "http://sim.localhost:9000",
 ])
 async def test_loopback_http_is_allowed(
-    make_client, server: FakeServer, url: str, monkeypatch: pytest.MonkeyPatch
+    server: FakeBackend, url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     resolve_localhost_names(monkeypatch, {"sim.localhost": ["127.0.0.1"]})
-    server.push(reply(200, STATUS_RUNNING))
-    client: AgpClient = make_client(url)
+    server.queue(reply(200, STATUS_RUNNING))
+    client: AgpClient = server.client(url, KEY)  # in-process: nothing listens on these ports
     await client.get_status(SID)
     assert server.last.url.scheme == "http"
     assert server.last.headers["authorization"] == f"Bearer {KEY}"
 
 
-async def test_allow_insecure_http_allows(make_client, server: FakeServer) -> None:
-    server.push(reply(200, STATUS_RUNNING))
-    client: AgpClient = make_client("http://agp.example.com/api/v2", allow_insecure_http=True)
+async def test_allow_insecure_http_allows(server: FakeBackend) -> None:
+    server.queue(reply(200, STATUS_RUNNING))
+    client: AgpClient = server.client("http://agp.example.com/api/v2", KEY, allow_insecure_http=True)
     await client.get_status(SID)
     assert str(server.last.url) == f"http://agp.example.com/api/v2/sessions/{SID}/status"
     assert server.last.headers["authorization"] == f"Bearer {KEY}"
 
 
 @pytest.mark.parametrize("key", [None, "", Secret("")])
-async def test_plain_http_without_a_key_is_allowed(make_client, server: FakeServer, key: object) -> None:
-    server.push(reply(200, STATUS_RUNNING))
-    client: AgpClient = make_client("http://agp.example.com/api/v2", key=key)
+async def test_plain_http_without_a_key_is_allowed(server: FakeBackend, key: object) -> None:
+    server.queue(reply(200, STATUS_RUNNING))
+    client = AgpClient("http://agp.example.com/api/v2", key, backend=server)  # type: ignore[arg-type]
     await client.get_status(SID)
     assert "authorization" not in server.last.headers
 
@@ -180,12 +180,12 @@ def test_is_loopback_host(host: str, loopback: bool, monkeypatch: pytest.MonkeyP
         assert asked == []  # names that do not claim to be local are never looked up
 
 
-async def test_key_only_travels_in_the_authorization_header(make_client, server: FakeServer) -> None:
-    server.push(reply(202))
+async def test_key_only_travels_in_the_authorization_header(make_client, server: FakeBackend) -> None:
+    server.queue(reply(202))
     client: AgpClient = make_client()
     await client.send_message(SID, "hello")
-    req: httpx.Request = server.last
+    req = server.last
     assert KEY not in str(req.url)
     assert KEY.encode() not in req.content
-    holders = [name for name, value in req.headers.items() if KEY in value]
+    holders = [name.lower() for name, value in req.headers.items() if KEY in value]
     assert holders == ["authorization"]

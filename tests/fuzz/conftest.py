@@ -12,7 +12,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, settings
 
 _HERE = Path(__file__).resolve().parent
-for folder in (_HERE, _HERE.parent / "ui"):  # fuzz_payloads; the dashboard fakes and helpers
+for folder in (_HERE, _HERE.parent / "ui"):  # fuzz_payloads; the dashboard helpers
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 

@@ -10,8 +10,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import httpx
-from fakes import Clock, FakeAgp, make_engine
 from fuzz_payloads import (
     any_payload,
     dumps,
@@ -21,30 +19,31 @@ from fuzz_payloads import (
     status_payload,
     wrong_status_shape,
 )
+from helpers import Clock, make_engine
 from hypothesis import given
 from hypothesis import strategies as st
 
+from agp_tui.api.backend import RawResponse
 from agp_tui.api.errors import BadResponse
 from agp_tui.api.models import Session, SessionStatus
 from agp_tui.monitor.engine import Engine
 from agp_tui.monitor.view import SessionView
+from agp_tui.sim.fake_backend import Call, FakeBackend
 
 
-class JunkAgp(FakeAgp):
-    """The dashboard tests' fake AGP, answering GETs about chosen sessions with given bytes."""
+class Junk:
+    """Answers GETs about chosen sessions with given bytes (the World answers the rest)."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, fake: FakeBackend) -> None:
         self.junk: dict[str, bytes] = {}
         self.served: list[str] = []  # which endpoint each junk answer went to
+        fake.fail(self.answer)
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        parts = request.url.path.removeprefix("/api/v2").strip("/").split("/")
-        if request.method == "GET" and len(parts) >= 2 and parts[1] in self.junk:
-            self.requests.append(request)
-            self.served.append(parts[2] if len(parts) > 2 else "session")
-            return httpx.Response(200, content=self.junk[parts[1]])
-        return super().__call__(request)
+    def answer(self, call: Call) -> RawResponse | None:
+        if call.method != "GET" or call.session not in self.junk:
+            return None
+        self.served.append(call.kind)
+        return RawResponse(200, {"Content-Type": "application/json"}, self.junk[call.session])
 
 
 def expected(body: bytes, endpoint: str) -> SessionStatus | None:
@@ -76,9 +75,10 @@ async def scenario(bodies: list[bytes], *, all_wrong: bool) -> None:
     loop = asyncio.get_running_loop()
     unhandled: list[dict[str, Any]] = []
     loop.set_exception_handler(lambda _loop, context: unhandled.append(context))
-    fake, clock = JunkAgp(), Clock()
-    s = fake.session(1, agent="h/web-surfer-flash", status="running", steps=7,
-                     usage=[("holo3-1-35b-a3b", 1200, 90, 5)])
+    fake, clock = FakeBackend(), Clock()
+    junk = Junk(fake)
+    s = fake.pin(1, agent="h/web-surfer-flash", status="running", steps=7,
+                 usage=[("holo3-1-35b-a3b", 1200, 90, 5)])
     engine = make_engine(fake, clock, stale_after=30.0)
     try:
         await engine.start([s.id])
@@ -87,11 +87,11 @@ async def scenario(bodies: list[bytes], *, all_wrong: bool) -> None:
         assert good.status is not None and good.steps == 7
         shown = good.status
         for body in bodies:
-            fake.junk[s.id] = body
-            before = len(fake.served)
+            junk.junk[s.id] = body
+            before = len(junk.served)
             engine.refresh([s.id])
-            await until(lambda: len(fake.served) > before, "a poll of the junk")  # noqa: B023
-            want = expected(body, fake.served[-1])
+            await until(lambda: len(junk.served) > before, "a poll of the junk")  # noqa: B023
+            want = expected(body, junk.served[-1])
             if all_wrong:
                 assert want is None, body[:200]
             if want is None:
@@ -111,9 +111,8 @@ async def scenario(bodies: list[bytes], *, all_wrong: bool) -> None:
             view = view_of(engine, s.id)
             assert view.status == good.status and view.steps == 7 and view.usage == good.usage
         # The poll task is alive and the session recovers with the next good answer.
-        fake.junk.pop(s.id, None)
-        fake.sessions[s.id].steps = 8
-        fake.sessions[s.id].status = "running"
+        junk.junk.pop(s.id, None)
+        fake.set(s.id, steps=8, status="running")
         engine.refresh([s.id])
         await until(lambda: view_of(engine, s.id).steps == 8
                     and view_of(engine, s.id).status_text == "running", "recovery")

@@ -3,9 +3,10 @@ its last good values, the detail pane says so, and the stale mark appears."""
 
 from __future__ import annotations
 
-import httpx
-from fakes import Clock, FakeAgp, sid
-from helpers import cell_text, frame, running, wait_for
+from helpers import Clock, cell_text, frame, running, sid, wait_for
+
+from agp_tui.api.backend import RawResponse
+from agp_tui.sim.fake_backend import Call, FakeBackend
 
 WRONG_SHAPES = (
     b'["not", "an", "object"]',
@@ -17,31 +18,35 @@ WRONG_SHAPES = (
 )
 
 
-class ShapeShifter(FakeAgp):
+class ShapeShifter:
     """Answers every GET about session 1 with the current wrong shape once `broken` is set."""
 
-    broken: bytes | None = None
+    def __init__(self, fake: FakeBackend) -> None:
+        self.broken: bytes | None = None
+        self.requests: list[Call] = []
+        fake.fail(self.answer, session=sid(1))
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        if self.broken is not None and request.method == "GET" and sid(1) in request.url.path:
-            self.requests.append(request)
-            return httpx.Response(200, content=self.broken)
-        return super().__call__(request)
+    def answer(self, call: Call) -> RawResponse | None:
+        if self.broken is None or call.method != "GET":
+            return None  # the World answers
+        self.requests.append(call)
+        return RawResponse(200, {"Content-Type": "application/json"}, self.broken)
 
 
 async def test_wrong_shapes_keep_the_row_and_mark_it_stale() -> None:
-    fake, clock = ShapeShifter(), Clock()
-    fake.session(1, agent="h/web-surfer-flash", status="running", steps=7,
-                 usage=[("holo3-1-35b-a3b", 12_400, 890, 0)])
-    fake.session(2, agent="acme/other", status="running", steps=2)
+    fake, clock = FakeBackend(), Clock()
+    shifter = ShapeShifter(fake)
+    fake.pin(1, agent="h/web-surfer-flash", status="running", steps=7,
+             usage=[("holo3-1-35b-a3b", 12_400, 890, 0)])
+    fake.pin(2, agent="acme/other", status="running", steps=2)
     async with running(fake, clock, [sid(1), sid(2)], (120, 30)) as (app, pilot):
         before = {c: cell_text(app, sid(1), c) for c in ("status", "steps", "input", "output", "agent")}
         assert before["steps"].strip() == "7" and before["input"].strip() == "12k"
         for body in WRONG_SHAPES:
-            fake.broken = body
-            asked = len(fake.requests)
+            shifter.broken = body
+            asked = len(shifter.requests)
             app.engine.refresh([sid(1)])
-            await wait_for(pilot, lambda: len(fake.requests) > asked)  # noqa: B023
+            await wait_for(pilot, lambda: len(shifter.requests) > asked)  # noqa: B023
             await wait_for(pilot, lambda: app.engine.view(sid(1)).error_kind == "BadResponse")  # type: ignore[union-attr]
             await frame(pilot)
             assert app.is_running
@@ -61,8 +66,8 @@ async def test_wrong_shapes_keep_the_row_and_mark_it_stale() -> None:
         info = str(app.screen.query_one("#detail-info").render())
         assert "(STALE)" in info and "BadResponse" in info and "running" in info
         # And the next good answer clears it.
-        fake.broken = None
-        fake.sessions[sid(1)].steps = 8
+        shifter.broken = None
+        fake.set(sid(1), steps=8)
         app.engine.refresh([sid(1)])
         await wait_for(pilot, lambda: not app.engine.view(sid(1)).stale)  # type: ignore[union-attr]
         await frame(pilot)

@@ -1,4 +1,5 @@
-"""Fixtures for the headless command tests: isolated config/XDG dirs, the simulator, a fake server."""
+"""Fixtures for the headless command tests: isolated config/XDG dirs, the simulator (a seeded
+world, or an empty one of pinned sessions with FakeBackend's hooks), both over loopback."""
 
 from __future__ import annotations
 
@@ -14,10 +15,10 @@ if str(_HERE) not in sys.path:
     sys.path.insert(0, str(_HERE))
 
 import pytest  # noqa: E402
-from headless_fake import FakeServer  # noqa: E402
-from headless_helpers import Cli, Env, Result, make_env, new_sim, run_agp, run_cli  # noqa: E402
+from headless_helpers import KEY, Cli, Env, Result, make_env, new_sim, run_agp, run_cli  # noqa: E402
 
 from agp_tui.sim import DEMO_API_KEY, SimHandle  # noqa: E402
+from agp_tui.sim.fake_backend import FakeBackend  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -40,12 +41,15 @@ def live_sim() -> Iterator[SimHandle]:
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeServer]:
-    server = FakeServer().start()
+def fake() -> Iterator[FakeBackend]:
+    """An empty world served on 127.0.0.1 (at `fake.base_url`, key KEY): tests pin sessions
+    in it and use its hooks (faults, counts), which run on the server's thread."""
+    backend = FakeBackend(api_keys=(KEY,))
+    handle = backend.serve_in_thread()
     try:
-        yield server
+        yield backend
     finally:
-        server.stop()
+        handle.stop()
 
 
 @pytest.fixture

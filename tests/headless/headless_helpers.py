@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import urllib.request
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,8 @@ import pytest
 from agp_tui.cli import main
 from agp_tui.sim import DEMO_API_KEY, ManualClock, SimHandle, World, start_in_thread
 
+KEY = "hk-headless-fake-0001"  # the key of the `fake` fixture's server
+MODEL = "holo3-1-35b-a3b"
 ROOT = Path(__file__).resolve().parents[2]
 _SCRIPT = Path(sys.executable).parent / "agp-tui"
 AGP: list[str] = [str(_SCRIPT)] if _SCRIPT.exists() else (
@@ -173,6 +176,15 @@ def tab_rows(text: str) -> list[list[str]]:
 
 Cli = Callable[..., Result]  # the `cli` / `agp` fixtures: (command, *args, **options) -> Result
 SEED = 11  # a world whose history holds completed, failed, timed_out and interrupted sessions
+
+
+def sid(n: int) -> str:
+    return str(uuid.UUID(int=n, version=4))
+
+
+def tokens(n: int) -> list[tuple[str, int, int, int]]:
+    """`n` input tokens, and a tenth as many output tokens, on one model."""
+    return [(MODEL, n, n // 10, 0)] if n else []
 
 
 def new_sim(sessions: int = 150) -> SimHandle:

@@ -1,6 +1,7 @@
 """Cached input tokens: read from the server when it sends them, carried into every JSON.
 
-The v2 schema has no `cached_tokens`; a server that sends it per model (the fake here)
+The v2 schema has no `cached_tokens`; a server that sends it per model (the simulator
+with a patch here)
 must see it in `status`, `tree` and `watch --json`, and a server that does not (the
 simulator) gets `null`, never a 0 that would claim nothing was cached.
 """
@@ -8,20 +9,33 @@ simulator) gets `null`, never a 0 that would claim nothing was cached.
 from __future__ import annotations
 
 import json
+from typing import Any
 
-from headless_fake import KEY, FakeServer, FakeSession, Snap, sid
-from headless_helpers import Cli, Env, pick
+from headless_helpers import KEY, Cli, Env, pick, sid, tokens
 
 from agp_tui.sim import SimHandle
+from agp_tui.sim.fake_backend import FakeBackend, Patch, status_of
 
 
-def test_cached_tokens_reach_status_tree_and_watch_json(fake: FakeServer, env: Env, cli: Cli) -> None:
+def with_cached(fake: FakeBackend, session: str, cached: int) -> None:
+    """The server reports `cached` cached tokens for the session's model."""
+
+    def patch(data: dict[str, Any]) -> None:
+        for usage in status_of(data)["usage_per_model"]:
+            usage["cached_tokens"] = cached
+
+    for kind in ("status", "session"):
+        fake.fail(Patch(patch), kind=kind, session=session)
+
+
+def test_cached_tokens_reach_status_tree_and_watch_json(fake: FakeBackend, env: Env, cli: Cli) -> None:
     env.point_at(fake.base_url, KEY)
     boss, quick, plain = sid(31), sid(32), sid(33)
-    fake.add(FakeSession(boss, agent="boss", children=[quick, plain],
-                         script=[Snap("completed", 4, 1000, cached=300)]))
-    fake.add(FakeSession(quick, agent="quick", parent=boss, script=[Snap("completed", 2, 400, cached=50)]))
-    fake.add(FakeSession(plain, agent="plain", parent=boss, script=[Snap("completed", 1, 200)]))
+    fake.pin(boss, agent="boss", status="completed", steps=4, usage=tokens(1000))
+    fake.pin(quick, agent="quick", parent=boss, status="completed", steps=2, usage=tokens(400))
+    fake.pin(plain, agent="plain", parent=boss, status="completed", steps=1, usage=tokens(200))
+    with_cached(fake, boss, 300)
+    with_cached(fake, quick, 50)
 
     rows = cli(["status"], boss, plain, "--json").json()
     assert rows[0]["tokens"] == {"input": 1000, "output": 100, "reasoning": 0, "cached": 300,

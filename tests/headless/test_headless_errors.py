@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from headless_fake import sid
-from headless_helpers import Cli, Env, pick
+from headless_helpers import Cli, Env, pick, sid
 
 from agp_tui.sim import SimHandle
 

@@ -122,16 +122,20 @@ def test_status_json_carries_the_answer(sim: SimHandle, sim_env: Env, cli: Cli) 
 
 def test_status_json_reads_the_answer_from_changes_when_the_server_has_no_latest_answer(
         env: Env, cli: Cli) -> None:
-    from headless_fake import KEY, FakeServer, FakeSession, Snap, sid
+    from headless_helpers import KEY, sid
 
-    server = FakeServer().start()
+    from agp_tui.sim.fake_backend import FakeBackend, Patch
+
+    server = FakeBackend(api_keys=(KEY,))
+    server.pin(sid(1), status="completed", steps=3, answer="42 stories")
+    server.pin(sid(2), status="running", steps=1, answer="not yet")
+    server.fail(Patch(lambda session: session.pop("latest_answer")), kind="session")  # an older server
+    handle = server.serve_in_thread()
     try:
-        server.add(FakeSession(sid(1), script=[Snap(status="completed", steps=3)], answer="42 stories"))
-        server.add(FakeSession(sid(2), script=[Snap(status="running", steps=1)], answer="not yet"))
         env.point_at(server.base_url, KEY)
         r = cli(["status"], sid(1), sid(2), "--json")
         assert r.code == 0
         assert [d["answer"] for d in r.json()] == ["42 stories", None]  # running: not asked
         assert server.calls["changes"] == 1
     finally:
-        server.stop()
+        handle.stop()

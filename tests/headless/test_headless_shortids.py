@@ -1,18 +1,18 @@
 """Short ids (the 8 characters the dashboard and `watch` show) are accepted by every command
 that takes a session id, when they name exactly one session on the profile's watchlist.
 
-Against the simulator for what resolves; against the counting fake server, or a port
+Against the simulator for what resolves; against an empty one that counts requests, or a port
 nothing listens on, for what must send nothing at all.
 """
 
 from __future__ import annotations
 
 import pytest
-from headless_fake import KEY, FakeServer
-from headless_helpers import Cli, Env, free_port, manager_id, pick
+from headless_helpers import KEY, Cli, Env, free_port, manager_id, pick
 
 from agp_tui.monitor.watchlist import Watchlist
 from agp_tui.sim import SimHandle
+from agp_tui.sim.fake_backend import FakeBackend
 
 
 def _twin(sid: str) -> str:
@@ -51,7 +51,7 @@ def test_watchlist_rm_takes_a_short_id(env: Env, cli: Cli) -> None:
 @pytest.mark.parametrize("command", [["status"], ["tree"], ["watch"], ["watchlist", "rm"],
                                      ["ls", "--parent"]], ids=" ".join)
 def test_ambiguous_or_unknown_short_ids_send_nothing(
-    fake: FakeServer, env: Env, cli: Cli, command: list[str],
+    fake: FakeBackend, env: Env, cli: Cli, command: list[str],
 ) -> None:
     env.point_at(fake.base_url, KEY)
     one = "358bbbfd-9af4-4e57-94e0-2cff337b91c5"

@@ -1,11 +1,11 @@
-"""`agp-tui status` against the simulator (and a fake server where the sim cannot misbehave)."""
+"""`agp-tui status` against the simulator (seeded, or pinned sessions with injected faults)."""
 
 from __future__ import annotations
 
-from headless_fake import FakeServer
 from headless_helpers import Cli, Env, api, pick, tab_rows
 
 from agp_tui.sim import DEMO_API_KEY, SimHandle
+from agp_tui.sim.fake_backend import FakeBackend
 
 STATUS_KEYS = {
     "id", "agent", "status", "outcome", "steps", "tokens", "usage_per_model", "children", "error",
@@ -72,7 +72,7 @@ def test_missing_session_is_reported_and_the_rest_printed(sim: SimHandle, sim_en
     assert j.json()[1]["status"] is None
 
 
-def test_malformed_ids_exit_2_and_send_nothing(fake: FakeServer, env: Env, cli: Cli) -> None:
+def test_malformed_ids_exit_2_and_send_nothing(fake: FakeBackend, env: Env, cli: Cli) -> None:
     env.point_at(fake.base_url, "hk-headless-fake-0001")
     r = cli(["status"], "6f1c2a9e-3b7d-4e21-9c55-0a8d7e4b1f20", "not-an-id")
     assert r.code == 2
@@ -120,20 +120,22 @@ def test_hostile_strings_never_reach_the_terminal(sim: SimHandle, sim_env: Env, 
     assert j.json()[0]["agent"] == hostile  # JSON keeps the exact string, escaped
 
 
-def test_usage_errors_from_the_fake_are_one_line(fake: FakeServer, env: Env, cli: Cli) -> None:
-    from headless_fake import FakeSession, Snap, sid
+def test_usage_errors_from_the_fake_are_one_line(fake: FakeBackend, env: Env, cli: Cli) -> None:
+    from headless_helpers import sid, tokens
 
     env.point_at(fake.base_url, "hk-headless-fake-0001")
-    s = fake.add(FakeSession(sid(1), agent="x", script=[Snap("failed", 3, 100, "boom\nsecond line")]))
+    s = fake.pin(sid(1), agent="x", status="failed", steps=3, usage=tokens(100), error="boom\nsecond line",
+                 error_code="internal")
     r = cli(["status"], s.id)
     assert r.code == 0
     row = tab_rows(r.out)[0]
     assert row[2] == "failed" and row[8] == "boom second line"
-    fake.status_code = 503
+    fake.fail(503)
     r = cli(["status"], s.id, sid(2))
     assert r.code == 1
     assert r.out == ""
-    assert r.err.splitlines() == ["agp-tui: Server error: forced"]
+    assert r.err.splitlines() == [
+        "agp-tui: Server error: Upstream temporarily unavailable while consuming command"]
 
 
 def test_natural_argument_orders(sim: SimHandle, sim_env: Env) -> None:

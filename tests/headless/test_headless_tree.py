@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from headless_fake import KEY, FakeServer, FakeSession, Snap, sid
-from headless_helpers import Cli, Env, api, free_port, manager_id
+from headless_helpers import KEY, Cli, Env, api, free_port, manager_id, sid, tokens
 
 from agp_tui.sim import DEMO_API_KEY, SimHandle
+from agp_tui.sim.fake_backend import FakeBackend, Patch, status_of
 
 NODE_KEYS = {"id", "agent", "status", "steps", "tokens", "error", "error_code", "lookup_error",
              "repeat", "truncated", "more_children", "children"}
@@ -70,12 +70,12 @@ def test_plain_tree_is_indented_without_box_drawing(sim: SimHandle, sim_env: Env
     assert all(len(line.split("\t")) == 8 for line in body)
 
 
-def test_cycles_and_shared_children_are_shown_once(fake: FakeServer, env: Env, cli: Cli) -> None:
+def test_cycles_and_shared_children_are_shown_once(fake: FakeBackend, env: Env, cli: Cli) -> None:
     env.point_at(fake.base_url, KEY)
     a, b, c = sid(1), sid(2), sid(3)
-    fake.add(FakeSession(a, agent="boss", children=[b, c], script=[Snap("running", 5, 1000)]))
-    fake.add(FakeSession(b, agent="worker-b", parent=a, children=[a], script=[Snap("completed", 2, 200)]))
-    fake.add(FakeSession(c, agent="worker-c", parent=a, children=[b], script=[Snap("failed", 1, 50)]))
+    fake.pin(a, agent="boss", status="running", steps=5, usage=tokens(1000))  # b and c: by parent
+    fake.pin(b, agent="worker-b", parent=a, children=[a], status="completed", steps=2, usage=tokens(200))
+    fake.pin(c, agent="worker-c", parent=a, children=[b], status="failed", steps=1, usage=tokens(50))
     doc = cli(["tree"], a, "--json").json()
     root = doc["root"]
     assert [ch["id"] for ch in root["children"]] == [b, c]
@@ -89,10 +89,11 @@ def test_cycles_and_shared_children_are_shown_once(fake: FakeServer, env: Env, c
     assert plain.code == 0 and plain.out.count("repeat: shown above") == 2
 
 
-def test_unreadable_child_is_marked_and_the_rest_shown(fake: FakeServer, env: Env, cli: Cli) -> None:
+def test_unreadable_child_is_marked_and_the_rest_shown(fake: FakeBackend, env: Env, cli: Cli) -> None:
     env.point_at(fake.base_url, KEY)
     a, gone = sid(10), sid(11)
-    fake.add(FakeSession(a, agent="boss", children=[gone], script=[Snap("running", 1, 10)]))
+    fake.pin(a, agent="boss", status="running", steps=1, usage=tokens(10))
+    fake.name_children(a, gone)
     r = cli(["tree"], a, "--json")
     assert r.code == 1
     child = r.json()["root"]["children"][0]
@@ -132,13 +133,21 @@ def test_json_when_the_server_cannot_be_reached(env: Env, cli: Cli) -> None:
     assert len(r.err.splitlines()) == 1 and "Traceback" not in r.err
 
 
-def test_children_only_the_list_names_are_shown_and_counted(fake: FakeServer, env: Env, cli: Cli) -> None:
+def test_children_only_the_list_names_are_shown_and_counted(
+    fake: FakeBackend, env: Env, cli: Cli,
+) -> None:
     env.point_at(fake.base_url, KEY)
     a, b, late = sid(20), sid(21), sid(22)
-    fake.add(FakeSession(a, agent="boss", children=[b], script=[Snap("running", 1, 10)]))
-    fake.add(FakeSession(b, agent="listed-and-in-status", parent=a, script=[Snap("running", 2, 20)]))
+    fake.pin(a, agent="boss", status="running", steps=1, usage=tokens(10))
+    fake.pin(b, agent="listed-and-in-status", parent=a, status="running", steps=2, usage=tokens(20))
+    fake.pin(late, agent="only-listed", parent=a, status="pending")
     # Created with parent_session_id but not (yet) in the parent's subagent ids.
-    fake.add(FakeSession(late, agent="only-listed", parent=a, script=[Snap("pending", 0, 0)]))
+
+    def lagging(data: dict[str, Any]) -> None:
+        status_of(data)["subagent_session_ids"].remove(late)
+
+    for kind in ("status", "session"):
+        fake.fail(Patch(lagging), kind=kind, session=a)
     doc = cli(["tree"], a, "--json").json()
     assert [(c["id"], c["agent"]) for c in doc["root"]["children"]] == [
         (b, "listed-and-in-status"), (late, "only-listed")]

@@ -12,10 +12,11 @@ import time
 from typing import Any
 
 import pytest
-from headless_fake import KEY, FakeServer, FakeSession, Snap, sid
-from headless_helpers import AGP, Cli, Env, api, pick
+from headless_helpers import AGP, KEY, MODEL, Cli, Env, api, pick, sid, tokens
 
 from agp_tui.sim import DEMO_API_KEY, SimHandle
+from agp_tui.sim.fake_backend import Call, FakeBackend
+from agp_tui.sim.ticks import Finish, Step, Tick
 
 BASE_KEYS = {"event", "time", "id", "agent", "status", "old_status", "steps", "tokens", "error",
              "error_kind"}
@@ -145,10 +146,24 @@ def test_live_change_is_printed_then_exit(live_sim: SimHandle, env: Env) -> None
     assert events[-1]["event"] == "done" and events[-1]["exit_code"] == 4
 
 
-def test_progress_is_throttled_per_interval(fake: FakeServer, env: Env, cli: Cli) -> None:
+def one_step_per_poll(fake: FakeBackend, session: str, steps: int, tokens_per_step: int) -> None:
+    """The session (at one step now) takes a step each time it is read, `steps` in all, and
+    completes with its last: a script the World plays one tick per poll of its clock."""
+    usage = ((MODEL, (tokens_per_step, tokens_per_step // 10, 0)),)
+    ticks: list[Tick] = [Step(float(n), usage, note=0, tool=0, reasoning=False) for n in range(1, steps)]
+    fake.plan(session, [*ticks, Finish(float(steps - 1), "completed")])
+
+    def tick(call: Call) -> None:
+        if call.kind in ("status", "session", "changes"):
+            fake.world.advance(1)  # on the server's loop, before the World answers
+
+    fake.fail(tick, session=session)
+
+
+def test_progress_is_throttled_per_interval(fake: FakeBackend, env: Env, cli: Cli) -> None:
     env.point_at(fake.base_url, KEY)
-    script = [Snap("running", n, n * 1000) for n in range(1, 30)] + [Snap("completed", 30, 30_000)]
-    s = fake.add(FakeSession(sid(7), agent="stepper", script=script))
+    s = fake.pin(sid(7), agent="stepper", steps=1, usage=tokens(1000))
+    one_step_per_poll(fake, s.id, 30, 1000)
     r = cli(["watch"], s.id, "--json", "--interval", "0.05")
     assert r.code == 0, r.err
     events = _events(r.out)
@@ -161,10 +176,10 @@ def test_progress_is_throttled_per_interval(fake: FakeServer, env: Env, cli: Cli
     assert 0 < len(progress) < 29  # not one line per poll
 
 
-def test_throttle_spacing(fake: FakeServer, env: Env, cli: Cli) -> None:
+def test_throttle_spacing(fake: FakeBackend, env: Env, cli: Cli) -> None:
     env.point_at(fake.base_url, KEY)
-    script = [Snap("running", n, n * 10) for n in range(1, 15)] + [Snap("completed", 15, 150)]
-    s = fake.add(FakeSession(sid(8), script=script))
+    s = fake.pin(sid(8), steps=1, usage=tokens(10))
+    one_step_per_poll(fake, s.id, 15, 10)
     r = cli(["watch"], s.id, "--json", "--interval", "0.1")
     from datetime import datetime
 
@@ -250,10 +265,10 @@ def test_hostile_agent_name_in_watch_lines(sim: SimHandle, sim_env: Env, cli: Cl
     assert "  bad  " in r.out.splitlines()[0]
 
 
-def test_forbidden_session_settles_as_error(fake: FakeServer, env: Env, cli: Cli) -> None:
+def test_forbidden_session_settles_as_error(fake: FakeBackend, env: Env, cli: Cli) -> None:
     env.point_at(fake.base_url, KEY)
-    s = fake.add(FakeSession(sid(21)))
-    fake.status_code = 403  # this key may not read it: retrying will not help
+    s = fake.pin(sid(21))
+    fake.fail(403)  # this key may not read it: retrying will not help
     r = cli(["watch"], s.id, "--json", *FAST)
     assert r.code == 1
     events = _events(r.out)
@@ -261,15 +276,16 @@ def test_forbidden_session_settles_as_error(fake: FakeServer, env: Env, cli: Cli
     assert events[-1]["outcomes"] == {s.id: "error"}
 
 
-def test_server_errors_are_waited_out(fake: FakeServer, env: Env) -> None:
+def test_server_errors_are_waited_out(fake: FakeBackend, env: Env) -> None:
     env.point_at(fake.base_url, KEY)
-    s = fake.add(FakeSession(sid(22), script=[Snap("running", 1, 10), Snap("completed", 2, 20)]))
-    fake.status_code = 503
+    s = fake.pin(sid(22), steps=1, usage=tokens(10))
+    one_step_per_poll(fake, s.id, 2, 10)
+    outage = fake.fail(503)
     w = Watch(env, s.id, "--json", "--interval", "0.1", "--exit-status")
     try:
         error = w.wait_for(lambda e: e["event"] == "error")
         assert error["error_kind"] == "ServerError" and error["id"] == s.id
-        fake.status_code = None
+        fake.handle.call(fake.heal, outage)  # type: ignore[union-attr]
         code, events, _ = w.finish()
     finally:
         w.kill()

@@ -6,8 +6,7 @@ import json
 import subprocess
 
 import pytest
-from headless_fake import sid
-from headless_helpers import AGP, Cli, Env, free_port, run_agp, tab_rows
+from headless_helpers import AGP, Cli, Env, free_port, run_agp, sid, tab_rows
 
 A, B, C = sid(1), sid(2), sid(3)
 

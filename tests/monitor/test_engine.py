@@ -24,8 +24,9 @@ from agp_tui.monitor.events import (
     WatchlistChanged,
 )
 from agp_tui.monitor.watchlist import Watchlist
-
-from .fake_agp import BASE, FakeAgp
+from agp_tui.sim.fake_backend import FAKE_BASE as BASE
+from agp_tui.sim.fake_backend import FakeBackend
+from agp_tui.sim.session import SimSession
 
 FAST = Cadence(pending=0.02, running=0.02, waiting=0.05, final_fetch=0.02, jitter=0.0,
                error_base=0.05, error_max=0.2)
@@ -64,11 +65,28 @@ async def until(pred: Callable[[], bool], timeout: float = 3.0) -> None:
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeAgp]:
-    yield FakeAgp()
+async def fake() -> AsyncIterator[FakeBackend]:
+    yield FakeBackend()
 
 
-async def run_engine(fake: FakeAgp, ids: list[str], **kw: object) -> tuple[Engine, list[EngineEvent]]:
+MODEL = "holo3-1-35b-a3b"
+
+
+def tokens(n: int) -> list[tuple[str, int, int, int]]:
+    """`n` input tokens, and a tenth as many output tokens, on one model."""
+    return [(MODEL, n, n // 10, 0)]
+
+
+def cost(s: SimSession) -> float:
+    """What the simulator's /changes says the session cost (from its models' prices)."""
+    from agp_tui.sim.events import metrics
+
+    total = metrics(s.steps, s.usage_rows())["total_cost"]
+    assert isinstance(total, float) and total > 0
+    return total
+
+
+async def run_engine(fake: FakeBackend, ids: list[str], **kw: object) -> tuple[Engine, list[EngineEvent]]:
     engine = Engine(fake.client(), None, settings(**kw), wall=loop_wall)
     events: list[EngineEvent] = []
     engine.subscribe(events.append)
@@ -76,8 +94,8 @@ async def run_engine(fake: FakeAgp, ids: list[str], **kw: object) -> tuple[Engin
     return engine, events
 
 
-async def test_first_poll_loads_info_then_status_polls(fake: FakeAgp) -> None:
-    s = fake.add(steps=3, tokens=1000)
+async def test_first_poll_loads_info_then_status_polls(fake: FakeBackend) -> None:
+    s = fake.pin(steps=3, usage=tokens(1000), message="hello")
     engine, events = await run_engine(fake, [s.id])
     try:
         await until(lambda: fake.calls["status"] >= 3)
@@ -86,7 +104,7 @@ async def test_first_poll_loads_info_then_status_polls(fake: FakeAgp) -> None:
         assert view is not None and view.agent == "h/web-surfer-flash" and view.steps == 3
         assert view.first_message is not None and view.first_message.message == "hello"
         assert StatusChanged(s.id, None, "running", view.last_change_at or 0) in events
-        s.steps, s.tokens = 4, 2000
+        fake.set(s.id, steps=4, usage=tokens(2000))
         await until(lambda: any(isinstance(e, UsageChanged) and e.steps == 4 for e in events))
         hist = engine.history(s.id)
         assert hist is not None and hist.models() == ["holo3-1-35b-a3b"]
@@ -94,12 +112,12 @@ async def test_first_poll_loads_info_then_status_polls(fake: FakeAgp) -> None:
         await engine.aclose()
 
 
-async def test_status_change_emitted_once_per_transition(fake: FakeAgp) -> None:
-    s = fake.add()
+async def test_status_change_emitted_once_per_transition(fake: FakeBackend) -> None:
+    s = fake.pin()
     engine, events = await run_engine(fake, [s.id])
     try:
         await until(lambda: fake.calls["status"] >= 2)
-        s.status = "paused"
+        fake.set(s.id, status="paused")
         await until(lambda: engine.view(s.id).status_text == "paused")  # type: ignore[union-attr]
         await asyncio.sleep(0.15)
         changes = [(e.old, e.new) for e in events if isinstance(e, StatusChanged)]
@@ -108,12 +126,12 @@ async def test_status_change_emitted_once_per_transition(fake: FakeAgp) -> None:
         await engine.aclose()
 
 
-async def test_terminal_gets_one_final_fetch_then_stops(fake: FakeAgp) -> None:
-    s = fake.add()
+async def test_terminal_gets_one_final_fetch_then_stops(fake: FakeBackend) -> None:
+    s = fake.pin()
     engine, _ = await run_engine(fake, [s.id])
     try:
         await until(lambda: fake.per_session[s.id] >= 2)
-        s.status = "completed"
+        fake.set(s.id, status="completed")
         await until(lambda: engine.view(s.id).status_text == "completed")  # type: ignore[union-attr]
         await asyncio.sleep(0.2)
         polls = fake.per_session[s.id]
@@ -128,8 +146,9 @@ async def test_terminal_gets_one_final_fetch_then_stops(fake: FakeAgp) -> None:
 
 
 async def test_never_two_polls_of_one_session_at_once() -> None:
-    fake = FakeAgp(delay=0.05)
-    s = fake.add()
+    fake = FakeBackend()
+    fake.delay = 0.05
+    s = fake.pin()
     engine, _ = await run_engine(fake, [s.id])
     try:
         for _ in range(20):
@@ -141,7 +160,7 @@ async def test_never_two_polls_of_one_session_at_once() -> None:
         await engine.aclose()
 
 
-async def test_404_marks_not_found_keeps_it_and_stops(fake: FakeAgp, tmp_path: Path) -> None:
+async def test_404_marks_not_found_keeps_it_and_stops(fake: FakeBackend, tmp_path: Path) -> None:
     wl = Watchlist(tmp_path / "wl.json")
     missing = "6f1c2a9e-3b7d-4e21-9c55-0a8d7e4b1f20"
     wl.add([missing])
@@ -161,12 +180,12 @@ async def test_404_marks_not_found_keeps_it_and_stops(fake: FakeAgp, tmp_path: P
         await engine.aclose()
 
 
-async def test_one_401_pauses_all_polling_in_a_single_auth_state(fake: FakeAgp) -> None:
-    ids = [fake.add().id for _ in range(10)]
+async def test_one_401_pauses_all_polling_in_a_single_auth_state(fake: FakeBackend) -> None:
+    ids = [fake.pin().id for _ in range(10)]
     engine, events = await run_engine(fake, ids, auth_probe_interval=0.1)
     try:
         await until(lambda: fake.calls["status"] >= 10)
-        fake.auth_ok = False
+        revoked = fake.fail(401)  # the key is refused from now on
         await until(lambda: engine.connection is Connection.AUTH_ERROR)
         await asyncio.sleep(0.05)
         before = sum(fake.calls.values())
@@ -177,7 +196,7 @@ async def test_one_401_pauses_all_polling_in_a_single_auth_state(fake: FakeAgp) 
                        and e.state is Connection.AUTH_ERROR]
         assert len(auth_events) == 1
         assert not [e for e in events if isinstance(e, SessionError)]  # never N errors
-        fake.auth_ok = True
+        fake.heal(revoked)
         await until(lambda: engine.connection is Connection.LIVE)
         before = fake.calls["status"]
         await until(lambda: fake.calls["status"] >= before + 10)
@@ -185,9 +204,9 @@ async def test_one_401_pauses_all_polling_in_a_single_auth_state(fake: FakeAgp) 
         await engine.aclose()
 
 
-async def test_errors_back_off_honouring_retry_after(fake: FakeAgp) -> None:
-    s = fake.add()
-    fake.force[s.id] = (429, {"Retry-After": "0.3"})
+async def test_errors_back_off_honouring_retry_after(fake: FakeBackend) -> None:
+    s = fake.pin()
+    limited = fake.fail(429, session=s.id, headers={"Retry-After": "0.3"})
     engine, events = await run_engine(fake, [s.id])
     try:
         await until(lambda: fake.per_session[s.id] >= 1)
@@ -196,19 +215,19 @@ async def test_errors_back_off_honouring_retry_after(fake: FakeAgp) -> None:
         await until(lambda: fake.per_session[s.id] >= 2, timeout=1.0)
         view = engine.view(s.id)
         assert view is not None and view.error_kind == "RateLimited"
-        del fake.force[s.id]
+        fake.heal(limited)
         await until(lambda: any(isinstance(e, SessionRecovered) for e in events), timeout=2.0)
         assert engine.view(s.id).error_kind is None  # type: ignore[union-attr]
     finally:
         await engine.aclose()
 
 
-async def test_server_errors_back_off_exponentially_then_go_stale(fake: FakeAgp) -> None:
-    s = fake.add()
+async def test_server_errors_back_off_exponentially_then_go_stale(fake: FakeBackend) -> None:
+    s = fake.pin()
     engine, events = await run_engine(fake, [s.id], stale_after=0.3)
     try:
         await until(lambda: fake.per_session[s.id] >= 1)
-        fake.force[s.id] = (503, {})
+        fake.fail(503, session=s.id)
         await until(lambda: any(isinstance(e, Stale) for e in events), timeout=3.0)
         polls_in_window = fake.per_session[s.id]
         # 50, 100, 200 ms... apart, not every 20 ms; stale 0.3 s after the last good answer.
@@ -221,14 +240,9 @@ async def test_server_errors_back_off_exponentially_then_go_stale(fake: FakeAgp)
 
 
 async def test_unreachable_server_goes_offline() -> None:
-    fake = FakeAgp()
-    s = fake.add()
-
-    async def refuse(request: object) -> object:
-        import httpx
-        raise httpx.ConnectError("refused")
-
-    fake.handle = refuse  # type: ignore[method-assign,assignment]
+    fake = FakeBackend()
+    s = fake.pin()
+    fake.offline()
     engine, _ = await run_engine(fake, [s.id])
     try:
         await until(lambda: engine.connection is Connection.OFFLINE, timeout=3.0)
@@ -236,8 +250,8 @@ async def test_unreachable_server_goes_offline() -> None:
         await engine.aclose()
 
 
-async def test_budget_caps_request_rate_for_many_sessions(fake: FakeAgp) -> None:
-    ids = [fake.add().id for _ in range(300)]
+async def test_budget_caps_request_rate_for_many_sessions(fake: FakeBackend) -> None:
+    ids = [fake.pin().id for _ in range(300)]
     engine, _ = await run_engine(fake, ids, max_rps=100.0, max_in_flight=4)
     try:
         await asyncio.sleep(1.0)
@@ -247,8 +261,8 @@ async def test_budget_caps_request_rate_for_many_sessions(fake: FakeAgp) -> None
         await engine.aclose()
 
 
-async def test_focus_sessions_are_served_first(fake: FakeAgp) -> None:
-    ids = [fake.add().id for _ in range(100)]
+async def test_focus_sessions_are_served_first(fake: FakeBackend) -> None:
+    ids = [fake.pin().id for _ in range(100)]
     engine = Engine(fake.client(), None, settings(max_rps=20.0, max_in_flight=1), wall=loop_wall)
     engine.set_focus(ids[-3:], ids[-1])
     await engine.start(ids)
@@ -261,10 +275,10 @@ async def test_focus_sessions_are_served_first(fake: FakeAgp) -> None:
         await engine.aclose()
 
 
-async def test_children_found_and_polled_only_while_tree_open(fake: FakeAgp) -> None:
-    root = fake.add(agent="acme/manager")
-    kids = [fake.add(parent=root.id, agent=f"worker-{i}") for i in range(3)]
-    grandchild = fake.add(parent=kids[0].id, agent="deep")
+async def test_children_found_and_polled_only_while_tree_open(fake: FakeBackend) -> None:
+    root = fake.pin(agent="acme/manager")
+    kids = [fake.pin(parent=root.id, agent=f"worker-{i}") for i in range(3)]
+    grandchild = fake.pin(parent=kids[0].id, agent="deep")
     engine, events = await run_engine(fake, [root.id])
     try:
         await until(lambda: any(isinstance(e, ChildrenFound) for e in events))
@@ -286,8 +300,8 @@ async def test_children_found_and_polled_only_while_tree_open(fake: FakeAgp) -> 
         await engine.aclose()
 
 
-async def test_add_remove_persist_and_follow_other_instance(fake: FakeAgp, tmp_path: Path) -> None:
-    a, b = fake.add(), fake.add()
+async def test_add_remove_persist_and_follow_other_instance(fake: FakeBackend, tmp_path: Path) -> None:
+    a, b = fake.pin(), fake.pin()
     path = tmp_path / "wl.json"
     engine = Engine(fake.client(), Watchlist(path), settings(watchlist_sync_interval=0.05), wall=loop_wall)
     events: list[EngineEvent] = []
@@ -308,8 +322,10 @@ async def test_add_remove_persist_and_follow_other_instance(fake: FakeAgp, tmp_p
         await engine.aclose()
 
 
-async def test_label_and_pin_edits_by_another_instance_reach_the_views(fake: FakeAgp, tmp_path: Path) -> None:
-    a, b, c = fake.add(), fake.add(), fake.add()
+async def test_label_and_pin_edits_by_another_instance_reach_the_views(
+    fake: FakeBackend, tmp_path: Path,
+) -> None:
+    a, b, c = fake.pin(), fake.pin(), fake.pin()
     path = tmp_path / "wl.json"
     Watchlist(path).add([a.id, b.id])
     engine = Engine(fake.client(), Watchlist(path), settings(watchlist_sync_interval=0.05), wall=loop_wall)
@@ -348,7 +364,7 @@ async def test_label_and_pin_edits_by_another_instance_reach_the_views(fake: Fak
 
 
 async def test_a_label_set_by_the_cli_is_seen_by_a_running_engine_within_one_sync(
-    fake: FakeAgp, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    fake: FakeBackend, tmp_path: Path, capsys: pytest.CaptureFixture[str],
 ) -> None:
     """`agp-tui watchlist add ID --label L` in another process, at the default sync interval."""
     import os
@@ -356,7 +372,7 @@ async def test_a_label_set_by_the_cli_is_seen_by_a_running_engine_within_one_syn
 
     from agp_tui.config import CliOverrides, load_settings
 
-    a, b = fake.add(), fake.add()
+    a, b = fake.pin(), fake.pin()
     config = tmp_path / "config.toml"
     config.write_text("")
     env = {**os.environ, "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "data"),
@@ -395,17 +411,17 @@ async def test_a_label_set_by_the_cli_is_seen_by_a_running_engine_within_one_syn
         await engine.aclose()
 
 
-async def test_sweep_detects_change_and_slows_background_polls(fake: FakeAgp) -> None:
+async def test_sweep_detects_change_and_slows_background_polls(fake: FakeBackend) -> None:
     slow = Cadence(pending=0.2, running=0.2, waiting=0.5, final_fetch=0.02, jitter=0.0,
                    background_factor=10.0, background_max=5.0)
-    ids = [fake.add().id for _ in range(8)]
+    ids = [fake.pin().id for _ in range(8)]
     engine, events = await run_engine(fake, ids, cadence=slow, sweep=True, sweep_interval=0.05)
     try:
         await until(lambda: engine.requests["sweep"] >= 3)
         before = fake.per_session[ids[0]]
         await asyncio.sleep(0.6)
         assert fake.per_session[ids[0]] == before  # background: every 2 s, not every 0.2 s
-        fake.sessions[ids[0]].status = "failed"
+        fake.set(ids[0], status="failed")
         t0 = now()
         await until(lambda: any(isinstance(e, StatusChanged) and e.new == "failed" for e in events))
         # Found by the next sweep (every 0.2 s: as often as the quickest candidate would
@@ -415,8 +431,8 @@ async def test_sweep_detects_change_and_slows_background_polls(fake: FakeAgp) ->
         await engine.aclose()
 
 
-async def test_listener_errors_never_stop_polling(fake: FakeAgp) -> None:
-    s = fake.add()
+async def test_listener_errors_never_stop_polling(fake: FakeBackend) -> None:
+    s = fake.pin()
     engine, _ = await run_engine(fake, [s.id])
 
     def broken(event: EngineEvent) -> None:
@@ -430,12 +446,12 @@ async def test_listener_errors_never_stop_polling(fake: FakeAgp) -> None:
         await engine.aclose()
 
 
-async def test_first_sight_spreads_usage_since_start_instead_of_a_flat_baseline(fake: FakeAgp) -> None:
+async def test_first_sight_spreads_usage_since_start_instead_of_a_flat_baseline(fake: FakeBackend) -> None:
     from datetime import UTC, datetime
 
     now = 1_800_000_000.0
     started = datetime.fromtimestamp(now - 60, UTC).isoformat()
-    s = fake.add(steps=10, tokens=60_000, started_at=started)  # 60k in, 6k out in 60 s
+    s = fake.pin(steps=10, usage=tokens(60_000), started=started)  # 60k in, 6k out in 60 s
     engine = Engine(fake.client(), None, settings(bucket_seconds=10.0), wall=lambda: now)
     await engine.start([s.id])
     try:
@@ -449,30 +465,30 @@ async def test_first_sight_spreads_usage_since_start_instead_of_a_flat_baseline(
         await engine.aclose()
 
 
-async def test_sweep_applies_offscreen_status_without_polling(fake: FakeAgp) -> None:
+async def test_sweep_applies_offscreen_status_without_polling(fake: FakeBackend) -> None:
     # Own polls every 0.3 s on screen, 5 s off screen; sweeps every 0.3 s.
     slow = Cadence(pending=0.3, running=0.3, waiting=0.3, jitter=0.0,
                    background_factor=100.0, background_max=5.0)
-    ids = [fake.add().id for _ in range(6)]
+    ids = [fake.pin().id for _ in range(6)]
     engine, events = await run_engine(fake, ids, cadence=slow, sweep=True, sweep_interval=0.05)
     try:
         await until(lambda: engine.requests["sweep"] >= 2)
         before = fake.per_session[ids[2]]
-        fake.sessions[ids[2]].status = "paused"
+        fake.set(ids[2], status="paused")
         await until(lambda: engine.view(ids[2]).status_text == "paused")  # type: ignore[union-attr]
         assert fake.per_session[ids[2]] == before  # learnt from the list, no extra poll
         assert StatusChanged(ids[2], "running", "paused", engine.view(ids[2]).last_change_at or 0) in events  # type: ignore[union-attr]
         engine.set_focus([ids[3]], ids[3])
         before = fake.per_session[ids[3]]
-        fake.sessions[ids[3]].status = "idle"
+        fake.set(ids[3], status="idle")
         await until(lambda: fake.per_session[ids[3]] > before)  # on screen: fresh numbers fetched
     finally:
         await engine.aclose()
 
 
-async def test_on_screen_sessions_follow_changes_by_long_poll(fake: FakeAgp) -> None:
-    s = fake.add(steps=2, tokens=1000, events=5)
-    other = fake.add(steps=1, tokens=100)
+async def test_on_screen_sessions_follow_changes_by_long_poll(fake: FakeBackend) -> None:
+    s = fake.pin(steps=2, usage=tokens(1000), events=5)
+    other = fake.pin(steps=1, usage=tokens(100))
     engine = Engine(fake.client(), None, settings(long_poll_wait=5, long_poll_status_every=60.0),
                     wall=loop_wall)
     events: list[EngineEvent] = []
@@ -483,22 +499,21 @@ async def test_on_screen_sessions_follow_changes_by_long_poll(fake: FakeAgp) -> 
         await until(lambda: fake.calls["changes"] >= 1)
         assert fake.calls["events"] == 1  # the cursor starts at the end of the history
         status_polls = fake.per_session[s.id]
-        fake.bump(s)
+        fake.step(s.id, usage=tokens(500))  # the agent takes a step: the held long-poll wakes
         await until(lambda: engine.view(s.id).steps == 3)  # type: ignore[union-attr]
         view = engine.view(s.id)
-        assert view is not None and view.cost == pytest.approx(0.01) and view.usage[0].input_tokens == 1500
+        assert view is not None and view.cost == pytest.approx(cost(s)) and view.usage[0].input_tokens == 1500
         # The held long-poll answered at once: no /status poll was needed for the step.
         assert fake.per_session[s.id] == status_polls  # the request already held answered
         assert fake.calls["status"] == 0
-        s.status = "completed"
-        fake.bump(s, steps=0, tokens=0)
+        fake.set(s.id, status="completed")
         await until(lambda: engine.view(s.id).status_text == "completed")  # type: ignore[union-attr]
     finally:
         await engine.aclose()
 
 
-async def test_refresh_cuts_a_held_long_poll_short(fake: FakeAgp) -> None:
-    s = fake.add(steps=1, tokens=100)
+async def test_refresh_cuts_a_held_long_poll_short(fake: FakeBackend) -> None:
+    s = fake.pin(steps=1, usage=tokens(100))
     engine = Engine(fake.client(), None, settings(long_poll_wait=20, long_poll_status_every=60.0),
                     wall=loop_wall)
     engine.set_focus([s.id], s.id)
@@ -512,37 +527,28 @@ async def test_refresh_cuts_a_held_long_poll_short(fake: FakeAgp) -> None:
         await engine.aclose()
 
 
-async def test_finished_session_coming_on_screen_gets_its_cost_once(fake: FakeAgp) -> None:
-    s = fake.add(status="completed", steps=9, tokens=900, events=12)
-    s.cost = 0.25
+async def test_finished_session_coming_on_screen_gets_its_cost_once(fake: FakeBackend) -> None:
+    s = fake.pin(status="completed", steps=9, usage=tokens(900), events=12)
+    spent = cost(s)
     engine, _ = await run_engine(fake, [s.id])
     try:
         await until(lambda: fake.per_session[s.id] >= 1)
         assert engine.view(s.id).cost is None  # type: ignore[union-attr]
         engine.set_focus([s.id], s.id)
-        await until(lambda: engine.view(s.id).cost == 0.25)  # type: ignore[union-attr]
+        await until(lambda: engine.view(s.id).cost == spent)  # type: ignore[union-attr]
         engine.set_focus([], None)
         engine.set_focus([s.id], s.id)
         await asyncio.sleep(0.1)
         assert fake.calls["changes"] == 1
-        assert engine.rollup(s.id).cost == 0.25
+        assert engine.rollup(s.id).cost == spent
     finally:
         await engine.aclose()
 
 
-async def test_server_without_changes_falls_back_to_status_polls(fake: FakeAgp) -> None:
-    s = fake.add(steps=1, tokens=100)
-    original = fake.handle
-
-    async def no_changes(request: object) -> object:
-        import httpx
-
-        assert isinstance(request, httpx.Request)
-        if request.url.path.endswith(("/changes", "/events")):
-            return httpx.Response(404, json={"detail": "Not Found"})
-        return await original(request)
-
-    fake.handle = no_changes  # type: ignore[method-assign,assignment]
+async def test_server_without_changes_falls_back_to_status_polls(fake: FakeBackend) -> None:
+    s = fake.pin(steps=1, usage=tokens(100))
+    fake.fail(404, kind="changes")  # an older server: no such routes
+    fake.fail(404, kind="events")
     engine = Engine(fake.client(), None, settings(), wall=loop_wall)
     engine.set_focus([s.id], s.id)
     await engine.start([s.id])
@@ -554,9 +560,9 @@ async def test_server_without_changes_falls_back_to_status_polls(fake: FakeAgp) 
         await engine.aclose()
 
 
-async def test_large_watchlist_starts_from_list_pages_not_one_call_each(fake: FakeAgp) -> None:
-    live = [fake.add(agent=f"agent-{i}").id for i in range(30)]
-    done = fake.add(status="completed").id
+async def test_large_watchlist_starts_from_list_pages_not_one_call_each(fake: FakeBackend) -> None:
+    live = [fake.pin(agent=f"agent-{i}").id for i in range(30)]
+    done = fake.pin(status="completed").id
     slow = Cadence(pending=5.0, running=5.0, waiting=5.0, jitter=0.0)
     engine, events = await run_engine(fake, [*live, done], cadence=slow, sweep=True,
                                       sweep_interval=5.0, bootstrap_min_sessions=20)
@@ -571,9 +577,9 @@ async def test_large_watchlist_starts_from_list_pages_not_one_call_each(fake: Fa
         await engine.aclose()
 
 
-async def test_follow_children_polls_subagents_of_watched_sessions(fake: FakeAgp) -> None:
-    root = fake.add(agent="acme/manager")
-    kid = fake.add(parent=root.id, agent="worker")
+async def test_follow_children_polls_subagents_of_watched_sessions(fake: FakeBackend) -> None:
+    root = fake.pin(agent="acme/manager")
+    kid = fake.pin(parent=root.id, agent="worker")
     engine, _ = await run_engine(fake, [root.id])
     try:
         await until(lambda: engine.children_of(root.id) == (kid.id,))
@@ -592,25 +598,15 @@ async def test_follow_children_polls_subagents_of_watched_sessions(fake: FakeAgp
 
 async def test_when_the_server_comes_back_every_failing_session_polls_at_once() -> None:
     """After an outage, sessions in a long backoff do not wait it out once the server answers."""
-    import httpx
-
-    fake = FakeAgp()
-    ids = [fake.add().id for _ in range(4)]
-    down = True
-    real = fake.handle
-
-    async def flaky(request: httpx.Request) -> httpx.Response:
-        if down:
-            raise httpx.ConnectError("refused")
-        return await real(request)
-
-    fake.handle = flaky  # type: ignore[method-assign]
+    fake = FakeBackend()
+    ids = [fake.pin().id for _ in range(4)]
+    outage = fake.offline()
     slow_retry = replace(FAST, error_base=30.0, error_max=30.0)  # a failed poll waits 30 s
     engine, _ = await run_engine(fake, ids, cadence=slow_retry)
     try:
         await until(lambda: engine.connection is Connection.OFFLINE)
         await until(lambda: all(v.error_kind for s in ids if (v := engine.view(s)) is not None))
-        down = False
+        fake.heal(outage)
         engine.refresh([ids[0]])  # one row refreshed by hand: the server answers again
         await until(lambda: engine.connection is Connection.LIVE)
         await until(lambda: not any(v.error_kind for s in ids if (v := engine.view(s)) is not None),

@@ -15,9 +15,9 @@ import pytest
 from agp_tui.monitor.cadence import Cadence
 from agp_tui.monitor.engine import Engine
 from agp_tui.monitor.events import EngineEvent, SessionRecovered, Stale
+from agp_tui.sim.fake_backend import FakeBackend
 
-from .fake_agp import FakeAgp
-from .test_engine import settings, until
+from .test_engine import settings, tokens, until
 
 # A fast-forwarding loop (looptime): sleeps and timeouts take no real time.
 pytestmark = pytest.mark.looptime
@@ -27,14 +27,14 @@ SLOW = Cadence(pending=1.0, running=1.0, waiting=1.0, final_fetch=0.05, jitter=0
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeAgp]:
-    yield FakeAgp()
+async def fake() -> AsyncIterator[FakeBackend]:
+    yield FakeBackend()
 
 
-async def test_a_session_whose_polls_hang_turns_stale_then_recovers(fake: FakeAgp) -> None:
+async def test_a_session_whose_polls_hang_turns_stale_then_recovers(fake: FakeBackend) -> None:
     clock = [NOW]
-    s = fake.add(steps=1, tokens=100)
-    done = fake.add(status="completed", steps=3, tokens=300)
+    s = fake.pin(steps=1, usage=tokens(100))
+    done = fake.pin(status="completed", steps=3, usage=tokens(300))
     engine = Engine(fake.client(), None, settings(cadence=SLOW, stale_check_interval=0.02, stale_after=30.0),
                     wall=lambda: clock[0])
     events: list[EngineEvent] = []
@@ -58,10 +58,10 @@ async def test_a_session_whose_polls_hang_turns_stale_then_recovers(fake: FakeAg
         await engine.aclose()
 
 
-async def test_the_allowance_follows_the_sessions_own_cadence(fake: FakeAgp) -> None:
+async def test_the_allowance_follows_the_sessions_own_cadence(fake: FakeBackend) -> None:
     # Paused: polled every 20 s; stale only after 3 of those (60 s), not after 30 s.
     clock = [NOW]
-    s = fake.add(status="paused")
+    s = fake.pin(status="paused")
     cadence = Cadence(pending=1.0, running=1.0, waiting=20.0, jitter=0.0)
     engine = Engine(fake.client(), None, settings(cadence=cadence, stale_check_interval=0.02),
                     wall=lambda: clock[0])
@@ -77,9 +77,9 @@ async def test_the_allowance_follows_the_sessions_own_cadence(fake: FakeAgp) -> 
         await engine.aclose()
 
 
-async def test_an_empty_long_poll_answer_keeps_the_row_fresh(fake: FakeAgp) -> None:
+async def test_an_empty_long_poll_answer_keeps_the_row_fresh(fake: FakeBackend) -> None:
     clock = [NOW]
-    s = fake.add(steps=2, tokens=1000, events=5)
+    s = fake.pin(steps=2, usage=tokens(1000), events=5)
     engine = Engine(fake.client(), None, settings(long_poll_wait=1, long_poll_status_every=600.0),
                     wall=lambda: clock[0])
     engine.set_focus([s.id], s.id)

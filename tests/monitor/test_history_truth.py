@@ -14,9 +14,9 @@ import pytest
 from agp_tui.api.models import ModelUsage
 from agp_tui.monitor.engine import Engine
 from agp_tui.monitor.history import TokenHistory
+from agp_tui.sim.fake_backend import FakeBackend, fake_world
 
-from .fake_agp import FakeAgp
-from .test_engine import settings, until
+from .test_engine import settings, tokens, until
 
 # A fast-forwarding loop (looptime): sleeps and timeouts take no real time.
 pytestmark = pytest.mark.looptime
@@ -83,20 +83,20 @@ def test_a_start_long_before_the_window_keeps_only_its_in_window_share_dim() -> 
 # -- the engine --------------------------------------------------------------------------
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeAgp]:
-    yield FakeAgp()
+async def fake() -> AsyncIterator[FakeBackend]:
+    yield FakeBackend(fake_world(epoch=NOW))  # world time 0 is our NOW
 
 
-async def watch_one(fake: FakeAgp, sid: str, clock: list[float]) -> Engine:
+async def watch_one(fake: FakeBackend, sid: str, clock: list[float]) -> Engine:
     engine = Engine(fake.client(), None, settings(bucket_seconds=10.0), wall=lambda: clock[0])
     await engine.start([sid])
     await until(lambda: fake.per_session[sid] >= 1 and engine.view(sid).status is not None)  # type: ignore[union-attr]
     return engine
 
 
-async def test_first_seen_long_after_it_failed_shows_no_activity(fake: FakeAgp) -> None:
-    s = fake.add(status="failed", steps=40, tokens=900_000, started_at=iso(NOW - 11 * 3600),
-                 finished_at=iso(NOW - 10 * 3600))
+async def test_first_seen_long_after_it_failed_shows_no_activity(fake: FakeBackend) -> None:
+    s = fake.pin(status="failed", steps=40, usage=tokens(900_000), started=iso(NOW - 11 * 3600),
+                 finished=iso(NOW - 10 * 3600))
     engine = await watch_one(fake, s.id, [NOW])
     try:
         hist = engine.history(s.id)
@@ -107,10 +107,10 @@ async def test_first_seen_long_after_it_failed_shows_no_activity(fake: FakeAgp) 
         await engine.aclose()
 
 
-async def test_first_seen_just_after_it_finished_shows_no_invented_rate(fake: FakeAgp) -> None:
+async def test_first_seen_just_after_it_finished_shows_no_invented_rate(fake: FakeBackend) -> None:
     # Finished 20 s ago, inside the window: its work is still not spread into it.
-    s = fake.add(status="completed", steps=5, tokens=50_000, started_at=iso(NOW - 80),
-                 finished_at=iso(NOW - 20))
+    s = fake.pin(status="completed", steps=5, usage=tokens(50_000), started=iso(NOW - 80),
+                 finished=iso(NOW - 20))
     engine = await watch_one(fake, s.id, [NOW])
     try:
         hist = engine.history(s.id)
@@ -120,9 +120,9 @@ async def test_first_seen_just_after_it_finished_shows_no_invented_rate(fake: Fa
         await engine.aclose()
 
 
-async def test_first_seen_mid_run_is_an_estimate_then_measured(fake: FakeAgp) -> None:
+async def test_first_seen_mid_run_is_an_estimate_then_measured(fake: FakeBackend) -> None:
     clock = [NOW]
-    s = fake.add(steps=10, tokens=60_000, started_at=iso(NOW - 60))
+    s = fake.pin(steps=10, usage=tokens(60_000), started=iso(NOW - 60))
     engine = await watch_one(fake, s.id, clock)
     try:
         hist = engine.history(s.id)
@@ -130,21 +130,21 @@ async def test_first_seen_mid_run_is_an_estimate_then_measured(fake: FakeAgp) ->
         assert sum(hist.series(MODEL, "input", now=NOW)) * 10 == pytest.approx(60_000)
         assert hist.estimated_buckets(NOW) == 60 and hist.rate_is_estimate()
         clock[0] = NOW + 10
-        fake.bump(s, tokens=1_000)
+        fake.step(s.id, usage=tokens(1_000))
         await until(lambda: hist.last_observed_at == NOW + 10 and not hist.rate_is_estimate())
         assert hist.latest_rate(MODEL, "input") == pytest.approx(100.0)
     finally:
         await engine.aclose()
 
 
-async def test_first_seen_before_start_is_all_measured(fake: FakeAgp) -> None:
+async def test_first_seen_before_start_is_all_measured(fake: FakeBackend) -> None:
     clock = [NOW]
-    s = fake.add(status="pending")
+    s = fake.pin(status="pending")
     engine = await watch_one(fake, s.id, clock)
     try:
-        s.status, s.started_at = "running", iso(NOW + 1)
+        fake.set(s.id, status="running", when=iso(NOW + 1))
         clock[0] = NOW + 10
-        fake.bump(s, tokens=2_000)
+        fake.step(s.id, usage=tokens(2_000), when=iso(NOW + 10))
         hist = engine.history(s.id)
         assert hist is not None
         await until(lambda: MODEL in hist.models())
@@ -154,16 +154,15 @@ async def test_first_seen_before_start_is_all_measured(fake: FakeAgp) -> None:
         await engine.aclose()
 
 
-async def test_growth_seen_at_the_finish_is_placed_before_finished_at(fake: FakeAgp) -> None:
+async def test_growth_seen_at_the_finish_is_placed_before_finished_at(fake: FakeBackend) -> None:
     clock = [NOW]
-    s = fake.add(steps=1, tokens=1_000, started_at=iso(NOW - 5))
+    s = fake.pin(steps=1, usage=tokens(1_000), started=iso(NOW - 5))
     engine = await watch_one(fake, s.id, clock)
     try:
         hist = engine.history(s.id)
         assert hist is not None
         # It finished at NOW+5 having used 3,000 more; we only poll again at NOW+60.
-        s.status, s.finished_at = "completed", iso(NOW + 5)
-        s.tokens = 4_000
+        fake.set(s.id, status="completed", usage=tokens(4_000), when=iso(NOW + 5))
         engine.refresh([s.id])
         clock[0] = NOW + 60
         await until(lambda: engine.view(s.id).status_text == "completed" and not engine.view(s.id).polling)  # type: ignore[union-attr]
@@ -175,15 +174,15 @@ async def test_growth_seen_at_the_finish_is_placed_before_finished_at(fake: Fake
         await engine.aclose()
 
 
-async def test_a_finish_in_our_future_never_places_work_after_now(fake: FakeAgp) -> None:
+async def test_a_finish_in_our_future_never_places_work_after_now(fake: FakeBackend) -> None:
     # Server clock 2 minutes ahead: finished_at is after our now.
     clock = [NOW]
-    s = fake.add(steps=1, tokens=1_000)
+    s = fake.pin(steps=1, usage=tokens(1_000))
     engine = await watch_one(fake, s.id, clock)
     try:
         hist = engine.history(s.id)
         assert hist is not None
-        s.status, s.finished_at, s.tokens = "completed", iso(NOW + 130), 3_000
+        fake.set(s.id, status="completed", usage=tokens(3_000), when=iso(NOW + 130))
         clock[0] = NOW + 10
         engine.refresh([s.id])
         await until(lambda: not engine.view(s.id).polling)  # type: ignore[union-attr]

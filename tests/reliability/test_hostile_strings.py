@@ -23,13 +23,12 @@ for _folder in ("ui", "headless"):  # the shared fakes and helpers (also set by 
     if _path not in sys.path:
         sys.path.append(_path)
 
-from fakes import Clock, FakeAgp, sid  # noqa: E402
-from headless_fake import KEY, FakeServer, FakeSession, Snap  # noqa: E402
-from headless_fake import sid as hsid  # noqa: E402
-from headless_helpers import make_env, run_cli  # noqa: E402
-from helpers import frame, running, wait_for  # noqa: E402
+from headless_helpers import KEY, make_env, run_cli, tokens  # noqa: E402
+from headless_helpers import sid as hsid  # noqa: E402
+from helpers import Clock, frame, running, sid, wait_for  # noqa: E402  # noqa: E402
 
 from agp_tui.headless.output import CLEAN_LIMIT  # noqa: E402
+from agp_tui.sim.fake_backend import FakeBackend  # noqa: E402
 from agp_tui.ui.app import AgpApp  # noqa: E402
 from agp_tui.ui.notify import NotifyOptions  # noqa: E402
 from agp_tui.ui.screens.tree import TreeScreen  # noqa: E402
@@ -70,18 +69,19 @@ def check_screen(app: AgpApp) -> str:
     return "\n".join(lines)
 
 
-def hostile_world(fake: FakeAgp) -> list[str]:
-    kid = fake.session(10, agent=HOSTILE, status="running", steps=1, parent=sid(1),
-                       usage=[(HOSTILE, 10, 1, 0)])
-    one = fake.session(1, agent=HOSTILE, status="running", steps=3, error=HOSTILE, error_code=HOSTILE,
-                       outcome=HOSTILE, message=BIG, usage=[(HOSTILE, 5000, 100, 0), (BIG, 10, 1, 0)],
-                       children=[kid.id, "[bold]kid[/]\x1b[2J\u202e"])
-    two = fake.session(2, agent=BIG, status="\x1b[2J[bold]weird[/]\u202e", steps=1, error=BIG)
+def hostile_world(fake: FakeBackend) -> list[str]:
+    kid = fake.pin(10, agent=HOSTILE, status="running", steps=1, parent=sid(1),
+                   usage=[(HOSTILE, 10, 1, 0)])
+    one = fake.pin(1, agent=HOSTILE, status="running", steps=3, error=HOSTILE, error_code=HOSTILE,
+                   outcome=HOSTILE, message=BIG, usage=[(HOSTILE, 5000, 100, 0), (BIG, 10, 1, 0)],
+                   children=[kid.id])
+    fake.name_children(one.id, "[bold]kid[/]\x1b[2J\u202e")
+    two = fake.pin(2, agent=BIG, status="\x1b[2J[bold]weird[/]\u202e", steps=1, error=BIG)
     return [one.id, two.id]
 
 
 async def test_dashboard_shows_hostile_strings_literally_and_bounded() -> None:
-    fake, clock = FakeAgp(), Clock()
+    fake, clock = FakeBackend(), Clock()
     ids = hostile_world(fake)
     written: list[str] = []
     async with running(fake, clock, ids, (160, 40),
@@ -116,7 +116,7 @@ async def test_dashboard_shows_hostile_strings_literally_and_bounded() -> None:
         await pilot.press("escape")
         await frame(pilot)
         # A status change: toast, bell and desktop notification.
-        fake.sessions[sid(1)].status = "failed"
+        fake.set(sid(1), status="failed")
         app.engine.refresh([sid(1)])
         await wait_for(pilot, lambda: bool(app.notifier.fired))
         await frame(pilot)
@@ -139,11 +139,12 @@ async def test_dashboard_shows_hostile_strings_literally_and_bounded() -> None:
 
 @pytest.fixture
 def hostile_server() -> Any:
-    server = FakeServer().start()
+    server = FakeBackend(api_keys=(KEY,))
+    handle = server.serve_in_thread()
     try:
         yield server
     finally:
-        server.stop()
+        handle.stop()
 
 
 def check_plain(out: str) -> None:
@@ -154,15 +155,16 @@ def check_plain(out: str) -> None:
 
 @pytest.mark.parametrize("command", ["status", "tree", "watch", "ls"])
 def test_headless_output_is_inert_bounded_and_json_exact(
-    hostile_server: FakeServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    hostile_server: FakeBackend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str], command: str,
 ) -> None:
     env = make_env(tmp_path, monkeypatch).point_at(hostile_server.base_url, KEY)
     root, kid = hsid(1), hsid(2)
-    hostile_server.add(FakeSession(root, agent=HOSTILE, message=BIG, children=[kid, HOSTILE],
-                                   script=[Snap("completed", 3, 500, error=HOSTILE)]))
-    hostile_server.add(FakeSession(kid, agent=BIG, parent=root, message=HOSTILE,
-                                   script=[Snap(HOSTILE, 1, 10, error=BIG)]))
+    hostile_server.pin(root, agent=HOSTILE, message=BIG, status="completed", steps=3, usage=tokens(500),
+                       error=HOSTILE)
+    hostile_server.pin(kid, agent=BIG, parent=root, message=HOSTILE, status=HOSTILE, steps=1,
+                       usage=tokens(10), error=BIG)
+    hostile_server.name_children(root, HOSTILE)
     args: list[str] = [] if command == "ls" else [root]
     extra = ["--interval", "0.1"] if command == "watch" else []
     plain = run_cli(capsys, monkeypatch, env, [command], *args, *extra)

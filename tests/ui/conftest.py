@@ -1,4 +1,4 @@
-"""Fixtures for the dashboard tests: a fake AGP server, a frozen clock, a running app."""
+"""Fixtures for the dashboard tests: the simulator in-process (FakeBackend), a frozen clock."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ if importlib.util.find_spec("agp_tui") is None:  # the checkout, when the packag
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import pytest
-from fakes import Clock, FakeAgp
+from helpers import Clock
+
+from agp_tui.sim.fake_backend import FakeBackend
 
 
 @pytest.fixture
@@ -20,5 +22,5 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def fake() -> FakeAgp:
-    return FakeAgp()
+def fake() -> FakeBackend:
+    return FakeBackend()

@@ -1,19 +1,73 @@
-"""Driving the app in Pilot tests: start it on a fake, wait for the engine, render a frame."""
+"""Driving the app in Pilot tests: start it on a FakeBackend, wait for the engine, render a
+frame; plus the hand-driven clock and the readable ids and times the fixtures use."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-from fakes import Clock, FakeAgp, make_engine
 from textual.pilot import Pilot
 
-from agp_tui.monitor.engine import Engine
+from agp_tui.monitor.engine import Engine, EngineSettings
+from agp_tui.sim.fake_backend import EPOCH, FAKE_BASE, FakeBackend
+from agp_tui.sim.fake_backend import sid_of as sid
 from agp_tui.ui.app import AgpApp, make_app
 from agp_tui.ui.screens.main import MainScreen
 from agp_tui.ui.widgets.session_table import SessionTable
+
+BASE = FAKE_BASE
+T0 = EPOCH  # 2026-06-11 09:00:00 UTC: every fixture's "now" (world time 0 of the fake)
+ISO_T0 = "2026-06-11T09:00:00Z"
+
+
+class Clock:
+    """A wall clock that only moves when a test says so."""
+
+    def __init__(self, now: float = T0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def iso(minutes_before_t0: float) -> str:
+    return datetime.fromtimestamp(T0 - minutes_before_t0 * 60, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def add_tree(fake: FakeBackend, root: int | str, fanout: list[int], *, start: int = 1000,
+         **kw: Any) -> list[str]:
+    """Give `root` a tree of children: fanout[0] children each with fanout[1] ... Returns all ids."""
+    root_id = sid(root) if isinstance(root, int) else root
+    made: list[str] = []
+    n = start
+    level = [root_id]
+    for depth, width in enumerate(fanout):
+        nxt: list[str] = []
+        for parent in level:
+            for _ in range(width):
+                n += 1
+                state: dict[str, Any] = {
+                    "agent": f"sub/agent-d{depth + 1}", "status": "completed" if n % 3 == 0 else "running",
+                    "steps": n % 17, "usage": [("holo3-1-35b-a3b", 1000 * (n % 50), 90 * (n % 11), 0)],
+                    **kw}
+                child = fake.pin(n, parent=parent, **state)
+                nxt.append(child.id)
+                made.append(child.id)
+        level = nxt
+    return made
+
+
+def make_engine(fake: FakeBackend, clock: Clock, **settings: Any) -> Engine:
+    defaults: dict[str, Any] = {"sweep": False, "seed": 7, "max_rps": 1000.0, "max_in_flight": 16,
+                                "stale_after": 30.0, "housekeeping_interval": 0.05}
+    defaults.update(settings)
+    return Engine(fake.client(BASE), None, EngineSettings(**defaults), wall=clock)
 
 
 async def wait_for(pilot: Pilot[Any], cond: Callable[[], bool], timeout: float = 5.0) -> None:
@@ -26,8 +80,8 @@ async def wait_for(pilot: Pilot[Any], cond: Callable[[], bool], timeout: float =
 
 
 def loaded(engine: Engine, ids: Sequence[str] | None = None) -> bool:
-    for sid in ids if ids is not None else engine.watched_ids():
-        v = engine.view(sid)
+    for session_id in ids if ids is not None else engine.watched_ids():
+        v = engine.view(session_id)
         if v is None or not (v.not_found or (v.status is not None and v.agent is not None)):
             return False
     return True
@@ -63,7 +117,7 @@ def cell_text(app: AgpApp, sid: str, column: str) -> str:
 
 @contextlib.asynccontextmanager
 async def running(
-    fake: FakeAgp, clock: Clock, ids: Sequence[str], size: tuple[int, int] = (80, 24), **kw: Any
+    fake: FakeBackend, clock: Clock, ids: Sequence[str], size: tuple[int, int] = (80, 24), **kw: Any
 ) -> AsyncIterator[tuple[AgpApp, Pilot[Any]]]:
     settings = kw.pop("settings", {})
     engine = make_engine(fake, clock, **settings)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import base64
 
-from fakes import Clock, FakeAgp, sid
-from helpers import running, table_of, wait_for
+from helpers import Clock, running, sid, table_of, wait_for
 from rich.style import Style
 from rich.text import Text
 from simapp import Recorder
 from textual.widgets import Static
 from ui_world import standard_world
 
+from agp_tui.sim.fake_backend import FakeBackend
 from agp_tui.ui import osc
 from agp_tui.ui.action_modals import LinkModal
 from agp_tui.ui.screens.main import MainScreen
@@ -31,7 +31,7 @@ def osc52_payloads(written: list[str]) -> list[str]:
     return out
 
 
-async def test_copy_id_and_url_write_osc52(fake: FakeAgp, clock: Clock) -> None:
+async def test_copy_id_and_url_write_osc52(fake: FakeBackend, clock: Clock) -> None:
     ids = standard_world(fake)
     async with running(fake, clock, ids) as (app, pilot):
         rec = Recorder(app)
@@ -48,7 +48,7 @@ async def test_copy_id_and_url_write_osc52(fake: FakeAgp, clock: Clock) -> None:
         assert rec.has("copied 2 ids")
 
 
-async def test_copy_inside_tmux_is_wrapped_for_passthrough(fake: FakeAgp, clock: Clock) -> None:
+async def test_copy_inside_tmux_is_wrapped_for_passthrough(fake: FakeBackend, clock: Clock) -> None:
     ids = standard_world(fake)
     async with running(fake, clock, ids, env=TMUX) as (app, pilot):
         rec = Recorder(app)
@@ -57,7 +57,7 @@ async def test_copy_inside_tmux_is_wrapped_for_passthrough(fake: FakeAgp, clock:
         assert "".join(rec.written) == plain + "\x1bPtmux;" + plain.replace("\x1b", "\x1b\x1b") + "\x1b\\"
 
 
-async def test_open_uses_the_browser_when_there_is_a_display(fake: FakeAgp, clock: Clock) -> None:
+async def test_open_uses_the_browser_when_there_is_a_display(fake: FakeBackend, clock: Clock) -> None:
     ids = standard_world(fake)
     async with running(fake, clock, ids, env={"DISPLAY": ":0"}) as (app, pilot):
         rec = Recorder(app)
@@ -74,7 +74,7 @@ async def test_open_uses_the_browser_when_there_is_a_display(fake: FakeAgp, cloc
         assert osc52_payloads(rec.written) == [url_of(1)]
 
 
-async def test_open_over_ssh_shows_an_osc8_link_and_copies_it(fake: FakeAgp, clock: Clock) -> None:
+async def test_open_over_ssh_shows_an_osc8_link_and_copies_it(fake: FakeBackend, clock: Clock) -> None:
     ids = standard_world(fake)
     env = {"DISPLAY": "localhost:10.0", "SSH_CONNECTION": "10.0.0.2 50000 10.0.0.1 22"}
     async with running(fake, clock, ids, env=env) as (app, pilot):
@@ -91,8 +91,8 @@ async def test_open_over_ssh_shows_an_osc8_link_and_copies_it(fake: FakeAgp, clo
         assert isinstance(app.screen, MainScreen)
 
 
-async def test_no_url_yet_is_a_warning(fake: FakeAgp, clock: Clock) -> None:
-    fake.session(1)
+async def test_no_url_yet_is_a_warning(fake: FakeBackend, clock: Clock) -> None:
+    fake.pin(1)
     ghost = sid(99)  # not on the server: the view never gets a URL
     async with running(fake, clock, [sid(1), ghost]) as (app, pilot):
         rec = Recorder(app)

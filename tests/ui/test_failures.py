@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from fakes import Clock, FakeAgp, make_engine, sid
-from helpers import frame, running, wait_for
+from helpers import Clock, frame, make_engine, running, sid, wait_for
 from ui_world import standard_world
 
+from agp_tui.sim.fake_backend import FakeBackend
 from agp_tui.ui.app import make_app
 from agp_tui.ui.updates import Batch
 
 
-async def test_a_render_failure_is_reported_not_fatal(fake: FakeAgp, clock: Clock, monkeypatch: Any) -> None:
+async def test_a_render_failure_is_reported_not_fatal(
+    fake: FakeBackend, clock: Clock, monkeypatch: Any,
+) -> None:
     ids = standard_world(fake)
     async with running(fake, clock, ids, (80, 24)) as (app, pilot):
         real_view = app.engine.view
@@ -26,14 +28,14 @@ async def test_a_render_failure_is_reported_not_fatal(fake: FakeAgp, clock: Cloc
         assert app.is_running
         assert any("display update failed" in n.message and "boom" in n.message for n in app._notifications)
         monkeypatch.setattr(app.engine, "view", real_view)
-        fake.sessions[sid(1)].steps = 42
+        fake.set(sid(1), steps=42)
         app.engine.refresh([sid(1)])
         await wait_for(pilot, lambda: real_view(sid(1)).steps == 42)  # type: ignore[union-attr]
         await frame(pilot)
         assert app.main.table.get_cell(sid(1), "steps").plain.strip() == "42"
 
 
-async def test_engine_start_failure_is_reported(fake: FakeAgp, clock: Clock, monkeypatch: Any) -> None:
+async def test_engine_start_failure_is_reported(fake: FakeBackend, clock: Clock, monkeypatch: Any) -> None:
     engine = make_engine(fake, clock)
 
     async def fail(ids: Any = ()) -> None:
@@ -47,7 +49,7 @@ async def test_engine_start_failure_is_reported(fake: FakeAgp, clock: Clock, mon
 
 
 async def test_a_watchlist_that_cannot_be_written_is_a_message_not_a_crash(
-    fake: FakeAgp, clock: Clock, tmp_path: Any, monkeypatch: Any
+    fake: FakeBackend, clock: Clock, tmp_path: Any, monkeypatch: Any
 ) -> None:
     """A full disk while adding or removing from the dashboard: one toast, nothing changes."""
     import errno

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from fakes import Clock, FakeAgp
-from helpers import frame, running, wait_for
+from helpers import Clock, frame, running, wait_for
 from textual.widgets import Static
 from ui_world import standard_world
 
 from agp_tui.monitor.events import Connection
+from agp_tui.sim.fake_backend import FakeBackend
 
 
 def header(app: object) -> tuple[str, set[str]]:
@@ -17,7 +17,7 @@ def header(app: object) -> tuple[str, set[str]]:
 
 
 @pytest.mark.parametrize("size", [(80, 24), (200, 50)])
-async def test_live_header(fake: FakeAgp, clock: Clock, size: tuple[int, int]) -> None:
+async def test_live_header(fake: FakeBackend, clock: Clock, size: tuple[int, int]) -> None:
     ids = standard_world(fake)
     async with running(fake, clock, ids, size, profile="work", region="us", read_only=True) as (app, pilot):
         await wait_for(pilot, lambda: app.engine.quota is not None)
@@ -25,13 +25,14 @@ async def test_live_header(fake: FakeAgp, clock: Clock, size: tuple[int, int]) -
         text, classes = header(app)
         assert text == "● live" and "-live" in classes
         bar = " ".join(str(w.render()) for w in app.screen.query("StatusHeader Static"))
-        assert "work@us" in bar and "quota 3/10" in bar and "6 watched" in bar and "READ-ONLY" in bar
+        active = fake.world.active_count()  # running, idle, paused and the unknown status
+        assert "work@us" in bar and f"quota {active}/10" in bar and "6 watched" in bar and "READ-ONLY" in bar
 
 
-async def test_offline_then_live_again(fake: FakeAgp, clock: Clock) -> None:
+async def test_offline_then_live_again(fake: FakeBackend, clock: Clock) -> None:
     ids = standard_world(fake)
     async with running(fake, clock, ids, (80, 24)) as (app, pilot):
-        fake.mode = "offline"
+        outage = fake.offline()
         app.engine.refresh()
         await wait_for(pilot, lambda: app.engine.connection is Connection.OFFLINE)
         await frame(pilot)
@@ -39,7 +40,7 @@ async def test_offline_then_live_again(fake: FakeAgp, clock: Clock) -> None:
         assert text == "✘ OFFLINE" and "-offline" in classes and "-live" not in classes
         # The last good data stays on screen.
         assert app.main.table.row_count == len(ids)
-        fake.mode = "ok"
+        fake.heal(outage)
         for _ in range(3):
             app.engine.refresh()
             await pilot.pause(0.05)
@@ -48,10 +49,10 @@ async def test_offline_then_live_again(fake: FakeAgp, clock: Clock) -> None:
         assert header(app)[0] == "● live"
 
 
-async def test_auth_error(fake: FakeAgp, clock: Clock) -> None:
+async def test_auth_error(fake: FakeBackend, clock: Clock) -> None:
     ids = standard_world(fake)
     async with running(fake, clock, ids, (80, 24)) as (app, pilot):
-        fake.mode = "auth"
+        fake.fail(401)
         app.engine.refresh()
         await wait_for(pilot, lambda: app.engine.connection is Connection.AUTH_ERROR)
         await frame(pilot)
@@ -59,10 +60,10 @@ async def test_auth_error(fake: FakeAgp, clock: Clock) -> None:
         assert text.startswith("✘ AUTH ERROR") and "-auth-error" in classes
 
 
-async def test_stale_for_n_seconds(fake: FakeAgp, clock: Clock) -> None:
+async def test_stale_for_n_seconds(fake: FakeBackend, clock: Clock) -> None:
     ids = standard_world(fake)
     async with running(fake, clock, ids, (80, 24)) as (app, pilot):
-        fake.mode = "error"
+        fake.fail(500)
         app.engine.refresh()
         await wait_for(pilot, lambda: any(app.engine.view(s).error_kind for s in ids))  # type: ignore[union-attr]
         clock.advance(45)
@@ -75,7 +76,7 @@ async def test_stale_for_n_seconds(fake: FakeAgp, clock: Clock) -> None:
         assert stale_rows  # the rows that went stale say so in the "upd" column
 
 
-async def test_overdue_rows_and_the_header_agree(fake: FakeAgp, clock: Clock) -> None:
+async def test_overdue_rows_and_the_header_agree(fake: FakeBackend, clock: Clock) -> None:
     """A row whose polls hang (no error) is marked stale in `upd`, and the header stops
     saying live: the two never contradict each other (issue 13)."""
     from helpers import cell_text
@@ -86,7 +87,7 @@ async def test_overdue_rows_and_the_header_agree(fake: FakeAgp, clock: Clock) ->
         await frame(pilot)
         assert header(app)[0] == "● live"
         live = [s for s in ids if (v := app.engine.view(s)) and v.polling]
-        fake.hold.add(live[0])  # its requests now hang, and nothing fails
+        gate = fake.hold(live[0])  # its requests now hang, and nothing fails
         app.engine.refresh([live[0]])
         await pilot.pause(0.1)
         clock.advance(45)  # past 3 of its intervals and stale_after
@@ -95,8 +96,7 @@ async def test_overdue_rows_and_the_header_agree(fake: FakeAgp, clock: Clock) ->
         text, classes = header(app)
         assert text.startswith("▲") and "STALE" in text and "-stale" in classes and "● live" not in text
         assert cell_text(app, live[0], "updated").strip().startswith("!")
-        fake.hold.discard(live[0])
-        fake.release.set()
+        gate.set()
         for other in live[1:]:
             app.engine.refresh([other])
         await wait_for(pilot, lambda: app.engine.stale_count == 0)

@@ -12,14 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 import pyte
-from fakes import Clock, FakeAgp, sid
-from helpers import frame, running, wait_for
+from helpers import Clock, frame, running, sid, wait_for
 from rich.segment import Segment
 from rich.style import Style
 from textual._compositor import ChopsUpdate, CompositorUpdate
 from textual.strip import Strip
 from ui_world import standard_world
 
+from agp_tui.sim.fake_backend import FakeBackend
 from agp_tui.ui import textual_pinned
 
 COLS, ROWS = 120, 40
@@ -100,10 +100,10 @@ def test_links_keep_their_osc8_encoding() -> None:
     assert "\x1b]8;id=" in lean and "https://example.com/x" in lean
 
 
-async def test_the_dashboard_looks_the_same_through_both_writers(fake: FakeAgp, clock: Clock) -> None:
+async def test_the_dashboard_looks_the_same_through_both_writers(fake: FakeBackend, clock: Clock) -> None:
     """Frames of a live 120x40 dashboard, replayed through both writers into two terminals."""
     ids = standard_world(fake)
-    ids += [fake.session(n, steps=n, status="running", usage=[("holo3-1-35b-a3b", 100 * n, 10, 0)]).id
+    ids += [fake.pin(n, steps=n, status="running", usage=[("holo3-1-35b-a3b", 100 * n, 10, 0)]).id
             for n in range(10, 40)]
     ours, theirs = Terminal(), Terminal()
     async with running(fake, clock, ids, (COLS, ROWS)) as (app, pilot):
@@ -126,9 +126,8 @@ async def test_the_dashboard_looks_the_same_through_both_writers(fake: FakeAgp, 
         start = ours.bytes, theirs.bytes
         for round_ in range(1, 6):
             for n in range(10, 40, 3):
-                s = fake.sessions[sid(n)]
-                s.steps += round_
-                s.usage = [("holo3-1-35b-a3b", 100 * n + 997 * round_, 10 * round_, 0)]
+                fake.set(sid(n), steps=fake.get(sid(n)).steps + round_,
+                         usage=[("holo3-1-35b-a3b", 100 * n + 997 * round_, 10 * round_, 0)])
             clock.advance(7)
             app.engine.refresh()
             await wait_for(pilot, lambda r=round_: app.engine.view(sid(37)).steps == 37 + r * (r + 1) // 2)  # type: ignore[union-attr]
@@ -172,9 +171,9 @@ def test_on_another_textual_release_it_stands_aside_with_one_line(monkeypatch: A
     assert textual_pinned.installed()
 
 
-def test_make_app_shows_the_stand_aside_line_as_a_startup_warning(monkeypatch: Any, fake: FakeAgp,
+def test_make_app_shows_the_stand_aside_line_as_a_startup_warning(monkeypatch: Any, fake: FakeBackend,
                                                                    clock: Clock) -> None:
-    from fakes import make_engine
+    from helpers import make_engine
 
     from agp_tui.ui.app import make_app
 

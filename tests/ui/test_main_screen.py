@@ -6,13 +6,13 @@ import os
 from typing import Any
 
 import pytest
-from fakes import Clock, FakeAgp, sid
-from helpers import cell_text, frame, running, table_of, wait_for
+from helpers import Clock, add_tree, cell_text, frame, running, sid, table_of, wait_for
 from textual import events
 from textual.command import CommandList
 from textual.widgets import Input
 from ui_world import HOSTILE_AGENT, standard_world
 
+from agp_tui.sim.fake_backend import FakeBackend
 from agp_tui.ui.modals import AddSessionsModal, ConfirmRemoveModal, PasteInput
 from agp_tui.ui.screens.help import KEY_HELP, HelpScreen
 from agp_tui.ui.screens.main import MainScreen
@@ -22,7 +22,7 @@ SIZES = [(80, 24), (200, 50)]
 
 
 @pytest.mark.parametrize("size", SIZES)
-async def test_rows_show_status_symbols_and_literal_strings(fake: FakeAgp, clock: Clock,
+async def test_rows_show_status_symbols_and_literal_strings(fake: FakeBackend, clock: Clock,
                                                             size: tuple[int, int]) -> None:
     ids = standard_world(fake)
     async with running(fake, clock, ids, size) as (app, _pilot):
@@ -51,8 +51,8 @@ async def test_rows_show_status_symbols_and_literal_strings(fake: FakeAgp, clock
         assert "bold red" not in svg.replace("[bold red]", "")
 
 
-async def test_cursor_and_scroll_survive_refreshes(fake: FakeAgp, clock: Clock) -> None:
-    ids = [fake.session(n, steps=n, usage=[("holo3-1-35b-a3b", 100 * n, 10, 0)]).id for n in range(1, 61)]
+async def test_cursor_and_scroll_survive_refreshes(fake: FakeBackend, clock: Clock) -> None:
+    ids = [fake.pin(n, steps=n, usage=[("holo3-1-35b-a3b", 100 * n, 10, 0)]).id for n in range(1, 61)]
     async with running(fake, clock, ids, (80, 24)) as (app, pilot):
         table = table_of(app)
         table.move_cursor(row=27)
@@ -63,7 +63,7 @@ async def test_cursor_and_scroll_survive_refreshes(fake: FakeAgp, clock: Clock) 
         assert scroll > 0
         before = table.cells_updated
         for n in (1, 2, 31, 45):  # change rows above, at and below the cursor
-            fake.sessions[sid(n)].steps += 5
+            fake.set(sid(n), steps=fake.get(sid(n)).steps + 5)
         clock.advance(3)
         app.engine.refresh()
         await wait_for(pilot, lambda: app.engine.view(sid(45)).steps == 50)  # type: ignore[union-attr]
@@ -75,18 +75,18 @@ async def test_cursor_and_scroll_survive_refreshes(fake: FakeAgp, clock: Clock) 
         assert 4 <= table.cells_updated - before <= 4 + 60
 
 
-async def test_timer_renders_without_help(fake: FakeAgp, clock: Clock) -> None:
+async def test_timer_renders_without_help(fake: FakeBackend, clock: Clock) -> None:
     ids = standard_world(fake)
     async with running(fake, clock, ids, (80, 24)) as (app, pilot):
-        fake.sessions[sid(1)].steps = 99
+        fake.set(sid(1), steps=99)
         app.engine.refresh([sid(1)])
         await wait_for(pilot, lambda: cell_text(app, sid(1), "steps").strip() == "99", timeout=3)
 
 
-async def test_add_valid_and_invalid_ids(fake: FakeAgp, clock: Clock) -> None:
+async def test_add_valid_and_invalid_ids(fake: FakeBackend, clock: Clock) -> None:
     ids = standard_world(fake)
-    fake.session(7, agent="late/arrival", status="pending")
-    fake.session(8, agent="late/other", status="running")
+    fake.pin(7, agent="late/arrival", status="pending")
+    fake.pin(8, agent="late/other", status="running")
     async with running(fake, clock, ids[:2], (80, 24)) as (app, pilot):
         await pilot.press("a")
         assert isinstance(app.screen, AddSessionsModal)
@@ -112,7 +112,7 @@ async def test_add_valid_and_invalid_ids(fake: FakeAgp, clock: Clock) -> None:
         assert table_of(app).selected_id == sid(7)
 
 
-async def test_add_cancel(fake: FakeAgp, clock: Clock) -> None:
+async def test_add_cancel(fake: FakeBackend, clock: Clock) -> None:
     ids = standard_world(fake)
     async with running(fake, clock, ids, (80, 24)) as (app, pilot):
         await pilot.press("a", "escape")
@@ -120,7 +120,7 @@ async def test_add_cancel(fake: FakeAgp, clock: Clock) -> None:
         assert app.engine.watched_ids() == ids
 
 
-async def test_remove_with_confirm_and_cancel(fake: FakeAgp, clock: Clock) -> None:
+async def test_remove_with_confirm_and_cancel(fake: FakeBackend, clock: Clock) -> None:
     ids = standard_world(fake)
     async with running(fake, clock, ids, (80, 24)) as (app, pilot):
         table = table_of(app)
@@ -145,7 +145,7 @@ async def test_remove_with_confirm_and_cancel(fake: FakeAgp, clock: Clock) -> No
         assert not table.marked
 
 
-async def test_filter_terms_and_escape(fake: FakeAgp, clock: Clock) -> None:
+async def test_filter_terms_and_escape(fake: FakeBackend, clock: Clock) -> None:
     ids = standard_world(fake)
     async with running(fake, clock, ids, (80, 24)) as (app, pilot):
         table = table_of(app)
@@ -175,7 +175,7 @@ async def test_filter_terms_and_escape(fake: FakeAgp, clock: Clock) -> None:
         assert not app.screen.query_one("#filter", Input).has_class("-shown")
 
 
-async def test_problems_only(fake: FakeAgp, clock: Clock) -> None:
+async def test_problems_only(fake: FakeBackend, clock: Clock) -> None:
     ids = standard_world(fake)
     async with running(fake, clock, ids, (80, 24)) as (app, pilot):
         await pilot.press("exclamation_mark")
@@ -184,7 +184,7 @@ async def test_problems_only(fake: FakeAgp, clock: Clock) -> None:
         assert table_of(app).shown_ids() == ids
 
 
-async def test_sort_cycles_and_reverses(fake: FakeAgp, clock: Clock) -> None:
+async def test_sort_cycles_and_reverses(fake: FakeBackend, clock: Clock) -> None:
     ids = standard_world(fake)
     async with running(fake, clock, ids, (80, 24)) as (app, pilot):
         table = table_of(app)
@@ -205,9 +205,9 @@ async def test_sort_cycles_and_reverses(fake: FakeAgp, clock: Clock) -> None:
         assert "sort: steps ▼" in str(app.screen.query_one("#modeline").render())
 
 
-async def test_enter_opens_tree_and_escape_returns(fake: FakeAgp, clock: Clock, monkeypatch: Any) -> None:
+async def test_enter_opens_tree_and_escape_returns(fake: FakeBackend, clock: Clock, monkeypatch: Any) -> None:
     ids = standard_world(fake)
-    fake.tree(3, [2, 2])
+    add_tree(fake, 3, [2, 2])
     async with running(fake, clock, ids, (80, 24)) as (app, pilot):
         calls: list[tuple[str, str]] = []
         engine = app.engine
@@ -224,7 +224,7 @@ async def test_enter_opens_tree_and_escape_returns(fake: FakeAgp, clock: Clock, 
         assert table_of(app).selected_id == sid(3)
 
 
-async def test_refresh_selection_and_all(fake: FakeAgp, clock: Clock, monkeypatch: Any) -> None:
+async def test_refresh_selection_and_all(fake: FakeBackend, clock: Clock, monkeypatch: Any) -> None:
     ids = standard_world(fake)
     async with running(fake, clock, ids, (80, 24)) as (app, pilot):
         calls: list[list[str] | None] = []
@@ -236,7 +236,7 @@ async def test_refresh_selection_and_all(fake: FakeAgp, clock: Clock, monkeypatc
         assert calls == [[sid(1)], [sid(2), sid(3)], None]
 
 
-async def test_detail_toggle_and_content(fake: FakeAgp, clock: Clock) -> None:
+async def test_detail_toggle_and_content(fake: FakeBackend, clock: Clock) -> None:
     ids = standard_world(fake)
     async with running(fake, clock, ids, (80, 24)) as (app, pilot):
         screen = app.screen
@@ -252,7 +252,7 @@ async def test_detail_toggle_and_content(fake: FakeAgp, clock: Clock) -> None:
         assert screen.has_class("-detail-hidden")
 
 
-async def test_help_lists_every_key(fake: FakeAgp, clock: Clock) -> None:
+async def test_help_lists_every_key(fake: FakeBackend, clock: Clock) -> None:
     ids = standard_world(fake)
     async with running(fake, clock, ids, (80, 24)) as (app, pilot):
         await pilot.press("question_mark")
@@ -266,7 +266,7 @@ async def test_help_lists_every_key(fake: FakeAgp, clock: Clock) -> None:
         assert isinstance(app.screen, MainScreen)
 
 
-async def test_quit_closes_the_engine(fake: FakeAgp, clock: Clock) -> None:
+async def test_quit_closes_the_engine(fake: FakeBackend, clock: Clock) -> None:
     ids = standard_world(fake)
     async with running(fake, clock, ids, (80, 24)) as (app, pilot):
         await pilot.press("q")
@@ -276,7 +276,7 @@ async def test_quit_closes_the_engine(fake: FakeAgp, clock: Clock) -> None:
 
 
 @pytest.mark.parametrize("after", ["t", "enter", "l", "question_mark", "a"])
-async def test_keys_typed_behind_q_do_nothing(fake: FakeAgp, clock: Clock, after: str) -> None:
+async def test_keys_typed_behind_q_do_nothing(fake: FakeBackend, clock: Clock, after: str) -> None:
     """`q` then `t` in one burst (a fast hand, SSH's queued input): the trajectory screen was
     pushed while the app exited, never composed, and its mount crashed the app."""
     ids = standard_world(fake)
@@ -288,7 +288,7 @@ async def test_keys_typed_behind_q_do_nothing(fake: FakeAgp, clock: Clock, after
         assert app.return_code == 0 and not app.engine.started
 
 
-async def test_palette_jumps_to_a_session(fake: FakeAgp, clock: Clock) -> None:
+async def test_palette_jumps_to_a_session(fake: FakeBackend, clock: Clock) -> None:
     ids = standard_world(fake)
     async with running(fake, clock, ids, (80, 24)) as (app, pilot):
         await pilot.press("slash", *"surfer", "enter")  # session 6 is filtered out
@@ -303,10 +303,10 @@ async def test_palette_jumps_to_a_session(fake: FakeAgp, clock: Clock) -> None:
         assert table_of(app).selected_id == sid(6)
 
 
-async def test_what_is_painted_follows_the_data_through_cursor_moves(fake: FakeAgp, clock: Clock) -> None:
+async def test_what_is_painted_follows_the_data_through_cursor_moves(fake: FakeBackend, clock: Clock) -> None:
     """Changed rows' cached renders are dropped; unchanged ones are reused (SessionTable
     keeps DataTable's render caches across data updates): the screen never shows old data."""
-    ids = [fake.session(n, steps=n, usage=[("holo3-1-35b-a3b", 100 * n, 10, 0)]).id for n in range(1, 41)]
+    ids = [fake.pin(n, steps=n, usage=[("holo3-1-35b-a3b", 100 * n, 10, 0)]).id for n in range(1, 41)]
     async with running(fake, clock, ids, (80, 24)) as (app, pilot):
 
         def painted_steps(n: int) -> str:
@@ -317,7 +317,7 @@ async def test_what_is_painted_follows_the_data_through_cursor_moves(fake: FakeA
         await pilot.press("down", "down")
         for round_ in range(1, 4):
             for n in (1, 3, 5):
-                fake.sessions[sid(n)].steps = 100 * round_ + n
+                fake.set(sid(n), steps=100 * round_ + n)
             clock.advance(3)
             app.engine.refresh()
             await wait_for(pilot, lambda r=round_: app.engine.view(sid(5)).steps == 100 * r + 5)  # type: ignore[union-attr]
@@ -328,7 +328,7 @@ async def test_what_is_painted_follows_the_data_through_cursor_moves(fake: FakeA
                                                                  str(100 * round_ + 3), str(100 * round_ + 5)]
 
 
-async def test_rows_are_drawn_exactly_as_datatable_drew_them(fake: FakeAgp, clock: Clock) -> None:
+async def test_rows_are_drawn_exactly_as_datatable_drew_them(fake: FakeBackend, clock: Clock) -> None:
     """The table used to be a DataTable: every character of every line, and its colours and
     attributes, are what a DataTable shows for the same cells, columns, cursor and focus
     (the standard world, hostile strings included, at 80 and 200 columns)."""
@@ -367,7 +367,7 @@ async def test_rows_are_drawn_exactly_as_datatable_drew_them(fake: FakeAgp, cloc
 
 
 
-async def test_help_describes_every_column_from_the_registry(fake: FakeAgp, clock: Clock) -> None:
+async def test_help_describes_every_column_from_the_registry(fake: FakeBackend, clock: Clock) -> None:
     from rich.console import Console
     from textual.widgets import Static
 

@@ -3,12 +3,12 @@ bell and desktop notifications are bytes through the driver, tmux-wrapped inside
 
 from __future__ import annotations
 
-from fakes import Clock, FakeAgp, sid
-from helpers import running, wait_for
+from helpers import Clock, add_tree, running, sid, wait_for
 from simapp import Recorder
 
 from agp_tui.monitor.events import StatusChanged
 from agp_tui.monitor.view import SessionView
+from agp_tui.sim.fake_backend import FakeBackend
 from agp_tui.ui.notify import Notifier, NotifyOptions
 from agp_tui.ui.screens.tree import TreeScreen
 
@@ -17,14 +17,16 @@ def finished(rec: Recorder) -> list[str]:
     return [m for t, m, _ in rec.toasts if t in ("session finished", "session needs you")]
 
 
-async def change(app: object, fake: FakeAgp, n: int, status: str) -> None:
-    fake.sessions[sid(n)].status = status
+async def change(app: object, fake: FakeBackend, n: int, status: str) -> None:
+    fake.set(sid(n), status=status)
     app.engine.refresh([sid(n)])  # type: ignore[attr-defined]
 
 
-async def test_toast_once_per_transition_and_not_for_the_first_status(fake: FakeAgp, clock: Clock) -> None:
-    fake.session(1, agent="h/web-surfer-flash", status="running")
-    fake.session(2, agent="[b]acme[/b]\x1b[31m", status="completed")  # first seen finished: no toast
+async def test_toast_once_per_transition_and_not_for_the_first_status(
+    fake: FakeBackend, clock: Clock,
+) -> None:
+    fake.pin(1, agent="h/web-surfer-flash", status="running")
+    fake.pin(2, agent="[b]acme[/b]\x1b[31m", status="completed")  # first seen finished: no toast
     async with running(fake, clock, [sid(1), sid(2)]) as (app, pilot):
         rec = Recorder(app)
         await pilot.pause(0.1)
@@ -46,8 +48,8 @@ async def test_toast_once_per_transition_and_not_for_the_first_status(fake: Fake
         assert app.notifier.fired == [(sid(1), "idle"), (sid(1), "failed")]
 
 
-async def test_bell_and_desktop_notification_bytes(fake: FakeAgp, clock: Clock) -> None:
-    fake.session(1, agent="h/web-surfer-flash", status="running")
+async def test_bell_and_desktop_notification_bytes(fake: FakeBackend, clock: Clock) -> None:
+    fake.pin(1, agent="h/web-surfer-flash", status="running")
     options = NotifyOptions(toast=False, bell=True, desktop=True)
     async with running(fake, clock, [sid(1)], notify=options) as (app, pilot):
         rec = Recorder(app)
@@ -57,8 +59,8 @@ async def test_bell_and_desktop_notification_bytes(fake: FakeAgp, clock: Clock) 
         assert finished(rec) == []  # toast off
 
 
-async def test_desktop_notification_inside_tmux_and_vte(fake: FakeAgp, clock: Clock) -> None:
-    fake.session(1, agent="h/web-surfer-flash", status="running")
+async def test_desktop_notification_inside_tmux_and_vte(fake: FakeBackend, clock: Clock) -> None:
+    fake.pin(1, agent="h/web-surfer-flash", status="running")
     env = {"TMUX": "/tmp/tmux-1000/default,1,0", "VTE_VERSION": "7600"}
     options = NotifyOptions(toast=False, desktop=True)
     async with running(fake, clock, [sid(1)], notify=options, env=env) as (app, pilot):
@@ -69,18 +71,16 @@ async def test_desktop_notification_inside_tmux_and_vte(fake: FakeAgp, clock: Cl
         assert rec.written == ["\x1bPtmux;" + inner.replace("\x1b", "\x1b\x1b") + "\x1b\\"]
 
 
-async def test_tree_only_children_do_not_notify(fake: FakeAgp, clock: Clock) -> None:
-    fake.session(1, agent="acme/manager", status="running")
-    kids = fake.tree(1, [2])
-    for k in kids:
-        fake.sessions[k].status = "running"
+async def test_tree_only_children_do_not_notify(fake: FakeBackend, clock: Clock) -> None:
+    fake.pin(1, agent="acme/manager", status="running")
+    kids = add_tree(fake, 1, [2], status="running")
     async with running(fake, clock, [sid(1)], size=(100, 30)) as (app, pilot):
         rec = Recorder(app)
         await pilot.press("enter")
         assert isinstance(app.screen, TreeScreen)
         await wait_for(pilot, lambda: all((v := app.engine.view(k)) is not None and v.status is not None
                                           for k in kids))
-        fake.sessions[kids[0]].status = "completed"
+        fake.set(kids[0], status="completed")
         app.engine.refresh(kids)
         await wait_for(pilot, lambda: app.engine.view(kids[0]).status_text == "completed")  # type: ignore[union-attr]
         await pilot.pause(0.1)

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fakes import Clock, FakeAgp, iso, sid
-from helpers import cell_text, frame, running, table_of, wait_for
+from helpers import Clock, add_tree, cell_text, frame, iso, running, sid, table_of, wait_for
 from rich.style import Style
 from textual import events
 from textual.pilot import Pilot
 
+from agp_tui.sim.fake_backend import FakeBackend, Patch, status_of
 from agp_tui.ui.app import AgpApp
 from agp_tui.ui.modals import AddSessionsModal
 from agp_tui.ui.screens.main import MainScreen
@@ -32,14 +32,14 @@ def crashed(app: AgpApp) -> BaseException | None:
     return app._exception  # Textual keeps the exception that ended an app here
 
 
-def fleet(fake: FakeAgp, n: int, clock: Clock) -> list[str]:
+def fleet(fake: FakeBackend, n: int, clock: Clock) -> list[str]:
     ids = []
     for i in range(1, n + 1):
         models = [("holo3-1-35b-a3b", 1000 * i, 100 * i, 0), ("gpt-5-mini", 50 * i, 5 * i, 10),
                   ("holo3-122b-a10b", 70 * i, 7 * i, 0)]
         # 0 to 3 models: moving down the table adds and removes model lines in the detail pane.
-        fake.session(i, status="running" if i % 3 else "completed", steps=i, usage=models[: i % 4],
-                     started=iso(2), finished=None if i % 3 else iso(1))
+        fake.pin(i, status="running" if i % 3 else "completed", steps=i, usage=models[: i % 4],
+                 started=iso(2), finished=None if i % 3 else iso(1))
         ids.append(sid(i))
     return ids
 
@@ -50,7 +50,7 @@ async def settle_burst(pilot: Pilot[Any]) -> None:
 
 
 async def test_ten_quick_downs_with_the_detail_pane_open_keep_the_app_alive() -> None:
-    fake, clock = FakeAgp(), Clock()
+    fake, clock = FakeBackend(), Clock()
     ids = fleet(fake, 14, clock)
     async with running(fake, clock, ids, (120, 40)) as (app, pilot):
         assert app.main.detail.display
@@ -65,7 +65,7 @@ async def test_ten_quick_downs_with_the_detail_pane_open_keep_the_app_alive() ->
 
 
 async def test_home_and_end_move_to_the_first_and_last_row() -> None:
-    fake, clock = FakeAgp(), Clock()
+    fake, clock = FakeBackend(), Clock()
     ids = fleet(fake, 30, clock)
     async with running(fake, clock, ids, (100, 24)) as (app, pilot):
         table = table_of(app)
@@ -76,9 +76,9 @@ async def test_home_and_end_move_to_the_first_and_last_row() -> None:
 
 
 async def test_two_enters_in_a_burst_open_one_tree_and_escape_returns() -> None:
-    fake, clock = FakeAgp(), Clock()
-    fake.session(1, status="running", children=[sid(2)])
-    fake.session(2, status="running", parent=sid(1))
+    fake, clock = FakeBackend(), Clock()
+    fake.pin(1, status="running", children=[sid(2)])
+    fake.pin(2, status="running", parent=sid(1))
     async with running(fake, clock, [sid(1)], (100, 30)) as (app, pilot):
         burst(app, "enter", "enter", "enter")
         await settle_burst(pilot)
@@ -90,8 +90,8 @@ async def test_two_enters_in_a_burst_open_one_tree_and_escape_returns() -> None:
 
 
 async def test_a_modal_closed_twice_in_a_burst_closes_once() -> None:
-    fake, clock = FakeAgp(), Clock()
-    fake.session(1, status="running")
+    fake, clock = FakeBackend(), Clock()
+    fake.pin(1, status="running")
     results: list[object] = []
     async with running(fake, clock, [sid(1)], (100, 30)) as (app, pilot):
         modal = AddSessionsModal()
@@ -105,7 +105,7 @@ async def test_a_modal_closed_twice_in_a_burst_closes_once() -> None:
 
 
 async def test_palette_pages_as_it_opens_and_closes_once() -> None:
-    fake, clock = FakeAgp(), Clock()
+    fake, clock = FakeBackend(), Clock()
     ids = fleet(fake, 5, clock)
     async with running(fake, clock, ids, (100, 30)) as (app, pilot):
         burst(app, "ctrl+p", "pagedown", "pageup", "pagedown")
@@ -124,11 +124,17 @@ def model_lines(app: AgpApp) -> list[str]:
 
 
 async def test_detail_marks_estimates_shows_cached_and_no_rate_when_finished() -> None:
-    fake, clock = FakeAgp(), Clock()
-    fake.session(1, status="running", steps=4, started=iso(1), usage=[("holo3-1-35b-a3b", 6000, 600, 0)],
-                 cached={"holo3-1-35b-a3b": 4200})
-    fake.session(2, status="failed", steps=9, started=iso(600), finished=iso(590),
-                 usage=[("holo3-1-35b-a3b", 90_000, 9_000, 0)])
+    fake, clock = FakeBackend(), Clock()
+    fake.pin(1, status="running", steps=4, started=iso(1), usage=[("holo3-1-35b-a3b", 6000, 600, 0)])
+
+    def cached(data: dict[str, Any]) -> None:  # reported by the API, not by the simulator
+        for usage in status_of(data)["usage_per_model"]:
+            usage["cached_tokens"] = 4200
+
+    fake.fail(Patch(cached), kind="status", session=sid(1))
+    fake.fail(Patch(cached), kind="session", session=sid(1))
+    fake.pin(2, status="failed", steps=9, started=iso(600), finished=iso(590),
+             usage=[("holo3-1-35b-a3b", 90_000, 9_000, 0)])
     async with running(fake, clock, [sid(1), sid(2)], (140, 40)) as (app, pilot):
         pane = app.main.query_one(DetailPane)
         assert pane.session_id == sid(1)
@@ -151,11 +157,11 @@ async def test_detail_marks_estimates_shows_cached_and_no_rate_when_finished() -
 # -- text that fits, states that say what they are ------------------------------------------
 
 async def test_status_words_are_whole_at_80_and_200_columns() -> None:
-    fake, clock = FakeAgp(), Clock()
-    fake.session(1, status="timed_out", started=iso(10), finished=iso(1))
-    fake.session(2, status="hibernating")
-    fake.session(3, status="interrupted")
-    fake.session(4, status="awaiting_tool_results")
+    fake, clock = FakeBackend(), Clock()
+    fake.pin(1, status="timed_out", started=iso(10), finished=iso(1))
+    fake.pin(2, status="hibernating")
+    fake.pin(3, status="interrupted")
+    fake.pin(4, status="awaiting_tool_results")
     ids = [sid(n) for n in range(1, 5)]
     for size in ((80, 24), (200, 50)):
         async with running(fake, clock, ids, size) as (app, _):
@@ -166,10 +172,10 @@ async def test_status_words_are_whole_at_80_and_200_columns() -> None:
 
 
 async def test_tree_rollup_fits_at_80x24() -> None:
-    fake, clock = FakeAgp(), Clock()
-    fake.session(1, agent="h/deep-researcher-with-a-long-name", status="running", steps=2,
-                 usage=[("holo3-122b-a10b", 16_000, 900, 0)])
-    fake.tree(1, [3, 2], status="running", steps=4, usage=[("holo3-1-35b-a3b", 9_000, 300, 0)])
+    fake, clock = FakeBackend(), Clock()
+    fake.pin(1, agent="h/deep-researcher-with-a-long-name", status="running", steps=2,
+             usage=[("holo3-122b-a10b", 16_000, 900, 0)])
+    add_tree(fake, 1, [3, 2], status="running", steps=4, usage=[("holo3-1-35b-a3b", 9_000, 300, 0)])
     async with running(fake, clock, [sid(1)], (80, 24)) as (app, pilot):
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, TreeScreen))
@@ -183,8 +189,8 @@ async def test_tree_rollup_fits_at_80x24() -> None:
 
 
 async def test_agent_view_url_is_never_broken_across_lines() -> None:
-    fake, clock = FakeAgp(), Clock()
-    fake.session(1, status="running")
+    fake, clock = FakeBackend(), Clock()
+    fake.pin(1, status="running")
     async with running(fake, clock, [sid(1)], (80, 24)) as (app, pilot):
         await pilot.press("i")
         await frame(pilot)
@@ -198,9 +204,9 @@ async def test_agent_view_url_is_never_broken_across_lines() -> None:
 
 
 async def test_a_filter_that_hides_everything_says_so() -> None:
-    fake, clock = FakeAgp(), Clock()
-    fake.session(1, status="running")
-    fake.session(2, status="completed")
+    fake, clock = FakeBackend(), Clock()
+    fake.pin(1, status="running")
+    fake.pin(2, status="completed")
     async with running(fake, clock, [sid(1), sid(2)], (100, 40)) as (app, pilot):
         await pilot.press("slash", *"nothing-matches", "enter")
         await frame(pilot)
@@ -215,12 +221,12 @@ async def test_a_filter_that_hides_everything_says_so() -> None:
 
 
 async def test_with_a_refused_key_rows_say_so_instead_of_loading() -> None:
-    fake, clock = FakeAgp(), Clock()
+    fake, clock = FakeBackend(), Clock()
     for n in range(1, 4):
-        fake.session(n, status="running")
-    fake.mode = "auth"
+        fake.pin(n, status="running")
+    fake.fail(401)
     ids = [sid(n) for n in range(1, 4)]
-    from fakes import make_engine
+    from helpers import make_engine
 
     from agp_tui.ui.app import make_app
 
@@ -236,8 +242,8 @@ async def test_with_a_refused_key_rows_say_so_instead_of_loading() -> None:
 
 
 async def test_not_found_detail_says_not_found() -> None:
-    fake, clock = FakeAgp(), Clock()
-    fake.session(1, status="running")
+    fake, clock = FakeBackend(), Clock()
+    fake.pin(1, status="running")
     missing = sid(99)
     async with running(fake, clock, [missing, sid(1)], (120, 40)) as (app, pilot):
         await frame(pilot)
@@ -247,8 +253,8 @@ async def test_not_found_detail_says_not_found() -> None:
 
 
 async def test_a_label_never_hides_the_agent() -> None:
-    fake, clock = FakeAgp(), Clock()
-    fake.session(1, agent="h/web-surfer", status="running")
+    fake, clock = FakeBackend(), Clock()
+    fake.pin(1, agent="h/web-surfer", status="running")
     async with running(fake, clock, [], (200, 30)) as (app, pilot):
         app.engine.add([sid(1)], label="nightly")
         await wait_for(pilot, lambda: (v := app.engine.view(sid(1))) is not None and v.agent is not None)
@@ -261,8 +267,8 @@ async def test_sparklines_are_not_red_in_16_colours() -> None:
     """TERM=linux: the accent became bright red, which reads as an error."""
     from rich.color import ColorSystem
 
-    fake, clock = FakeAgp(), Clock()
-    fake.session(1, status="running", usage=[("holo3-1-35b-a3b", 100, 10, 0)])
+    fake, clock = FakeBackend(), Clock()
+    fake.pin(1, status="running", usage=[("holo3-1-35b-a3b", 100, 10, 0)])
     async with running(fake, clock, [sid(1)], (120, 40)) as (app, _):
         styles = [table_of(app).style_of("cell--spark"), table_of(app).style_of("cell--spark-estimate"),
                   app.main.detail.get_component_rich_style("spark", partial=True),

@@ -9,21 +9,22 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fakes import Clock, FakeAgp, make_engine, sid
-from helpers import frame, loaded, wait_for
+from helpers import Clock, add_tree, frame, loaded, make_engine, sid, wait_for
 from textual.pilot import Pilot
 from ui_world import standard_world
 
+from agp_tui.sim.fake_backend import FakeBackend
 from agp_tui.ui.app import AgpApp, make_app
 from agp_tui.ui.screens.discover import DiscoverScreen
+from agp_tui.ui.widgets.detail import DetailPane
 
 Snap = Callable[..., bool]
 
 
-def build(size_hint: str = "", read_only: bool = False) -> tuple[AgpApp, FakeAgp]:
-    fake = FakeAgp()
+def build(size_hint: str = "", read_only: bool = False) -> tuple[AgpApp, FakeBackend]:
+    fake = FakeBackend()
     ids = standard_world(fake)
-    fake.tree(3, [3, 2], start=100)
+    add_tree(fake, 3, [3, 2], start=100)
     engine = make_engine(fake, Clock())
     app = make_app(engine, initial_ids=ids, clock=engine._wall, tick_clock=False, profile="demo",
                    region="eu", read_only=read_only)
@@ -54,9 +55,23 @@ def test_main_80x24(snap_compare: Snap) -> None:
     assert snap_compare(app, terminal_size=(80, 24), run_before=ready())
 
 
+async def now_line_shown(pilot: Pilot[Any]) -> None:
+    """The detail pane's "now" line comes from the shown session's followed events, which
+    arrive a moment after the selection rests: wait for them, then draw."""
+    app = pilot.app
+    assert isinstance(app, AgpApp)
+    pane = app.main.query_one(DetailPane)
+    await wait_for(pilot, lambda: pane.session_id is not None
+                   and (events := app.engine.trajectory(pane.session_id)) is not None
+                   and events.latest() is not None)
+    await frame(pilot)
+    pane.refresh_view()
+
+
 def test_main_with_detail_200x50(snap_compare: Snap) -> None:
     async def select_failed(pilot: Pilot[Any]) -> None:
         await pilot.press("down")
+        await now_line_shown(pilot)
 
     app, _ = build()
     assert snap_compare(app, terminal_size=(200, 50), run_before=ready(select_failed))
@@ -65,6 +80,7 @@ def test_main_with_detail_200x50(snap_compare: Snap) -> None:
 def test_detail_80x24(snap_compare: Snap) -> None:
     async def show_detail(pilot: Pilot[Any]) -> None:
         await pilot.press("i")
+        await now_line_shown(pilot)
 
     app, _ = build()
     assert snap_compare(app, terminal_size=(80, 24), run_before=ready(show_detail))

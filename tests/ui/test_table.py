@@ -6,23 +6,23 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fakes import Clock, FakeAgp, sid
-from helpers import cell_text, frame, running, table_of, wait_for
+from helpers import Clock, cell_text, frame, running, sid, table_of, wait_for
 from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.strip import Strip
 from textual.widgets import DataTable, Input
 from ui_world import standard_world
 
+from agp_tui.sim.fake_backend import FakeBackend
 from agp_tui.ui.app import AgpApp
 from agp_tui.ui.widgets.columns import COLUMNS, layout
 from agp_tui.ui.widgets.session_table import SessionTable
 
 
-def many(fake: FakeAgp, n: int = 60, steps: Any = None) -> list[str]:
+def many(fake: FakeBackend, n: int = 60, steps: Any = None) -> list[str]:
     """`n` running sessions; steps n (or `steps(n)`)."""
-    return [fake.session(i, agent=f"acme/agent-{i % 7}", steps=steps(i) if steps else i,
-                         usage=[("holo3-1-35b-a3b", 100 * i, 10, 0)]).id for i in range(1, n + 1)]
+    return [fake.pin(i, agent=f"acme/agent-{i % 7}", steps=steps(i) if steps else i,
+                     usage=[("holo3-1-35b-a3b", 100 * i, 10, 0)]).id for i in range(1, n + 1)]
 
 
 def screen_cells(app: AgpApp, region: Region) -> list[list[tuple[str, str]]]:
@@ -63,7 +63,7 @@ async def as_datatable(app: AgpApp, pilot: Pilot[Any], table: SessionTable) -> l
     ("many", (80, 24), ["pagedown", "pagedown", "down", "down"]),  # scrolled: the scrollbar shows
     ("many", (120, 40), ["end", "up"]),
 ])
-async def test_drawn_exactly_as_datatable_drew_it(fake: FakeAgp, clock: Clock, rows: str,
+async def test_drawn_exactly_as_datatable_drew_it(fake: FakeBackend, clock: Clock, rows: str,
                                                   size: tuple[int, int], keys: list[str]) -> None:
     """Every character on screen, its colours and attributes, the cursor bar and the
     scrollbar are what the DataTable this table replaced showed for the same cells."""
@@ -79,7 +79,7 @@ async def test_drawn_exactly_as_datatable_drew_it(fake: FakeAgp, clock: Clock, r
             assert a == b, f"line {y}: ours {''.join(c for c, _ in a)!r}"
 
 
-async def test_sorting_is_stable_by_session_id(fake: FakeAgp, clock: Clock) -> None:
+async def test_sorting_is_stable_by_session_id(fake: FakeBackend, clock: Clock) -> None:
     """Rows with equal values keep watchlist order, sorted up or down, through data updates
     and re-sorts; the order never depends on what was on screen before."""
     ids = many(fake, 12, steps=lambda i: i % 3)  # steps 1, 2, 0, 1, 2, 0 ...
@@ -93,7 +93,7 @@ async def test_sorting_is_stable_by_session_id(fake: FakeAgp, clock: Clock) -> N
         table.reverse_sort()
         for round_ in range(3):  # updates that move nothing's sort value: nothing moves
             for n in (2, 5, 9):
-                fake.sessions[sid(n)].usage = [("holo3-1-35b-a3b", 1000 * round_ + n, 10, 0)]
+                fake.set(sid(n), usage=[("holo3-1-35b-a3b", 1000 * round_ + n, 10, 0)])
             clock.advance(3)
             app.engine.refresh()
             await wait_for(pilot, lambda r=round_: "1.0k" in cell_text(app, sid(2), "input") if r else True)
@@ -108,7 +108,9 @@ async def test_sorting_is_stable_by_session_id(fake: FakeAgp, clock: Clock) -> N
         assert table.shown_ids() == sorted(ids)
 
 
-async def test_cursor_stays_on_its_session_across_resorts_and_filters(fake: FakeAgp, clock: Clock) -> None:
+async def test_cursor_stays_on_its_session_across_resorts_and_filters(
+    fake: FakeBackend, clock: Clock,
+) -> None:
     ids = many(fake, 60)
     async with running(fake, clock, ids, (80, 24)) as (app, pilot):
         table = table_of(app)
@@ -143,7 +145,7 @@ async def test_cursor_stays_on_its_session_across_resorts_and_filters(fake: Fake
         assert table.selected_id == neighbour and len(table.shown_ids()) == 60
 
 
-async def test_home_and_end_go_to_the_first_and_last_row(fake: FakeAgp, clock: Clock) -> None:
+async def test_home_and_end_go_to_the_first_and_last_row(fake: FakeBackend, clock: Clock) -> None:
     ids = many(fake, 60)
     async with running(fake, clock, ids, (80, 24)) as (app, pilot):
         table = table_of(app)
@@ -161,7 +163,7 @@ async def test_home_and_end_go_to_the_first_and_last_row(fake: FakeAgp, clock: C
         assert table.cursor_row == 0
 
 
-async def test_clicking_a_header_sorts_by_it_and_again_reverses(fake: FakeAgp, clock: Clock) -> None:
+async def test_clicking_a_header_sorts_by_it_and_again_reverses(fake: FakeBackend, clock: Clock) -> None:
     ids = standard_world(fake)
     async with running(fake, clock, ids, (80, 24)) as (app, pilot):
         table = table_of(app)
@@ -180,12 +182,12 @@ async def test_clicking_a_header_sorts_by_it_and_again_reverses(fake: FakeAgp, c
 
 
 @pytest.mark.parametrize("width", [80, 120, 200])
-async def test_widths_follow_the_terminal(fake: FakeAgp, clock: Clock, width: int) -> None:
+async def test_widths_follow_the_terminal(fake: FakeBackend, clock: Clock, width: int) -> None:
     """Every status word whole from 80 columns, the longest from 160; sparklines and
     errors take what is left; the columns fill the width less the scrollbar's cell."""
     ids = standard_world(fake)
-    fake.session(7, agent="acme/slow", status="timed_out", steps=2)
-    fake.session(8, agent="acme/tools", status="awaiting_tool_results", steps=2)
+    fake.pin(7, agent="acme/slow", status="timed_out", steps=2)
+    fake.pin(8, agent="acme/tools", status="awaiting_tool_results", steps=2)
     async with running(fake, clock, [*ids, sid(7), sid(8)], (width, 30)) as (app, _pilot):
         table = table_of(app)
         placed = {p.key: p.width for p in layout(width)}
@@ -201,7 +203,7 @@ async def test_widths_follow_the_terminal(fake: FakeAgp, clock: Clock, width: in
             assert placed["rate"] > 30 and placed["error"] > 20
 
 
-async def test_a_resize_lays_the_columns_out_again_in_place(fake: FakeAgp, clock: Clock) -> None:
+async def test_a_resize_lays_the_columns_out_again_in_place(fake: FakeBackend, clock: Clock) -> None:
     ids = standard_world(fake)
     async with running(fake, clock, ids, (80, 24)) as (app, pilot):
         table = table_of(app)
@@ -216,7 +218,7 @@ async def test_a_resize_lays_the_columns_out_again_in_place(fake: FakeAgp, clock
         assert "error" not in table.column_keys and table.selected_id == sid(3)
 
 
-async def test_mouse_clicks_and_the_scrollbar(fake: FakeAgp, clock: Clock) -> None:
+async def test_mouse_clicks_and_the_scrollbar(fake: FakeBackend, clock: Clock) -> None:
     ids = many(fake, 60)
     async with running(fake, clock, ids, (80, 24)) as (app, pilot):
         table = table_of(app)
@@ -236,7 +238,7 @@ async def test_mouse_clicks_and_the_scrollbar(fake: FakeAgp, clock: Clock) -> No
         assert table.top_row == table.max_scroll_y
 
 
-async def test_a_layout_pass_does_not_repaint_the_table(fake: FakeAgp, clock: Clock) -> None:
+async def test_a_layout_pass_does_not_repaint_the_table(fake: FakeBackend, clock: Clock) -> None:
     """A toast (or a header label changing width) lays the screen out again; the table and
     its scrollbar are not redrawn for it: nothing of them is resent over SSH."""
     ids = many(fake, 60)

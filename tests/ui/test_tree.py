@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from fakes import ISO_T0, Clock, FakeAgp, sid
-from helpers import frame, running, table_of, wait_for
+from helpers import ISO_T0, Clock, add_tree, frame, running, sid, table_of, wait_for
 from rich.text import Text
 from textual.widgets import Tree
 from ui_world import standard_world
 
+from agp_tui.sim.fake_backend import FakeBackend
 from agp_tui.ui.screens.main import MainScreen
 from agp_tui.ui.screens.tree import TreeScreen
 from agp_tui.ui.widgets.session_table import SessionTable
@@ -32,10 +32,10 @@ def depth(node: object) -> int:
     return d
 
 
-async def test_three_hundred_nodes_update_in_place(fake: FakeAgp, clock: Clock) -> None:
-    root = fake.session(1, agent="acme/manager", status="running", steps=3,
-                        usage=[("holo3-122b-a10b", 5000, 200, 0)])
-    made = fake.tree(1, [6, 7, 7])  # 6 + 42 + 294 = 342 descendants, depth 3
+async def test_three_hundred_nodes_update_in_place(fake: FakeBackend, clock: Clock) -> None:
+    root = fake.pin(1, agent="acme/manager", status="running", steps=3,
+                    usage=[("holo3-122b-a10b", 5000, 200, 0)])
+    made = add_tree(fake, 1, [6, 7, 7])  # 6 + 42 + 294 = 342 descendants, depth 3
     assert len(made) == 342
     async with running(fake, clock, [root.id], (120, 40)) as (app, pilot):
         await pilot.press("enter")
@@ -62,9 +62,8 @@ async def test_three_hundred_nodes_update_in_place(fake: FakeAgp, clock: Clock) 
         await pilot.pause()
         before = {id(n) for n in all_nodes(tree)}
         expanded = {n.data for n in all_nodes(tree) if n.is_expanded}
-        fake.sessions[made[-1]].status = "failed"
-        fake.sessions[made[-1]].steps = 99
-        fake.sessions[made[5]].steps = 77
+        fake.set(made[-1], status="failed", steps=99)
+        fake.set(made[5], steps=77)
         engine.refresh([made[-1], made[5]])
         await wait_for(pilot, lambda: engine.view(made[-1]).status.status == "failed")  # type: ignore[union-attr]
         await wait_for(pilot, lambda: engine.view(made[5]).steps == 77)  # type: ignore[union-attr]
@@ -81,10 +80,10 @@ async def test_three_hundred_nodes_update_in_place(fake: FakeAgp, clock: Clock) 
         assert isinstance(app.screen, MainScreen)
 
 
-async def test_children_load_lazily_with_placeholders(fake: FakeAgp, clock: Clock) -> None:
-    root = fake.session(1, agent="acme/manager", status="running")
-    kids = fake.tree(1, [2, 2])
-    fake.hold = set(kids[2:])  # grandchildren answer only when released
+async def test_children_load_lazily_with_placeholders(fake: FakeBackend, clock: Clock) -> None:
+    root = fake.pin(1, agent="acme/manager", status="running")
+    kids = add_tree(fake, 1, [2, 2])
+    gate = fake.hold(*kids[2:])  # grandchildren answer only when released
     async with running(fake, clock, [root.id], (100, 30)) as (app, pilot):
         await pilot.press("enter")
         engine = app.engine
@@ -101,7 +100,7 @@ async def test_children_load_lazily_with_placeholders(fake: FakeAgp, clock: Cloc
         grandchild.expand()
         await frame(pilot)
         assert [c.label.plain for c in grandchild.children] == ["◌ loading…"]
-        fake.release.set()
+        gate.set()
         await wait_for(pilot, lambda: all(engine.view(k).status for k in kids[2:]))  # type: ignore[union-attr]
         await frame(pilot)
         assert not any("loading" in c.label.plain for c in child.children)
@@ -109,13 +108,13 @@ async def test_children_load_lazily_with_placeholders(fake: FakeAgp, clock: Cloc
         assert not grandchild.allow_expand  # it turned out to have no subagents
 
 
-async def test_z_folds_finished_branches(fake: FakeAgp, clock: Clock) -> None:
-    root = fake.session(1, agent="acme/manager", status="running")
-    done = fake.session(2, agent="done/branch", status="completed", parent=root.id)
-    live = fake.session(3, agent="live/branch", status="running", parent=root.id)
+async def test_z_folds_finished_branches(fake: FakeBackend, clock: Clock) -> None:
+    root = fake.pin(1, agent="acme/manager", status="running")
+    done = fake.pin(2, agent="done/branch", status="completed", parent=root.id)
+    live = fake.pin(3, agent="live/branch", status="running", parent=root.id)
     root.children = [done.id, live.id]
-    fake.session(4, agent="done/leaf", status="completed", parent=done.id)
-    fake.session(5, agent="live/leaf", status="running", parent=live.id)
+    fake.pin(4, agent="done/leaf", status="completed", parent=done.id)
+    fake.pin(5, agent="live/leaf", status="running", parent=live.id)
     done.children, live.children = [sid(4)], [sid(5)]
     async with running(fake, clock, [root.id], (100, 30)) as (app, pilot):
         await pilot.press("enter")
@@ -131,9 +130,9 @@ async def test_z_folds_finished_branches(fake: FakeAgp, clock: Clock) -> None:
         assert tree.root.is_expanded
 
 
-async def test_mouse_selects_rows_and_nodes(fake: FakeAgp, clock: Clock) -> None:
+async def test_mouse_selects_rows_and_nodes(fake: FakeBackend, clock: Clock) -> None:
     ids = standard_world(fake)
-    fake.tree(1, [3])
+    add_tree(fake, 1, [3])
     async with running(fake, clock, ids, (80, 24)) as (app, pilot):
         await pilot.click(SessionTable, offset=(12, 3))  # header is line 0: line 3 is the third row
         assert table_of(app).selected_id == sid(3)
@@ -147,7 +146,7 @@ async def test_mouse_selects_rows_and_nodes(fake: FakeAgp, clock: Clock) -> None
         assert tree.cursor_line == 2
 
 
-async def test_node_labels_show_what_the_table_row_shows(fake: FakeAgp, clock: Clock) -> None:
+async def test_node_labels_show_what_the_table_row_shows(fake: FakeBackend, clock: Clock) -> None:
     """Status, name and cost of a node come from the table's column registry: the tree and
     the table never disagree, and a change to a column is seen by both."""
     import dataclasses
@@ -156,9 +155,9 @@ async def test_node_labels_show_what_the_table_row_shows(fake: FakeAgp, clock: C
 
     from agp_tui.ui.widgets import columns
 
-    root = fake.session(1, agent="acme/[b]x", status="completed", steps=2, outcome="success",
-                        finished=ISO_T0, cost=0.125)
-    fake.tree(1, [2])
+    root = fake.pin(1, agent="acme/[b]x", status="completed", steps=2, outcome="success",
+                    finished=ISO_T0, usage=[("holo3-122b-a10b", 90_000, 4_000, 0)])
+    add_tree(fake, 1, [2])
     mp = pytest.MonkeyPatch()
     async with running(fake, clock, [root.id], (160, 40)) as (app, pilot):
         await wait_for(pilot, lambda: app.engine.view(root.id) is not None
@@ -179,7 +178,7 @@ async def test_node_labels_show_what_the_table_row_shows(fake: FakeAgp, clock: C
         try:
             shout = dataclasses.replace(columns.BY_KEY["agent"], render=lambda row, w: Text("SHOUT"))
             mp.setitem(columns.BY_KEY, "agent", shout)
-            fake.sessions[root.id].steps = 5
+            fake.set(root.id, steps=5)
             app.engine.refresh([root.id])
             await wait_for(pilot, lambda: "SHOUT" in tree.root.label.plain)
         finally:

@@ -4,25 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
-from fakes import BASE, KEY, Clock, FakeAgp, sid
-from helpers import cell_text, settle, table_of, wait_for
+from helpers import BASE, Clock, cell_text, settle, sid, table_of, wait_for
 
-from agp_tui.api import AgpClient, RetryPolicy
 from agp_tui.monitor.engine import Engine, EngineSettings
 from agp_tui.monitor.watchlist import Watchlist
+from agp_tui.sim.fake_backend import FakeBackend
 from agp_tui.ui.app import make_app
 
 
 async def test_a_label_changed_by_another_process_repaints_the_row(
-    fake: FakeAgp, clock: Clock, tmp_path: Path,
+    fake: FakeBackend, clock: Clock, tmp_path: Path,
 ) -> None:
     for n in (1, 2):
-        fake.session(n)
+        fake.pin(n)
     path = tmp_path / "watchlist.json"
     Watchlist(path).add([sid(1), sid(2)])
-    client = AgpClient(BASE, KEY, http=httpx.AsyncClient(transport=httpx.MockTransport(fake.handle)),
-                       retry=RetryPolicy.off())
+    client = fake.client(BASE)
     engine = Engine(client, Watchlist(path), EngineSettings(
         sweep=False, seed=7, max_rps=1000.0, housekeeping_interval=0.05, watchlist_sync_interval=0.05,
     ), wall=clock)
@@ -36,6 +33,6 @@ async def test_a_label_changed_by_another_process_repaints_the_row(
         await wait_for(pilot, lambda: cell_text(app, sid(1), "agent").strip().startswith("deploy check"))
         other.remove([sid(2)])
         other.add([sid(3)], label="added elsewhere")
-        fake.session(3)
+        fake.pin(3)
         await wait_for(pilot, lambda: table_of(app).shown_ids() == [sid(1), sid(3)])
         await wait_for(pilot, lambda: cell_text(app, sid(3), "agent").strip().startswith("added elsew"))

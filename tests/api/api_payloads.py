@@ -1,13 +1,17 @@
-"""Fakes and canned payloads shared by the API-layer tests (imported by name: tests/api is on sys.path)."""
+"""Canned payloads and request checks shared by the API-layer tests (imported by name:
+tests/api is on sys.path). The server is the simulator (`FakeBackend`, served over loopback
+by conftest's `server`), which answers with these when a test queues them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+import socket
 from typing import Any
 
-import httpx
-
 from agp_tui.api import RetryPolicy
+from agp_tui.api.backend import RawResponse
+from agp_tui.api.errors import Unreachable
+from agp_tui.sim.fake_backend import Call, FakeBackend, Reply, Stall
 
 BASE = "https://agp.test/api/v2"
 KEY = "hk-test-5f0c2b7e9a1d4c3b8e6f0a9d"
@@ -17,49 +21,43 @@ SID2 = "0b7c1d2e-4f5a-4b6c-8d9e-0f1a2b3c4d5e"
 # A retry policy whose waits are a few milliseconds, for tests that let retries happen.
 FAST_RETRY = RetryPolicy(attempts=3, base_delay=0.001, max_delay=0.002, max_total=2.0)
 
-Reply = httpx.Response | BaseException | Callable[[httpx.Request], httpx.Response]
-
-
 def reply(status: int = 200, body: Any = None, *, headers: dict[str, str] | None = None,
-          text: str | None = None) -> httpx.Response:
-    """A canned answer: JSON when `body` is given, raw text when `text` is, else empty."""
-    if text is not None:
-        return httpx.Response(status, text=text, headers=headers)
+          text: str | None = None, content: bytes | None = None) -> RawResponse:
+    """A canned answer: JSON when `body` is given, raw text or bytes when `text` or
+    `content` is, else empty."""
+    hdrs = dict(headers or {})
+    if text is not None or content is not None:
+        hdrs.setdefault("Content-Type", "text/plain; charset=utf-8")
+        return RawResponse(status, hdrs, content if content is not None else (text or "").encode())
     if body is None:
-        return httpx.Response(status, headers=headers)
-    return httpx.Response(status, json=body, headers=headers)
+        return RawResponse(status, hdrs, b"")
+    hdrs.setdefault("Content-Type", "application/json")
+    return RawResponse(status, hdrs, json.dumps(body).encode())
 
 
-class FakeServer:
-    """Records every request; answers from a queue, then from `default`."""
-
-    def __init__(self) -> None:
-        self.requests: list[httpx.Request] = []
-        self.queue: list[Reply] = []
-        self.default: Reply | None = None
-
-    def push(self, *replies: Reply) -> FakeServer:
-        self.queue.extend(replies)
-        return self
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        item = self.queue.pop(0) if self.queue else self.default
-        if item is None:
-            raise AssertionError(f"unexpected request {request.method} {request.url}")
-        if isinstance(item, BaseException):
-            raise item
-        if callable(item):
-            return item(request)
-        return item
-
-    @property
-    def last(self) -> httpx.Request:
-        assert self.requests, "no request was made"
-        return self.requests[-1]
+# Transport failures, for real, over loopback: the server closes the connection without an
+# answer; nothing listens on the port; the answer comes after the client's deadline.
+TRANSPORT_FAILURES = ("dropped", "refused", "timeout")
+CLIENT_TIMEOUT = 0.3  # the client deadline of the "timeout" case (its answer stalls 1 s)
 
 
-def assert_request(req: httpx.Request, method: str, path: str,
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def transport_failure(server: FakeBackend, kind: str) -> tuple[Reply | None, dict[str, Any]]:
+    """What to queue (None: nothing, the client goes elsewhere) and the client options that
+    make the request fail that way."""
+    if kind == "dropped":
+        return Unreachable("dropped"), {}
+    if kind == "refused":
+        return None, {"base_url": f"http://127.0.0.1:{free_port()}/api/v2"}
+    return Stall(1.0), {"timeout": CLIENT_TIMEOUT}
+
+
+def assert_request(req: Call, method: str, path: str,
                    params: list[tuple[str, str]] | None = None) -> None:
     """Method, path, exact query (order kept) and the bearer header of one request."""
     assert req.method == method
