@@ -145,11 +145,24 @@ class SimSession:
             self._write_detail()
         return self._steps
 
+    @steps.setter
+    def steps(self, value: int) -> None:
+        """A test's pinned state (sim/pinned.py): the detail so far is written first."""
+        if self._detailed < self.cursor:
+            self._write_detail()
+        self._steps = value
+
     @property
     def usage(self) -> list[Any]:
         if self._detailed < self.cursor:
             self._write_detail()
         return self._usage
+
+    @usage.setter
+    def usage(self, value: list[Any]) -> None:
+        if self._detailed < self.cursor:
+            self._write_detail()
+        self._usage = value
 
     @property
     def answers(self) -> list[tuple[int, Any]]:
