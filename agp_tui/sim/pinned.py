@@ -125,7 +125,7 @@ def set_state(world: World, s: SimSession, *, status: str | None = None, steps: 
 
 def _steps(world: World, s: SimSession, n: int, usage: Usage, t: float) -> None:
     for i in range(n):
-        rows = tuple((m, (a, b, c)) for m, a, b, c in usage) if i == 0 else ()
+        rows = tuple(x for m, a, b, c in usage for x in (m, a, b, c)) if i == 0 else ()  # flat
         s.apply(Step(t, rows, note=s.steps % 7, tool=s.steps % 5, reasoning=False), world.spawn)
     if n == 0 and usage:
         for m, a, b, c in usage:

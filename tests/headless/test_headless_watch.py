@@ -149,7 +149,7 @@ def test_live_change_is_printed_then_exit(live_sim: SimHandle, env: Env) -> None
 def one_step_per_poll(fake: FakeBackend, session: str, steps: int, tokens_per_step: int) -> None:
     """The session (at one step now) takes a step each time it is read, `steps` in all, and
     completes with its last: a script the World plays one tick per poll of its clock."""
-    usage = ((MODEL, (tokens_per_step, tokens_per_step // 10, 0)),)
+    usage = (MODEL, tokens_per_step, tokens_per_step // 10, 0)  # flat: model, in, out, reasoning
     ticks: list[Tick] = [Step(float(n), usage, note=0, tool=0, reasoning=False) for n in range(1, steps)]
     fake.plan(session, [*ticks, Finish(float(steps - 1), "completed")])
 

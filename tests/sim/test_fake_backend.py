@@ -91,7 +91,7 @@ async def test_step_and_set_move_a_session_and_wake_a_long_poll(fake: FakeBacken
 
 
 async def test_plan_plays_ticks_as_the_clock_reaches_them(fake: FakeBackend) -> None:
-    usage = ((MODEL, (10, 1, 0)),)
+    usage = (MODEL, 10, 1, 0)  # flat: model, in, out, reasoning
     fake.plan(A, [Step(1.0, usage, 0, 0, False), Finish(2.0, "completed")])
     client = fake.client()
     assert (await client.get_status(A)).steps == 3
