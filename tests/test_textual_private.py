@@ -186,13 +186,13 @@ def test_the_checks_catch_what_they_are_for() -> None:
         import textual._xterm_parser
         def f(app, table):
             app._driver.write("x")
-            table._data.clear()
+            table._row_locations.clear()
             getattr(app, "_pseudo_class_state")
     """))
     found = [what for _, what in (*_import_problems(bad), *_foreign_attribute_problems(bad))]
     assert len([w for w in found if w.startswith("imports")]) == 3
     used = {w.split()[1] for w in found if w.startswith("uses")}
-    assert used == {"_driver,", "_data,", "_pseudo_class_state,"}
+    assert used == {"_driver,", "_row_locations,", "_pseudo_class_state,"}
     from textual.widgets import DataTable
     theirs = set().union(*(_textual_private_names(c) for c in _textual_bases(DataTable)))
     assert {"_size_updated", "_render_cell", "_data", "_refresh_region"} <= theirs

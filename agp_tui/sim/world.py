@@ -394,7 +394,9 @@ class World:
         """
         if not self._indexed:
             return sum(1 for s in self._by_id.values() if s.status != "queued" and not s.terminal)
-        return sum(len(self._by_status.get(status, ())) for status in SLOT_HOLDERS)
+        # Every status but queued and the terminal ones, an unknown one included (as above).
+        return sum(len(v) for status, v in self._by_status.items()
+                   if status != "queued" and status not in TERMINAL)
 
     def query(self, q: ListQuery) -> tuple[list[SimSession], int]:
         self.sync()
@@ -545,7 +547,6 @@ def _finished(s: SimSession) -> float:
 
 _seq: Callable[[SimSession], int] = operator.attrgetter("seq")
 _created: Callable[[SimSession], float] = operator.attrgetter("created_at")
-SLOT_HOLDERS = tuple(s for s in catalog.STATUSES if s != "queued" and s not in TERMINAL)
 
 
 def _union(index: dict[str, list[SimSession]], keys: frozenset[str]) -> list[SimSession]:

@@ -93,7 +93,7 @@ class DiscoverScreen(ClosesOnce, Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("a", "add", "Add"),
-        Binding("A", "add_all", "Add all"),
+        Binding("A", "add_all", "All"),  # short: the footer holds F Follow too at 80 columns
         Binding("F", "follow", "Follow"),
         Binding("space", "mark", "Mark", show=False),
         Binding("right_square_bracket", "next_page", "Next", key_display="]"),
