@@ -47,6 +47,8 @@ class NotifyOptions:
 def describe(view: SessionView | None, sid: str, new: str) -> str:
     """`✔ 1a2b3c4d h/web-surfer completed`: literal, one line, short."""
     name = safe_text(session_name(view) or None, 60)
+    if len(name) > 60:  # 60 cells can be far more characters (combining marks are 0 cells)
+        name = name[:59] + "…"
     words = _WORDS.get(new, safe_text(new, 30))
     return " ".join(p for p in (status_symbol(new), short_id(sid), name, words) if p)
 

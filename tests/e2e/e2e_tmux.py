@@ -47,15 +47,15 @@ def isolated_env(root: Path) -> dict[str, str]:
 class Sim:
     """`agp-tui sim --port P` as a subprocess, with its own key."""
 
-    def __init__(self, env: dict[str, str], key: str) -> None:
+    def __init__(self, env: dict[str, str], key: str, *extra: str) -> None:
         self.port = free_port()
         self.key = key
         self.base_url = f"http://127.0.0.1:{self.port}/api/v2"
         self.proc = subprocess.Popen(
             [*agp_command().split(), "sim", "--port", str(self.port), "--key", key, "--sessions", "60",
-             "--seed", "5"],
+             "--seed", "5", *extra],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60  # a 10,000-session batch world takes a few seconds
         while True:
             try:
                 self.get("/sessions/quota")

@@ -109,3 +109,12 @@ def test_notifier_dedupes_and_filters() -> None:
     assert not quiet.on_status(ev, view)
     n.forget(("s1",))
     assert "s1" not in n._last and "s1" not in n._sent
+
+
+def test_a_name_of_combining_marks_keeps_the_notification_short() -> None:
+    """60 cells of `é` with three accents each are 240 characters (found by tests/fuzz)."""
+    from agp_tui.monitor.view import SessionView
+    from agp_tui.ui.notify import describe
+
+    view = SessionView(id="6f1c2a9e-3b7d-4e21-9c55-0a8d7e4b1f20", agent="é\u0301\u0301\u0301" * 20)
+    assert len(describe(view, view.id, "completed")) <= 100
