@@ -158,6 +158,8 @@ class MainScreen(SessionKeys, Screen[None]):
         """Why no session is selected: nothing watched, or what hides every row."""
         table = self.table
         watched = len(self.agp.engine.watched_ids())
+        if not watched and self.agp.engine.groups():
+            return "No sessions watched one by one: g expands the followed group above (a adds ids)."
         if not watched:
             return "No sessions watched yet. Press a to add session ids or Agent View URLs, l to discover."
         if table.row_count:
