@@ -27,7 +27,11 @@ from agp_tui.headless.targets import short_ids
 def query_from_args(args: argparse.Namespace, settings: Settings) -> SessionQuery | int:
     """The query the options and `--filter` give, or 2 after one line saying what is wrong:
     `agp-tui: --status: unknown status 'runnig'; did you mean running?`, or for the text
-    form `agp-tui: --filter: status: unknown status ...` (the dashboard's words)."""
+    form `agp-tui: --filter: status: unknown status ...` (the dashboard's words). Session
+    ids given as well (`status`, `watch`) are a usage error too."""
+    if getattr(args, "ids", None):
+        err("give session ids or filters (--group, --filter, ...), not both")
+        return EXIT_USAGE
     try:
         return _query(args, settings, time.time())
     except QueryError as exc:

@@ -31,7 +31,7 @@ from agp_tui.api.errors import AgpError, AuthError, InsecureTransport, Unreachab
 from agp_tui.api.models import SessionSummary
 from agp_tui.api.query import SessionQuery
 from agp_tui.config import Settings
-from agp_tui.headless.codes import EXIT_ERROR, EXIT_OK, EXIT_USAGE, describe_error, run
+from agp_tui.headless.codes import EXIT_ERROR, EXIT_OK, describe_error, run
 from agp_tui.headless.filters import query_from_args
 from agp_tui.headless.output import JsonArray, StreamTable, Style, clean, err
 from agp_tui.headless.shapes import session_json
@@ -46,9 +46,6 @@ FATAL = (AuthError, InsecureTransport, Unreachable)
 
 
 def handle(args: argparse.Namespace, settings: Settings) -> int:
-    if args.ids:
-        err("give session ids or filters (--group, --filter, ...), not both")
-        return EXIT_USAGE
     query = query_from_args(args, settings)
     if isinstance(query, int):
         return query

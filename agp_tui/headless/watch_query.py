@@ -34,7 +34,7 @@ from typing import Any
 from agp_tui.api.errors import AgpError, AuthError, InsecureTransport
 from agp_tui.api.query import SessionQuery
 from agp_tui.config import Settings
-from agp_tui.headless.codes import EXIT_OK, EXIT_USAGE, describe_error, exit_code_for, run
+from agp_tui.headless.codes import EXIT_OK, describe_error, exit_code_for, run
 from agp_tui.headless.filters import query_from_args
 from agp_tui.headless.output import Style, clean, err, iso, json_text, out
 from agp_tui.monitor.groups import Change, GroupWatch
@@ -46,9 +46,6 @@ FATAL = (AuthError, InsecureTransport)  # retrying cannot fix these
 
 
 def handle(args: argparse.Namespace, settings: Settings) -> int:
-    if args.ids:
-        err("give session ids or filters (--group, --filter, ...), not both")
-        return EXIT_USAGE
     query = query_from_args(args, settings)
     if isinstance(query, int):
         return query
