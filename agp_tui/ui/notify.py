@@ -44,13 +44,17 @@ class NotifyOptions:
         return self.toast or self.bell or self.desktop
 
 
+MAX_DESCRIBED = 100
+
+
 def describe(view: SessionView | None, sid: str, new: str) -> str:
     """`✔ 1a2b3c4d h/web-surfer completed`: literal, one line, short."""
     name = safe_text(session_name(view) or None, 60)
-    if len(name) > 60:  # 60 cells can be far more characters (combining marks are 0 cells)
-        name = name[:59] + "…"
     words = _WORDS.get(new, safe_text(new, 30))
-    return " ".join(p for p in (status_symbol(new), short_id(sid), name, words) if p)
+    text = " ".join(p for p in (status_symbol(new), short_id(sid), name, words) if p)
+    # At most MAX_DESCRIBED characters, whatever the parts hold: cells are not characters
+    # (combining marks are 0 cells), and an unknown status adds its own 30.
+    return text if len(text) <= MAX_DESCRIBED else text[: MAX_DESCRIBED - 1] + "…"
 
 
 class Notifier:

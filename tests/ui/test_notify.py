@@ -118,3 +118,6 @@ def test_a_name_of_combining_marks_keeps_the_notification_short() -> None:
 
     view = SessionView(id="6f1c2a9e-3b7d-4e21-9c55-0a8d7e4b1f20", agent="é\u0301\u0301\u0301" * 20)
     assert len(describe(view, view.id, "completed")) <= 100
+    # A long name and an unknown status of 30 characters (found by tests/fuzz too).
+    view = SessionView(id="0000000", agent="A" * 500)
+    assert len(describe(view, view.id, "[bold]x[/bold]" * 5)) <= 100
