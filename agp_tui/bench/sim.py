@@ -210,7 +210,7 @@ def clock_cost(seed: int, *, quick: bool) -> dict[str, Any]:
     batch = Batch("bench-batch", BATCH, start=0.0, rate=BATCH / BATCH_SUBMIT_S)
     world = World(seed=seed, sessions=0, clock=ManualClock(), arrival_interval_s=0, batches=[batch],
                   quota_limit=BATCH + 500)
-    moves = 120 if quick else 1800
+    moves = 60 if quick else 1800
     costs: list[float] = []
     for _ in range(moves):
         began = time.perf_counter()
