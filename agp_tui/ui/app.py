@@ -337,8 +337,9 @@ class AgpApp(App[None]):
         self.push_screen(Palette(id=PALETTE_ID))
 
     def action_discover(self) -> None:
-        if not isinstance(self.screen, DiscoverScreen):
-            self.push_screen(DiscoverScreen())
+        if any(isinstance(s, DiscoverScreen) for s in self.screen_stack):
+            return  # one at a time (`l` from the palette or help above an open discover screen)
+        self.push_screen(DiscoverScreen())
 
     def open_tree(self, session_id: str) -> None:
         if any(isinstance(s, TreeScreen) for s in self.screen_stack):
