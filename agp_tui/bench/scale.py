@@ -29,8 +29,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import subprocess
-import sys
 import time
 from typing import Any
 
@@ -241,22 +239,12 @@ async def _child(spec: dict[str, Any]) -> dict[str, Any]:
         return out
 
 
-def _run_child(spec: dict[str, Any]) -> dict[str, Any]:
-    proc = subprocess.run([sys.executable, "-m", "agp_tui.bench", "scale", "--child", json.dumps(spec)],
-                          capture_output=True, text=True, check=False, timeout=1800)
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-    if proc.returncode != 0 or not lines:
-        raise RuntimeError(f"scale bench child {spec} failed ({proc.returncode}): "
-                           f"{proc.stderr.strip()[-600:]}")
-    result: dict[str, Any] = json.loads(lines[-1])
-    return result
-
-
 def _ratio(a: float | None, b: float | None) -> float | None:
     return round(a / b, 2) if a is not None and b else None
 
 
 def measure(quick: bool) -> dict[str, Any]:
+    from agp_tui.bench.ui import run_child
     from agp_tui.bench.vtime import run_virtual
 
     sizes = (1000,) if quick else (1000, 10_000)
@@ -265,8 +253,8 @@ def measure(quick: bool) -> dict[str, Any]:
     window = 5.0 if quick else 30.0
     keys = 20 if quick else 100
     ui_sizes = (100, 1000) if quick else (100, 1000, 10_000)
-    empty = _run_child({"sessions": 0})
-    ui = {n: _run_child({"sessions": n, "seconds": window, "keys": keys}) for n in ui_sizes}
+    empty = run_child({"sessions": 0}, "scale")
+    ui = {n: run_child({"sessions": n, "seconds": window, "keys": keys}, "scale") for n in ui_sizes}
     big = max(ui_sizes)
     base = ui[100]
     figures: dict[str, Any] = {}

@@ -169,22 +169,24 @@ async def _child(spec: dict[str, Any]) -> dict[str, Any]:
         return out
 
 
-def _run_child(spec: dict[str, Any]) -> dict[str, Any]:
-    proc = subprocess.run([sys.executable, "-m", "agp_tui.bench", "ui", "--child", json.dumps(spec)],
+def run_child(spec: dict[str, Any], suite: str = "ui") -> dict[str, Any]:
+    """`python -m agp_tui.bench SUITE --child SPEC` in a fresh process: its last JSON line."""
+    proc = subprocess.run([sys.executable, "-m", "agp_tui.bench", suite, "--child", json.dumps(spec)],
                           capture_output=True, text=True, check=False, timeout=1800)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:
-        raise RuntimeError(f"ui bench child {spec} failed ({proc.returncode}): {proc.stderr.strip()[-600:]}")
+        raise RuntimeError(f"{suite} bench child {spec} failed ({proc.returncode}): "
+                           f"{proc.stderr.strip()[-600:]}")
     result: dict[str, Any] = json.loads(lines[-1])
     return result
 
 
 def measure(quick: bool) -> dict[str, Any]:
     window = 10.0 if quick else 60.0
-    live = {n: _run_child({"mode": "live", "sessions": n, "seconds": window,
+    live = {n: run_child({"mode": "live", "sessions": n, "seconds": window,
                            "keys": (40 if quick else 200) if n == 1000 else 0})
             for n in (100, 1000)}
-    hour = _run_child({"mode": "hour", "sessions": 1000, "speed": 20.0, "sim_minutes": 10 if quick else 60})
+    hour = run_child({"mode": "hour", "sessions": 1000, "speed": 20.0, "sim_minutes": 10 if quick else 60})
     figures = {
         "ui_cpu_pct_100": live[100]["cpu_pct"],
         "ui_cpu_pct_1000": live[1000]["cpu_pct"],
