@@ -1,9 +1,10 @@
 """Followed queries: the engine's part that runs a `GroupWatch` per followed filter.
 
 Each followed query gets its watch loop (list pages, in the engine's request budget at
-background priority) and a detail loop of `/status` reads: the members on screen (the
-group screen's visible rows, round-robin) at up to `group_focus_rps` a second, else members
-that ended and were not read yet (their figures are final, so each is read once) at
+background priority) and a detail loop of reads (`GroupWatch.read_details`: `/status`, or
+`/changes` with the cost for a member that ended): the members on screen (the group
+screen's visible rows, round-robin) at up to `group_focus_rps` a second, else members that
+ended and were not read yet (their figures are final, so each is read once) at
 `group_detail_rps`. Subscribers hear `GroupChanged` with the status changes of a tick.
 """
 
@@ -79,8 +80,8 @@ class Followed:
             yield
 
     async def _details(self, watch: GroupWatch) -> None:
-        """`/status` reads: the rows on screen at `group_focus_rps`, else members that ended
-        at `group_detail_rps` (a whole group read in the background, slowly)."""
+        """Detail reads: the rows on screen at `group_focus_rps`, else members that ended at
+        `group_detail_rps` (a whole group read in the background, slowly)."""
         settings = self.core.settings
         turn = 0
         focus: list[str] = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections import Counter
 from collections.abc import AsyncIterator
 
 import pytest
@@ -17,6 +18,7 @@ from agp_tui.api import AgpClient, RetryPolicy
 from agp_tui.api.query import SessionQuery
 from agp_tui.monitor.groups import Change, GroupWatch
 from agp_tui.sim import DEMO_API_KEY, ManualClock, SimServer, World
+from agp_tui.sim.events import metrics
 from agp_tui.sim.world import user_message
 
 # A fast-forwarding loop (looptime): the engine's sleeps take no real time.
@@ -119,6 +121,66 @@ async def test_details_read_final_figures_once(sim: tuple[World, AgpClient]) -> 
     assert totals.read == len(unread) and totals.steps == sum(
         world.get(sid).steps for sid in unread)  # type: ignore[union-attr]
     assert sum(totals.tokens.values()) > 0
+
+
+async def test_an_ended_member_is_read_in_one_request_with_its_cost(sim: tuple[World, AgpClient]) -> None:
+    """/changes without events carries steps, tokens per model and cost: the totals equal
+    the world's own metrics, exactly, at one request a member; a running member is read
+    through /status (no cost there) and counts toward tokens, not cost."""
+    world, client = sim
+    add(world, 30, "batch-5", random.Random(3))
+    watch = GroupWatch(client, SessionQuery(group_id="batch-5"))
+    await watch.tick()
+    for _ in range(10):
+        world.clock.advance(20)
+        await watch.tick()
+    ended = [m.id for m in watch.unread_finished()]
+    running = [m.id for m in watch.members.values() if m.status == "running"]
+    assert ended and running
+    before = watch.requests
+    assert await watch.read_details(ended) == len(ended)
+    assert watch.requests - before == len(ended)
+    want_tokens: Counter[str] = Counter()
+    want_cost = 0.0
+    unpriced = 0
+    for sid in ended:
+        s = world.get(sid)
+        assert s is not None
+        m = metrics(s.steps, s.usage_rows())
+        for row in m["cost_per_model"]:
+            want_tokens[row["name"]] += row["input_tokens"] + row["output_tokens"] + row["reasoning_tokens"]
+        if m["total_cost"] is None:
+            unpriced += 1
+        else:
+            want_cost += m["total_cost"]
+    totals = watch.totals()
+    assert totals.tokens == want_tokens and totals.unpriced == unpriced
+    assert totals.priced == len(ended) - unpriced and totals.cost == pytest.approx(want_cost)
+    assert totals.priced > 0
+    await watch.read_details(running[:3])
+    after = watch.totals()
+    assert after.read == len(ended) + 3 and after.priced == totals.priced  # no cost from /status
+    assert not any(watch.members[sid].final_read for sid in running[:3])
+
+
+async def test_ended_per_minute_counts_the_worlds_finish_times(sim: tuple[World, AgpClient]) -> None:
+    world, client = sim
+    rng = random.Random(9)
+    add(world, 120, "batch-6", rng)
+    watch = GroupWatch(client, SessionQuery(group_id="batch-6"))
+    await watch.tick()
+    for _ in range(40):
+        world.clock.advance(rng.choice((5.0, 20.0)))
+        await watch.tick()
+    now = world.epoch + world.now()
+    got = watch.throughput(now, 15)
+    world.sync()
+    ends = [s.finished_at for s in world.all_sessions()
+            if s.group_id == "batch-6" and s.finished_at is not None]
+    want = Counter(int((world.epoch + f) // 60) for f in ends)
+    last = int(now // 60)
+    assert got == tuple(want.get(m, 0) for m in range(last - 14, last + 1))
+    assert sum(got) > 10
 
 
 async def test_the_engine_follows_a_query_in_its_budget_and_reads_details(

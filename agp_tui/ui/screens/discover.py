@@ -26,7 +26,7 @@ from agp_tui.api.models import Page, SessionStatus, SessionSummary
 from agp_tui.api.query import SessionQuery
 from agp_tui.monitor.view import SessionView
 from agp_tui.monitor.watchlist import WatchlistError
-from agp_tui.ui.closing import ClosesOnce
+from agp_tui.ui.closing import ClosesOnce, is_closed
 from agp_tui.ui.discovery import DiscoverQuery, QueryError, page_count
 from agp_tui.ui.format import STATUS_KINDS, short_id
 from agp_tui.ui.steering import plain_error
@@ -133,6 +133,8 @@ class DiscoverScreen(ClosesOnce, Screen[None]):
         return self.query_one(DiscoverTable)
 
     def on_mount(self) -> None:
+        if is_closed(self):
+            return
         table = self.table
         table.add_column("", key="mark")
         table.add_column(BY_KEY["id"].label, key="id")

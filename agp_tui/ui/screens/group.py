@@ -17,9 +17,9 @@ from textual.widgets import Footer, Input, Static
 
 from agp_tui.monitor.group_view import GroupRows, aggregate
 from agp_tui.monitor.groups import GroupWatch
-from agp_tui.ui.closing import ClosesOnce
+from agp_tui.ui.closing import ClosesOnce, is_closed
 from agp_tui.ui.filtering import parse_filter
-from agp_tui.ui.group_line import group_line
+from agp_tui.ui.group_line import group_line, models_line
 from agp_tui.ui.text import safe_text
 from agp_tui.ui.updates import Batch
 from agp_tui.ui.widgets.columns import ORDER, sort_name
@@ -53,6 +53,7 @@ class GroupScreen(ClosesOnce, Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="group-head")
+        yield Static("", id="group-models")
         yield Input(placeholder="filter: words, status:running, agent:x, -status:completed", id="filter")
         yield SessionTable(GroupRows(self.followed), self.agp.clock, id="members")
         yield Static("", id="modeline")
@@ -63,12 +64,21 @@ class GroupScreen(ClosesOnce, Screen[None]):
         return self.query_one(SessionTable)
 
     def on_mount(self) -> None:
+        if is_closed(self):
+            return
         self.table.focus()
         self.apply(None)
 
     def on_resize(self) -> None:
-        self.query_one("#group-head", Static).update(
-            group_line(aggregate(self.followed), max(self.size.width - 2, 20)))
+        self._head()
+
+    def _head(self) -> None:
+        # `query`, not `query_one`: a clock tick can land while the app tears the screen down.
+        agg = aggregate(self.followed, self.agp.clock())
+        for head in self.query("#group-head").results(Static):
+            head.update(group_line(agg, max(self.size.width - 2, 20)))
+        for models in self.query("#group-models").results(Static):
+            models.update(models_line(agg))
 
     def on_screen_resume(self) -> None:
         self._focus = ()
@@ -77,9 +87,8 @@ class GroupScreen(ClosesOnce, Screen[None]):
     def apply(self, batch: Batch | None) -> None:
         """Render what changed in this group (None: everything)."""
         key = self.followed.key
-        if batch is None or key in batch.groups:
-            width = max(self.size.width - 2, 20)  # the head's padding
-            self.query_one("#group-head", Static).update(group_line(aggregate(self.followed), width))
+        if batch is None or key in batch.groups or batch.clock:  # clock: the sparkline moves
+            self._head()
         if batch is None:
             self.table.sync(None)
         else:

@@ -25,6 +25,7 @@ from agp_tui.ui.filtering import Filter, is_problem
 from agp_tui.ui.format import STATUS_KINDS
 from agp_tui.ui.updates import Batch
 from agp_tui.ui.widgets.columns import (
+    BY_KEY,
     ORDER,
     SORT_KEYS,
     TICKING,
@@ -36,6 +37,7 @@ from agp_tui.ui.widgets.columns import (
     sort_value,
 )
 from agp_tui.ui.widgets.line_table import LineTable
+from agp_tui.ui.widgets.sort_values import SortValues
 
 # A sorted table re-sorts for data changes at most this often (s): rows do not jump under
 # the cursor several times a second. Sorting by key, adding or removing rows re-sorts at once.
@@ -96,6 +98,7 @@ class SessionTable(LineTable):
         self.cells_updated = 0  # for tests: how many cells were re-rendered with a new look
         self._layout_width = 0
         self._views: dict[str, SessionView] = {}
+        self._sort_values = SortValues()
         self._position: dict[str, int] = {}
         self._styles: dict[str, Style] = {}
         self._styles_stale = False
@@ -237,6 +240,8 @@ class SessionTable(LineTable):
         sid = view.id
         old_view = self._views.get(sid)
         self._views[sid] = view
+        if view is not old_view:
+            self._sort_values.update(view)
         ctx = self._row_context(view, now)
         rows = self.rows
         if sid not in rows:
@@ -279,16 +284,24 @@ class SessionTable(LineTable):
             self.forget_strip(sid)
             self._moved = True
         self._views.pop(sid, None)
+        self._sort_values.drop(sid)
 
     def _sort(self) -> None:
-        views, history, position, key = self._views, self.engine.history, self._position, self.sort_key
-
-        def value(sid: str) -> object:
-            pos = position.get(sid, 0)
-            view = views.get(sid)
-            return sort_value(key, view, history(sid), pos) if view is not None else pos
-
-        if self.rows.sort(value, lambda sid: position.get(sid, 0), self.sort_reverse):
+        views, history, position = self._views, self.engine.history, self._position
+        # Both sorts key on dict lookups (in C); a key's values are kept as rows change
+        # (SortValues) or, for columns that move with the clock, computed in one pass.
+        ties: dict[str, object] = {sid: position.get(sid, 0) for sid in self.rows}
+        col = BY_KEY.get(self.sort_key)
+        values: dict[str, object]
+        if col is None or col.sort is None:
+            values = ties
+        elif (kept := self._sort_values.values(col.key)) is not None:
+            values = kept
+        else:
+            sort = col.sort
+            values = {sid: ties[sid] if (view := views.get(sid)) is None
+                      else sort(view, history(sid)) for sid in self.rows}
+        if self.rows.sort(values.__getitem__, ties.__getitem__, self.sort_reverse):
             self._moved = True
         self._resort_due, self._sorted_at = False, time.monotonic()
 
