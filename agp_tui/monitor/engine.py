@@ -69,7 +69,7 @@ class Engine:
         core.trees = Trees(core)
         core.follower = Follower(client, core.budget, core.emit, core.spawn, core.requests)
         self._housekeeping = Housekeeping(core, watchlist)
-        self._followed = Followed(core)
+        self._followed = Followed(core, watchlist)
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -261,10 +261,11 @@ class Engine:
 
     # -- followed queries (groups) ---------------------------------------------------------
 
-    def follow_query(self, query: SessionQuery) -> GroupWatch:
+    def follow_query(self, query: SessionQuery, *, persist: bool = False) -> GroupWatch:
         """Follow every session matching `query` as one live target (list pages, not one
-        poll per session); the same query twice is one target."""
-        return self._followed.follow(query)
+        poll per session); the same query twice is one target. `persist`: followed again
+        on the next start (kept in the watchlist file)."""
+        return self._followed.follow(query, persist=persist)
 
     def unfollow_query(self, key: str) -> bool:
         return self._followed.unfollow(key)

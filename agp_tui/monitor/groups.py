@@ -108,6 +108,7 @@ class GroupWatch:
         self.bootstrapped = False
         self.truncated = False  # more members than `max_members`: the rest are not followed
         self.error: str | None = None
+        self.kept = False  # kept in the watchlist file: followed again at the next start
         self.requests = 0
         self._slot = slot
         self._on_change = on_change

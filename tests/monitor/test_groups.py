@@ -11,6 +11,7 @@ import asyncio
 import random
 from collections import Counter
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -220,3 +221,38 @@ async def test_the_engine_follows_a_query_in_its_budget_and_reads_details(
         assert engine.unfollow_query(watch.key) and engine.groups() == []
     finally:
         await engine.aclose()
+
+
+async def test_a_kept_filter_is_followed_again_at_the_next_start(
+    sim: tuple[World, AgpClient], tmp_path: Path,
+) -> None:
+    """`persist` (the discover screen's F) keeps the filter in the watchlist file: the next
+    engine over that file follows it from its start; `unfollow` forgets it there too."""
+    from agp_tui.monitor.engine import Engine, EngineSettings
+    from agp_tui.monitor.watchlist import Watchlist
+
+    world, client = sim
+    add(world, 10, "kept", random.Random(2))
+    path = tmp_path / "watchlist.json"
+    first = Engine(client, Watchlist(path), EngineSettings(seed=1))
+    await first.start()
+    first.follow_query(SessionQuery(group_id="kept"), persist=True)
+    first.follow_query(SessionQuery(group_id="this-run-only"))
+    await first.stop()
+
+    second = Engine(client, Watchlist(path), EngineSettings(seed=1, group_interval=1.0))
+    await second.start()
+    try:
+        assert [(g.key, g.kept) for g in second.groups()] == [("group:kept", True)]
+        watch = second.groups()[0]
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            if watch.bootstrapped:
+                break
+        assert set(watch.members) == set(truth(world, "kept"))
+        assert second.unfollow_query("group:kept") and not second.groups()
+    finally:
+        await second.stop()
+    third = Watchlist(path)
+    third.load()
+    assert third.follows() == []

@@ -333,9 +333,16 @@ class DiscoverScreen(ClosesOnce, Screen[None]):
                         "is not a group", severity="warning", timeout=5)
             return
         known = any(g.key == str(query) for g in self.agp.engine.groups())
-        self.agp.engine.follow_query(query)
+        try:
+            watch = self.agp.engine.follow_query(query, persist=True)
+        except WatchlistError as exc:  # followed for this run all the same
+            self.agp.engine.follow_query(query)
+            self.notify(f"following {query.describe()} for this run only: {exc}", markup=False,
+                        severity="warning", timeout=8)
+            return
+        kept = "; kept for the next runs" if watch.kept else ""  # no watchlist file in --demo
         self.notify(("already following " if known else "following ") + query.describe()
-                    + " (g on the main screen expands it)", markup=False, timeout=5)
+                    + f" (g on the main screen expands it{kept})", markup=False, timeout=5)
 
     def _add(self, ids: list[str]) -> None:
         if not ids:

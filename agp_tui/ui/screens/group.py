@@ -17,6 +17,7 @@ from textual.widgets import Footer, Input, Static
 
 from agp_tui.monitor.group_view import GroupRows, aggregate
 from agp_tui.monitor.groups import GroupWatch
+from agp_tui.monitor.watchlist import WatchlistError
 from agp_tui.ui.closing import ClosesOnce, is_closed
 from agp_tui.ui.filtering import parse_filter
 from agp_tui.ui.group_line import group_line, models_line
@@ -190,6 +191,11 @@ class GroupScreen(ClosesOnce, Screen[None]):
             self.agp.open_group(nxt.key)
 
     def action_unfollow(self) -> None:
-        self.agp.engine.unfollow_query(self.followed.key)
-        self.notify(f"stopped following {safe_text(self.followed.key, 60)}", markup=False, timeout=4)
+        key = safe_text(self.followed.key, 60)
+        try:
+            self.agp.engine.unfollow_query(self.followed.key)
+            self.notify(f"stopped following {key}", markup=False, timeout=4)
+        except WatchlistError as exc:  # stopped here; the file still lists it
+            self.notify(f"stopped following {key} for this run; it is still kept: {exc}",
+                        markup=False, severity="warning", timeout=8)
         self.dismiss()
