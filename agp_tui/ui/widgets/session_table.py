@@ -107,6 +107,7 @@ class SessionTable(LineTable):
         self._sorted_at = 0.0
         self._filter_timer: Timer | None = None
         self._positioned: list[str] | None = None  # the id list `_position` was built from
+        self.rows.render = self._render_row  # rows get their cells when first drawn
 
     # -- layout -----------------------------------------------------------------------
 
@@ -131,13 +132,17 @@ class SessionTable(LineTable):
         return header_label(placed, self.sort_key, self.sort_reverse)
 
     def _rerender_all(self) -> None:
-        now = self.clock()
-        for sid in list(self.rows):
-            view = self._views.get(sid)
-            if view is not None:
-                ctx = self._row_context(view, now)
-                self.rows.replace_cells(sid, [render_cell(p, ctx) for p in self.placed])
+        for sid in self.rows:  # made again as each row is drawn
+            self.rows.forget_cells(sid)
         self.refresh()
+
+    def _render_row(self, sid: str) -> list[Text]:
+        """A row's cells, when it is first drawn (`Rows.render`)."""
+        view = self._views.get(sid)
+        if view is None:  # not reachable: a row is shown only with its view kept
+            return [Text("") for _ in self.placed]
+        ctx = self._row_context(view, self.clock())
+        return [render_cell(p, ctx) for p in self.placed]
 
     @property
     def column_keys(self) -> list[str]:
@@ -242,12 +247,25 @@ class SessionTable(LineTable):
         self._views[sid] = view
         if view is not old_view:
             self._sort_values.update(view)
-        ctx = self._row_context(view, now)
         rows = self.rows
         if sid not in rows:
-            rows.add(sid, [render_cell(p, ctx) for p in self.placed])
+            rows.add(sid, None)  # cells made when the row is drawn
             self._moved = True
             return True
+        ctx = self._row_context(view, now)
+        if rows.has_cells(sid):  # else never drawn: its cells are made when it is
+            self._update_cells(sid, ctx, only)
+        if self.sort_key == ORDER or old_view is None:
+            return old_view is None
+        history = ctx.history
+        pos = self._position.get(sid, 0)
+        changed_sort: bool = sort_value(self.sort_key, old_view, history, pos) != sort_value(
+            self.sort_key, view, history, pos)
+        return changed_sort
+
+    def _update_cells(self, sid: str, ctx: RowContext, only: frozenset[str] | None) -> None:
+        """Re-render a drawn row's cells; repaint just what changed on screen."""
+        rows = self.rows
         cells = rows.cells(sid)
         for i, placed in enumerate(self.placed):
             if only is not None and placed.key not in only:
@@ -261,13 +279,6 @@ class SessionTable(LineTable):
             if not self._moved:  # a sparkline that gained a bar: repaint those cells, not all 60
                 changed = _changed_range(old, text, placed.width + 1)
                 self.refresh_cell(sid, placed.key, *(changed or (0, None)))
-        if self.sort_key == ORDER or old_view is None:
-            return old_view is None
-        history = ctx.history
-        pos = self._position.get(sid, 0)
-        changed_sort: bool = sort_value(self.sort_key, old_view, history, pos) != sort_value(
-            self.sort_key, view, history, pos)
-        return changed_sort
 
     def _clock_rows(self) -> list[str]:
         """Rows whose ages and sparklines move this tick: the ones on screen.
