@@ -19,21 +19,24 @@ from agp_tui.ui.sparkline import spark
 from agp_tui.ui.text import safe_text
 
 
-def group_line(agg: Aggregate, width: int | None = None) -> Text:
+def group_line(agg: Aggregate, width: int | None = None, *, sparkline: bool = True) -> Text:
     """The line; within `width` cells the counts drop their status words first (`● 672`:
     the symbols are in the `?` help), then the sparkline, so the figures still show at 100
-    columns."""
+    columns. `sparkline=False`: never (the group screen shows it on its second line)."""
     line = Text()
-    for words, sparkline in ((True, True), (False, True), (False, False)):
-        line = _line(agg, words=words, sparkline=sparkline)
+    for words, spark_it in ((True, sparkline), (False, sparkline), (False, False)):
+        line = _line(agg, words=words, sparkline=spark_it)
         if width is None or cell_len(line.plain) <= width:
             break
     return line
 
 
 def models_line(agg: Aggregate) -> Text:
-    """The group screen's second head line: tokens by model and how far cost is known."""
+    """The group screen's second head line: members ended per minute, tokens by model and
+    how far cost is known."""
     out = Text(no_wrap=True, overflow="ellipsis", style="dim")
+    if agg.bootstrapped and any(agg.ended_per_minute):
+        out.append(_ended(agg) + " · ")
     if not agg.read:
         out.append("tokens and cost: none read yet (the rows on screen, then ended members, are read)")
         return out
@@ -72,7 +75,11 @@ def _line(agg: Aggregate, *, words: bool, sparkline: bool) -> Text:
         if agg.estimate:
             out.append(f" ({agg.read:,}/{agg.members:,} read)", style="dim")
     if sparkline and agg.bootstrapped and any(agg.ended_per_minute):
-        out.append(f" · ended/min {spark(agg.ended_per_minute)} peak {max(agg.ended_per_minute):,}")
+        out.append(" · " + _ended(agg))
     if agg.error:
         out.append(f" · ! {safe_text(agg.error, 80)}", style="bold red")
     return out
+
+
+def _ended(agg: Aggregate) -> str:
+    return f"ended/min {spark(agg.ended_per_minute)} peak {max(agg.ended_per_minute):,}"

@@ -68,3 +68,9 @@ def test_models_line_names_each_model_and_how_far_cost_is_known() -> None:
     assert text == ("tokens holo3-122b ≥8.1M · gpt ≥4.3M · cost ≥$3.21 over 640 members"
                     " (10 with an unpriced model)")
     assert "none read yet" in models_line(agg(read=0)).plain
+
+
+def test_the_group_screen_puts_the_sparkline_on_its_second_line() -> None:
+    a = agg(ended_per_minute=(0, 3, 6), per_model=(("holo3", 5_000),))
+    assert "ended/min" not in group_line(a, sparkline=False).plain
+    assert models_line(a).plain.startswith("ended/min ▁▅█ peak 6 · tokens holo3 ≥5.0k")

@@ -77,7 +77,7 @@ class GroupScreen(ClosesOnce, Screen[None]):
         # `query`, not `query_one`: a clock tick can land while the app tears the screen down.
         agg = aggregate(self.followed, self.agp.clock())
         for head in self.query("#group-head").results(Static):
-            head.update(group_line(agg, max(self.size.width - 2, 20)))
+            head.update(group_line(agg, max(self.size.width - 2, 20), sparkline=False))
         for models in self.query("#group-models").results(Static):
             models.update(models_line(agg))
 
