@@ -109,6 +109,8 @@ class GroupWatch:
         self.truncated = False  # more members than `max_members`: the rest are not followed
         self.error: str | None = None
         self.kept = False  # kept in the watchlist file: followed again at the next start
+        self.changes_ok = True  # False once /changes failed 3 times in a row: /status instead
+        self._changes_failed = 0
         self.requests = 0
         self._slot = slot
         self._on_change = on_change
@@ -337,10 +339,18 @@ class GroupWatch:
             if m is None:
                 continue
             changes = None
-            if is_terminal(m.status):
-                async with self._counted_slot():
-                    # from_index=0 without events forces a 200 carrying the metrics.
-                    changes = await self.client.get_changes(sid, 0, include_events=False)
+            if is_terminal(m.status) and self.changes_ok:
+                try:
+                    async with self._counted_slot():
+                        # from_index=0 without events forces a 200 carrying the metrics.
+                        changes = await self.client.get_changes(sid, 0, include_events=False)
+                    self._changes_failed = 0
+                except AgpError as exc:
+                    # /status for this one; three in a row (a server or proxy without
+                    # /changes): /status for the rest too, without the cost.
+                    log.debug("group %s: /changes of %s: %s; reading /status", self.key, sid, exc)
+                    self._changes_failed += 1
+                    self.changes_ok = self._changes_failed < 3
             if changes is not None:
                 status = changes.status
                 steps, usage = changes.metrics.steps, tuple(

@@ -256,3 +256,28 @@ async def test_a_kept_filter_is_followed_again_at_the_next_start(
     third = Watchlist(path)
     third.load()
     assert third.follows() == []
+
+
+async def test_without_changes_ended_members_are_read_with_status() -> None:
+    """A server or proxy that answers /changes with 404: each ended member is still read
+    (/status: steps and tokens, no cost); after three such answers /changes is not asked."""
+    from agp_tui.sim.fake_backend import FakeBackend
+
+    world = World(seed=11, sessions=0, clock=ManualClock(), arrival_interval_s=0, quota_limit=10_000)
+    fake = FakeBackend(world)
+    add(world, 12, "batch-7", random.Random(4))
+    client = fake.client()
+    watch = GroupWatch(client, SessionQuery(group_id="batch-7"))
+    await watch.tick()
+    for _ in range(40):
+        world.clock.advance(30)
+        await watch.tick()
+    ended = [m.id for m in watch.unread_finished()]
+    assert len(ended) >= 5
+    fake.fail(404, kind="changes")
+    assert await watch.read_details(ended) == len(ended)
+    assert fake.calls["changes"] == 3 and fake.calls["status"] == len(ended)
+    totals = watch.totals()
+    assert totals.read == len(ended) and totals.priced == 0 and sum(totals.tokens.values()) > 0
+    assert not list(watch.unread_finished())
+    await client.aclose()
