@@ -19,6 +19,7 @@ from agp_tui.monitor import pacing
 from agp_tui.monitor.core import Core
 from agp_tui.monitor.events import InfoLoaded
 from agp_tui.monitor.tracked import Tracked
+from agp_tui.monitor.trajectory import EventBuffer
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,17 @@ class LongPoller:
         t.cursor = changes.next_index
         core.answers.apply_changes(t, changes)
         core.follower.take(t, changes)
+
+    def follow_events(self, t: Tracked) -> EventBuffer:
+        """One more follower of `t`'s events (follower.py); followed sessions are long-polled."""
+        core = self.core
+        first = t.id not in core.follower
+        # A long-poll about to start with no cursor loads the latest events itself.
+        long_poll_loads = t.cursor is None and core.poller.wants_long_poll(t, followed=True)
+        buf = core.follower.follow(t, load=not long_poll_loads)
+        if first:
+            t.wake.set()  # start the long-poll now, not after the current /status pause
+        return buf
 
     def _failed(self, t: Tracked, exc: AgpError) -> None:
         garbled = isinstance(exc, BadResponse)

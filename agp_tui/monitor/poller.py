@@ -49,6 +49,18 @@ class Poller:
                 self.ensure_task(t)
         core.link.probe_now()
 
+    def set_focus(self, visible: Iterable[str], selected: str | None = None) -> None:
+        """What is on screen polls at full cadence and first; newly shown rows refresh."""
+        core = self.core
+        now = core.wall()
+        for sid in core.sched.set_focus(visible, selected):
+            t = core.store.get(sid)
+            if t is None:
+                continue
+            core.long_poller.maybe_fetch_cost(t)
+            if t.polling and (core.sched.stale_on_screen(t, now) or self.wants_long_poll(t)):
+                t.wake.set()
+
     def unwatch(self, sid: str) -> None:
         """Off the watchlist; forgotten unless an open tree still polls it."""
         core = self.core
