@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections import Counter
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
@@ -63,7 +62,6 @@ class Core:
         self.budget = RequestBudget(settings.max_in_flight, settings.max_rps, clock=clock)
         self.store = SessionStore(settings)
         self.sched = Scheduler(settings, clock, self.rng)
-        self.requests: Counter[str] = Counter()  # requests made, by purpose (benchmarks)
         self.retries = 0  # polls of a session whose previous poll failed (soak figures)
         self.listeners: list[Listener] = []
         self.services: list[asyncio.Task[None]] = []

@@ -22,6 +22,7 @@ from agp_tui.api.client import AgpClient
 from agp_tui.api.models import Quota
 from agp_tui.api.query import SessionQuery
 from agp_tui.monitor.answers import Answers
+from agp_tui.monitor.budget import PurposeCounts
 from agp_tui.monitor.clock import Clock, loop_clock
 from agp_tui.monitor.core import Core, Listener
 from agp_tui.monitor.events import Connection
@@ -35,7 +36,6 @@ from agp_tui.monitor.longpoll import LongPoller
 from agp_tui.monitor.poller import Poller
 from agp_tui.monitor.settings import EngineSettings
 from agp_tui.monitor.sweeper import Sweeper
-from agp_tui.monitor.tracked import Tracked
 from agp_tui.monitor.trajectory import EventBuffer
 from agp_tui.monitor.trees import Trees
 from agp_tui.monitor.view import Rollup, SessionView
@@ -59,6 +59,7 @@ class Engine:
         schedule (the loop's time by default, so a fast-forwarding loop makes it virtual)."""
         self.settings = settings or EngineSettings()
         self._wall = wall
+        self._requests: Counter[str] = Counter()  # by purpose, once count_requests() is on
         core = self._core = Core(client, self.settings, wall=wall, clock=clock)
         core.link = Link(core)
         core.answers = Answers(core)
@@ -66,7 +67,7 @@ class Engine:
         core.long_poller = LongPoller(core)
         core.sweeper = Sweeper(core)
         core.trees = Trees(core)
-        core.follower = Follower(client, core.budget, core.emit, core.spawn, core.requests)
+        core.follower = Follower(client, core.budget, core.emit, core.spawn)
         self._watching = Watching(core, watchlist)
         self._housekeeping = Housekeeping(core, self._watching)
         self._followed = Followed(core)
@@ -164,10 +165,17 @@ class Engine:
         return self._core.trees.follow_children
 
     # Figures for benchmarks and soak tests.
+    def count_requests(self) -> Counter[str]:
+        """From now on, count requests by purpose: a listener on the request budget, which
+        only benchmarks and tests install. Returns the live counts (also `requests`)."""
+        if self._core.budget.on_grant is None:
+            self._core.budget.on_grant = self._requests = PurposeCounts()
+        return self._requests
+
     @property
     def requests(self) -> Counter[str]:
-        """Requests made, by purpose."""
-        return self._core.requests
+        """Requests made, by purpose, since `count_requests()` (empty without it)."""
+        return self._requests
 
     @property
     def requests_granted(self) -> int:
@@ -177,14 +185,6 @@ class Engine:
     def retries(self) -> int:
         """Polls of a session whose previous poll failed."""
         return self._core.retries
-
-    @property
-    def _tracked(self) -> dict[str, Tracked]:  # tests peek at records...
-        return self._core.store.tracked
-
-    @property
-    def _tree_active(self) -> set[str]:  # ...and at what open trees poll
-        return self._core.sched.tree_active
 
     # -- commands ---------------------------------------------------------------------
 

@@ -44,13 +44,11 @@ class LongPoller:
             if t.cursor is None and t.id in core.follower:
                 await core.follower.load_recent(t, retries=0)  # its latest events, and the cursor
             if t.cursor is None:  # start at the end of the history, not its beginning
-                async with core.budget.slot(prio.FOCUS):
-                    core.requests["events-count"] += 1
+                async with core.budget.slot(prio.FOCUS, purpose="events-count"):
                     t.cursor = await core.client.count_events(t.id)
             # Rate-limited like any request, but a held long-poll takes no in-flight slot.
-            await core.budget.acquire(prio.FOCUS)
+            await core.budget.acquire(prio.FOCUS, purpose="long-poll")
             core.budget.release()
-            core.requests["long-poll"] += 1
             started = core.clock()
             request = req = asyncio.ensure_future(core.client.get_changes(
                 t.id, t.cursor, wait_for_seconds=s.long_poll_wait, include_events=True, limit=100,
@@ -122,8 +120,7 @@ class LongPoller:
     async def _fetch_cost(self, t: Tracked) -> None:
         core = self.core
         try:
-            async with core.budget.slot(prio.BACKGROUND):
-                core.requests["cost"] += 1
+            async with core.budget.slot(prio.BACKGROUND, purpose="cost"):
                 # from_index=0 without events forces a 200 carrying the metrics.
                 ch = await core.client.get_changes(t.id, 0, include_events=False)
         except AgpError:

@@ -19,8 +19,9 @@ from agp_tui.monitor.tracked import Tracked
 
 log = logging.getLogger(__name__)
 
-_PRIORITY_NAMES = {prio.URGENT: "urgent", prio.FOCUS: "focus", prio.NORMAL: "normal",
-                   prio.BACKGROUND: "background"}
+# What a poll is counted as, by its priority (see budget.py).
+_POLL_PURPOSES = {prio.URGENT: "poll:urgent", prio.FOCUS: "poll:focus", prio.NORMAL: "poll:normal",
+                  prio.BACKGROUND: "poll:background"}
 
 
 class Poller:
@@ -119,8 +120,7 @@ class Poller:
         if t.failures:
             core.retries += 1
         try:
-            async with core.budget.slot(priority, key=t.id):
-                core.requests["poll:" + _PRIORITY_NAMES[priority]] += 1
+            async with core.budget.slot(priority, key=t.id, purpose=_POLL_PURPOSES[priority]):
                 if load_info:  # first sight: the full Session carries status *and* labels
                     session = await core.client.get_session(t.id)
                     status = session.status
