@@ -7,7 +7,7 @@ what the user looks at is never starved by what they don't.
 Every request the engine makes asks here first, naming its purpose ("poll:focus", "sweep",
 "long-poll"...), so this is where requests are counted, once: `granted` in total, and by
 purpose only when a listener is installed (`on_grant`, e.g. `PurposeCounts`), which the
-benchmarks and some tests do; production runs without one, and no part keeps counters.
+benchmarks and some tests do; production runs without one, and no part counts requests.
 """
 
 from __future__ import annotations
