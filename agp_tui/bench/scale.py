@@ -79,6 +79,7 @@ async def run_policy(n: int, sim_seconds: float) -> dict[str, Any]:
     async with SimServer(world) as srv:
         client = AgpClient(srv.base_url, srv.api_key, backend=AiohttpBackend(), retry=RetryPolicy.off())
         engine = Engine(client, None, EngineSettings(seed=1))
+        by_purpose = engine.count_requests()  # requests_by_purpose below
 
         def on_event(ev: EngineEvent) -> None:
             if isinstance(ev, GroupChanged):
@@ -139,7 +140,7 @@ async def run_policy(n: int, sim_seconds: float) -> dict[str, Any]:
         "detect_first_minute_p95_s": _pct(early, 0.95), "first_minute_transitions": len(early),
         "detect_on_screen_p95_s": _pct(screen, 0.95), "join_p95_s": _pct(joins, 0.95),
         "policy_real_s": round(real, 1), "policy_cpu_s": round(cpu, 1),
-        "requests_by_purpose": dict(sorted(engine.requests.items())),
+        "requests_by_purpose": dict(sorted(by_purpose.items())),
     }
 
 

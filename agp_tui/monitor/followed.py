@@ -97,8 +97,7 @@ class Followed:
 
     @contextlib.asynccontextmanager
     async def _slot(self) -> AsyncIterator[None]:
-        async with self.core.budget.slot(prio.BACKGROUND):
-            self.core.requests["group"] += 1
+        async with self.core.budget.slot(prio.BACKGROUND, purpose="group"):
             yield
 
     async def _details(self, watch: GroupWatch) -> None:

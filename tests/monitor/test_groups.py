@@ -194,6 +194,7 @@ async def test_the_engine_follows_a_query_in_its_budget_and_reads_details(
     add(world, 150, "batch-4", random.Random(8))
     engine = Engine(client, None, EngineSettings(seed=1, group_interval=1.0, group_detail_rps=20.0,
                                                  group_focus_rps=20.0))
+    requests = engine.count_requests()
     heard: list[GroupChanged] = []
 
     def listen(ev: EngineEvent) -> None:
@@ -217,7 +218,7 @@ async def test_the_engine_follows_a_query_in_its_budget_and_reads_details(
                 break
         assert all(watch.members[s].steps is not None for s in visible)  # on screen: read first
         assert {c[0] for ev in heard for c in ev.changes} == set(watch.members)
-        assert engine.requests["group"] >= 2 and [g.key for g in engine.groups()] == ["group:batch-4"]
+        assert requests["group"] >= 2 and [g.key for g in engine.groups()] == ["group:batch-4"]
         assert engine.unfollow_query(watch.key) and engine.groups() == []
     finally:
         await engine.aclose()
