@@ -30,9 +30,9 @@ def watchlist_writes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     writes: list[int] = []
     real_write = Watchlist._write
 
-    def counting_write(self: Watchlist, entries: Any) -> Any:
+    def counting_write(self: Watchlist, entries: Any, follows: Any) -> Any:
         writes.append(len(entries))
-        return real_write(self, entries)
+        return real_write(self, entries, follows)
 
     monkeypatch.setattr(Watchlist, "_write", counting_write)
     return writes
