@@ -88,6 +88,11 @@ class RequestBudget:
             if key is not None and self._keyed.get(key) is fut:
                 del self._keyed[key]
 
+    def queued(self, key: str) -> bool:
+        """A waiter is queued under `key` now (promote would reach it)."""
+        fut = self._keyed.get(key)
+        return fut is not None and not fut.done()
+
     def promote(self, key: str, priority: int) -> None:
         """Serve the waiter queued under `key` at `priority` (a session that turned urgent
         while already queued must not wait behind a thousand background polls)."""

@@ -26,6 +26,7 @@ class Scheduler:
         self.selected: str | None = None
         self.tree_active: set[str] = set()  # every session of an open (or followed) tree
         self.long_polling: set[str] = set()  # sessions with a `/changes` request held now
+        self.catching_up: set[str] = set()  # a list page saw these change: poll them next
         self.sweep_active = False  # list sweeps watch the status of sweepable sessions
         self.last_success_at = float("-inf")  # clock time of the last good answer (any)
 
@@ -47,6 +48,8 @@ class Scheduler:
             return prio.URGENT
         if self.on_screen(t):
             return prio.FOCUS
+        if t.id in self.catching_up:
+            return prio.NORMAL
         return prio.BACKGROUND if self.is_background(t) else prio.NORMAL
 
     def set_focus(self, visible: Iterable[str], selected: str | None) -> set[str]:
