@@ -17,22 +17,26 @@ The finish cursor re-reads `OVERLAP` (clock skew, equal timestamps) and moves on
 complete walk. Pages are read oldest first by creation, so sessions finishing while we read
 push others to later pages, never past us. A server that ignores `finished_after` is found
 out by its first page (an unfinished session, or one finished before the cursor) and the
-sweeper goes back to windows. `Feed.tick` only reads and concludes; the sweeper applies.
+sweeper goes back to windows. `Feed.tick` reads the pages and applies what each walk found
+as soon as it ends (`Feed.apply`): a change is set at once, and the session's own poll is
+pulled forward when its counters stopped; the sweeper decides when to tick, and whether the
+feed pays at all.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from agp_tui.api.client import Listing
-from agp_tui.api.models import SessionSummary
-from agp_tui.api.status import RUNNING, is_terminal
+from agp_tui.api.models import SessionStatus, SessionSummary
+from agp_tui.api.status import RUNNING, TERMINAL, is_terminal
 from agp_tui.monitor import budget as prio
 from agp_tui.monitor.core import Core
+from agp_tui.monitor.events import InfoLoaded
 from agp_tui.monitor.groups import OVERLAP, RECONCILE_EVERY, SMALL
 
 __all__ = ["OVERLAP", "RECONCILE_EVERY", "SMALL", "Feed", "FeedTick", "left_small_sets", "newest_time"]
@@ -77,6 +81,23 @@ class Feed:
         if newest is not None:
             self.cursor = newest - timedelta(seconds=slack)
 
+    def known(self) -> dict[str, str | None]:
+        """What the feed tells about, with the status known now: every active session not
+        known to have ended or to be gone."""
+        sched = self.core.sched
+        return {sid: t.status.status if t.status is not None else None
+                for sid, t in self.core.store.tracked.items()
+                if sched.is_active(t) and not t.not_found
+                and (t.status is None or not t.status.terminal)}
+
+    async def server_now(self) -> datetime | None:
+        """The org's newest session's latest time: a server time, from a one-item page."""
+        core = self.core
+        async with core.budget.slot(prio.URGENT):
+            core.requests["feed"] += 1
+            page = await core.client.list_sessions(sort="-created_at", size=1)
+        return max(filter(None, map(newest_time, page.items)), default=None)
+
     @contextlib.asynccontextmanager
     async def _slot(self) -> AsyncIterator[None]:
         async with self.core.budget.slot(prio.URGENT):  # list pages first: detection rides on them
@@ -88,10 +109,10 @@ class Feed:
         return self.core.client.iter_sessions(size=100, max_pages=max(max_pages, 1), listing=listing,
                                               page_slot=self._slot, **filters)
 
-    async def tick(self, known: Mapping[str, str | None], visible: set[str] | frozenset[str],
-                   max_pages: int) -> FeedTick:
-        """Read this tick's pages (at most `max_pages`) and say what the ids of `known`
-        (id -> status as known before the tick) are now."""
+    async def tick(self, known: Mapping[str, str | None], listed: set[str], max_pages: int) -> FeedTick:
+        """Read this tick's pages (at most `max_pages`) and apply what they say of the ids of
+        `known` (id -> status before the tick) as each walk ends, the finishes first: they
+        are a page or two, and the small sets may be twenty (10,000 sessions starting)."""
         assert self.cursor is not None, "rebase() first"
         out = FeedTick()
         after = self.cursor - OVERLAP
@@ -109,21 +130,60 @@ class Feed:
                 if s.id in known:
                     out.statuses[s.id], out.summaries[s.id] = s.status, s
         out.pages = finished.pages
+        self.apply(known, out, listed)  # what ended is final, even from a walk cut short
         if finished.truncated:
             out.complete = False
             return out
         self.cursor = newest  # a complete answer: the cursor may move past it
         self.ticks += 1
+        moved = FeedTick()
         small = Listing()
         async with contextlib.aclosing(self._walk(  # type: ignore[type-var]
                 {"status": SMALL}, max_pages - out.pages, small)) as pages:
             async for s in pages:
                 if s.id in known:  # read after the finishes: the later word wins
-                    out.statuses[s.id], out.summaries[s.id] = s.status, s
+                    moved.statuses[s.id], moved.summaries[s.id] = s.status, s
         out.pages += small.pages
         if small.truncated:
             out.complete = False
-            return out
-        for sid in left_small_sets(known, out.statuses, visible):
-            out.statuses[sid] = RUNNING
+        else:
+            for sid in left_small_sets(known, {**out.statuses, **moved.statuses}, listed):
+                moved.statuses[sid] = RUNNING
+        self.apply(known, moved, listed)
+        out.statuses.update(moved.statuses)
+        out.summaries.update(moved.summaries)
         return out
+
+    def apply(self, known: Mapping[str, str | None], result: FeedTick, listed: set[str]) -> None:
+        """Set what `tick` found (`known`: what it was asked about); ids it listed join
+        `listed`. A status the session's own poll changed meanwhile is left alone (the poll
+        may be newer), unless the pages say it ended: an end is final."""
+        core, sched = self.core, self.core.sched
+        now = core.wall()
+        for sid, status in result.statuses.items():
+            t = core.store.get(sid)
+            if t is None:
+                continue
+            summary = result.summaries.get(sid)
+            if summary is not None:
+                listed.add(sid)
+            current = t.status.status if t.status is not None else None
+            if current == status or current in TERMINAL:
+                continue
+            if current != known[sid] and status not in TERMINAL:
+                continue
+            if t.status is None:
+                if summary is not None and not t.info_loaded:
+                    t.apply_info(summary)
+                    core.emit(InfoLoaded(t.id))
+                core.answers.set_status(t, SessionStatus(status=status), now)
+            else:
+                core.answers.set_status(t, replace(t.status, status=status), now)
+            # Its own poll follows for the counters: at once if on screen; else, when they
+            # stopped (it ended, or waits), ahead of the background polls. One that just
+            # (re)started has nothing new to count yet: its background poll will do (at
+            # 10,000 sessions starting, that is 10,000 requests not spent).
+            if sched.on_screen(t):
+                core.poller.hurry(t)
+            elif status != RUNNING:
+                core.poller.catch_up(t)

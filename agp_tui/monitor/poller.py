@@ -67,6 +67,7 @@ class Poller:
         if t is None:
             return
         core.sched.catching_up.discard(sid)
+        core.sweeper.listed.discard(sid)
         core.trees.update_active()
         if not core.sched.is_active(t) and t.parent_id is None:
             if t.task:

@@ -25,12 +25,12 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from agp_tui.api.errors import AgpError, AuthError
-from agp_tui.api.models import SessionStatus, SessionSummary, parse_time
+from agp_tui.api.models import SessionStatus, parse_time
 from agp_tui.api.status import KNOWN, TERMINAL
 from agp_tui.monitor import budget as prio
 from agp_tui.monitor.core import Core
 from agp_tui.monitor.events import InfoLoaded
-from agp_tui.monitor.listfeed import RECONCILE_EVERY, Feed, FeedTick, newest_time
+from agp_tui.monitor.listfeed import RECONCILE_EVERY, Feed, newest_time
 from agp_tui.monitor.tracked import Tracked
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,7 @@ class Sweeper:
         self.feed_backoff = 0  # window sweeps left before the feed is tried again
         self.listed: set[str] = set()  # ids some list page showed: lists can see them
         self._reconcile_at = 0  # where the feed's rotating window check goes next
+        self._fed_at = float("-inf")  # clock time of the last feed tick that read it all
 
     async def bootstrap(self) -> None:
         """Learn many sessions' status and labels from a few list pages, not one call each.
@@ -83,6 +84,7 @@ class Sweeper:
                     # after: the feed's finish cursor may start there, and sweeps with it
                     # (10,000 sessions take 5 s of pages: changes meanwhile are found).
                     self.feed.rebase(max(filter(None, map(newest_time, page.items)), default=None))
+                    self._fed_at = core.clock()
                     self.based.set()
                 now = core.wall()
                 for summary in page.items:
@@ -101,6 +103,8 @@ class Sweeper:
             # The listing was a sweep: until the first real one, sessions found in it
             # already count as watched by sweeps (no burst of full-cadence polls).
             core.sched.sweep_active = True
+            core.sched.background_count = sum(
+                1 for t in self.candidates() if not core.sched.on_screen(t))
         except AgpError as exc:
             log.debug("bootstrap listing failed: %s", exc)
         finally:
@@ -145,6 +149,7 @@ class Sweeper:
         core, sched = self.core, self.core.sched
         cands = self.candidates()
         self.every = sched.sweep_every(cands)
+        sched.background_count = sum(1 for t in cands if not sched.on_screen(t))
         self.idle = not cands
         if len(cands) < core.settings.sweep_min_sessions:
             sched.sweep_active = False
@@ -162,35 +167,20 @@ class Sweeper:
 
     # -- the feed (listfeed.py) ------------------------------------------------------------
 
-    def known(self) -> dict[str, str | None]:
-        """What the feed tells about: every active session not known to have ended or gone."""
-        sched = self.core.sched
-        return {sid: t.status.status if t.status is not None else None
-                for sid, t in self.core.store.tracked.items()
-                if sched.is_active(t) and not t.not_found
-                and (t.status is None or not t.status.terminal)}
-
-    async def _server_now(self) -> datetime | None:
-        """The org's newest session's latest time: a server time, from one short page."""
-        core = self.core
-        async with core.budget.slot(prio.URGENT):
-            core.requests["feed"] += 1
-            page = await core.client.list_sessions(sort="-created_at", size=1)
-        return max(filter(None, map(newest_time, page.items)), default=None)
-
     async def _feed_once(self, cands: list[Tracked]) -> bool:
         """One feed tick; False when the windows should sweep instead, this time."""
         core, feed = self.core, self.feed
         # Never read more pages than the windows would (an org far busier than the watchlist).
         limit = max(FEED_MIN_PAGES, _windows(len(cands)))
         try:
-            if feed.cursor is None:
-                # Statuses were last read by a sweep at most an interval ago: start before it.
-                feed.rebase(await self._server_now(), slack=self.every)
+            if feed.cursor is None or core.clock() - self._fed_at > 3 * self.every:
+                # Not fed lately (windows swept, or polls while sweeps failed): statuses were
+                # read an interval ago at most, so start there, not at an old cursor whose
+                # backlog the other means already covered.
+                feed.rebase(await feed.server_now(), slack=self.every)
                 if feed.cursor is None:
                     return False
-            known = self.known()
-            result = await feed.tick(known, self.listed, limit)
+            result = await feed.tick(feed.known(), self.listed, limit)
         except AgpError as exc:
             self._failed(exc)
             return True
@@ -199,45 +189,16 @@ class Sweeper:
             feed.cursor = None
             return False
         core.link.note_success(core.wall())
-        self._apply_feed(known, result)
         if not result.complete:
             log.debug("feed over %d pages: creation windows for %d sweeps", limit, FEED_BACKOFF)
             feed.cursor = None
             self.feed_backoff = FEED_BACKOFF
             return False
         core.sched.sweep_active = True
+        self._fed_at = core.clock()
         if feed.ticks % RECONCILE_EVERY == 0:
             await self._reconcile(cands)
         return True
-
-    def _apply_feed(self, known: dict[str, str | None], result: FeedTick) -> None:
-        core, sched = self.core, self.core.sched
-        now = core.wall()
-        for sid, status in result.statuses.items():
-            t = core.store.get(sid)
-            if t is None:
-                continue
-            summary: SessionSummary | None = result.summaries.get(sid)
-            if summary is not None:
-                self.listed.add(sid)
-            current = t.status.status if t.status is not None else None
-            if current == status or current in TERMINAL:
-                continue
-            if current != known[sid] and status not in TERMINAL:
-                continue  # a poll answered while the pages were read: its word may be newer
-            if t.status is None:
-                if summary is not None and not t.info_loaded:
-                    t.apply_info(summary)
-                    core.emit(InfoLoaded(t.id))
-                core.answers.set_status(t, SessionStatus(status=status), now)
-            else:
-                core.answers.set_status(t, replace(t.status, status=status), now)
-            # Its own poll follows (counters, final figures): now if on screen, else ahead
-            # of the background polls.
-            if sched.on_screen(t):
-                core.poller.hurry(t)
-            else:
-                core.poller.catch_up(t)
 
     async def _reconcile(self, cands: list[Tracked]) -> None:
         """One window of candidates, rotating over all of them in creation order: a session

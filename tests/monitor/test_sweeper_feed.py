@@ -46,9 +46,10 @@ async def fake() -> AsyncIterator[FakeBackend]:
     yield FakeBackend()
 
 
-async def run_engine(fake: FakeBackend, ids: list[str]) -> tuple[Engine, list[EngineEvent]]:
-    settings = EngineSettings(cadence=SLOW, max_rps=1000.0, sweep=True, sweep_interval=3.0,
-                              long_poll=False, quota_interval=3600.0, seed=1)
+async def run_engine(fake: FakeBackend, ids: list[str], **kw: object) -> tuple[Engine, list[EngineEvent]]:
+    settings = EngineSettings(**{"cadence": SLOW, "max_rps": 1000.0, "sweep": True,  # type: ignore[arg-type]
+                                 "sweep_interval": 3.0, "long_poll": False,
+                                 "quota_interval": 3600.0, "seed": 1, **kw})
     engine = Engine(fake.client(), None, settings, wall=lambda: EPOCH + now())
     events: list[EngineEvent] = []
     engine.subscribe(events.append)
@@ -89,13 +90,14 @@ async def test_feed_finds_finishes_and_small_set_moves_from_two_pages_a_tick(fak
         assert changed(events, ids[0], "completed") and changed(events, ids[1], "idle")
         assert changed(events, paused, "running")  # left the small sets unfinished: running
         assert engine.requests["feed"] == 4
-        # Each changed session gets one poll of its own, pulled forward (ahead of the
-        # background ones): the finished one's final counters; nobody else is polled.
+        # A session whose counters stopped gets one poll of its own, pulled forward (ahead
+        # of the background ones): the finished one's final counters, the idle one's. The
+        # one that went back to running has nothing new yet: its background poll will do.
         await asyncio.sleep(0.5)
-        assert {sid: n for sid, n in fake.per_session.items() if n} == {ids[0]: 1, ids[1]: 1, paused: 1}
+        assert {sid: n for sid, n in fake.per_session.items() if n} == {ids[0]: 1, ids[1]: 1}
         assert fake.calls["session"] == 1  # the finished one: its full Session (answer, times)
         assert engine.view(ids[0]).steps == 5  # type: ignore[union-attr]
-        assert engine.requests["poll:normal"] == 3
+        assert engine.requests["poll:normal"] == 2
         # A finished session is done: no more polls of it, ever.
         await until(lambda: sw.feed.ticks == 5)
         assert fake.per_session[ids[0]] == 1
@@ -163,6 +165,38 @@ async def test_an_org_busier_than_the_watchlist_goes_back_to_windows(fake: FakeB
         await until(lambda: engine.requests["sweep"] >= 12)
         assert engine.requests["feed"] == 4  # windows until the backoff runs out
         assert sw.feed_backoff == FEED_BACKOFF - 3
+        # Then the feed tries again from a fresh server time (a one-item page), finds the
+        # org as busy (the same 500 finishes), and backs off again.
+        await until(lambda: engine.requests["feed"] > 4, timeout=120.0)
+        await until(lambda: sw.feed_backoff == FEED_BACKOFF)
+        assert engine.requests["feed"] == 4 + 1 + 4
+        assert engine.requests["sweep"] == 3 * (1 + FEED_BACKOFF + 1)
+    finally:
+        await engine.aclose()
+
+
+async def test_without_a_bootstrap_the_cursor_starts_at_the_orgs_newest_session(fake: FakeBackend) -> None:
+    ids = running(fake, 200)
+    engine, events = await run_engine(fake, ids, bootstrap_min_sessions=1_000)
+    sw = sweeper(engine)
+    try:
+        await until(lambda: sw.feed.ticks == 1)
+        assert fake.calls["session"] == 200  # no bootstrap: each session's first poll
+        # One one-item page for a server time (the newest creation), then the tick's two.
+        assert engine.requests["feed"] == 3
+        first = next(c for c in fake.requests if c.kind == "list")
+        assert first.param("size") == "1" and first.param("sort") == "-created_at"
+        # The polls made before the first tick were at full cadence; two ticks later all
+        # are at the background one (60 s), and the change can only come from the feed.
+        await until(lambda: sw.feed.ticks == 3)
+        polls, requests = fake.per_session[ids[100]], dict(engine.requests)
+        fake.set(ids[100], status="completed")
+        await until(lambda: changed(events, ids[100], "completed"), timeout=3.3)
+        assert sw.feed.ticks == 4  # found by the next tick, which pulled its poll forward:
+        assert fake.per_session[ids[100]] == polls + 1
+        assert engine.requests["poll:normal"] == requests["poll:normal"] + 1
+        assert engine.requests["poll:background"] == requests["poll:background"]
+        assert engine.requests["feed"] == 3 + 3 * 2
     finally:
         await engine.aclose()
 
