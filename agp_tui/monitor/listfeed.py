@@ -84,11 +84,11 @@ class Feed:
     def known(self) -> dict[str, str | None]:
         """What the feed tells about, with the status known now: every active session not
         known to have ended or to be gone."""
-        sched = self.core.sched
+        tree = self.core.sched.tree_active  # sched.is_active, inlined: 10,000 records a tick
         return {sid: t.status.status if t.status is not None else None
                 for sid, t in self.core.store.tracked.items()
-                if sched.is_active(t) and not t.not_found
-                and (t.status is None or not t.status.terminal)}
+                if (t.watched or sid in tree) and not t.not_found
+                and (t.status is None or t.status.status not in TERMINAL)}
 
     async def server_now(self) -> datetime | None:
         """The org's newest session's latest time: a server time, from a one-item page."""
