@@ -117,6 +117,10 @@ def build_parser(*, dashboard_ids: bool = False) -> argparse.ArgumentParser:
     parser.add_argument("--follow", action="append", default=[], metavar="FILTER",
                         help='follow every session matching a filter as one live row, e.g. '
                              '"group:nightly" or "agent:h/web-surfer status:running" (repeatable)')
+    parser.add_argument("--batch", action="append", default=[], metavar="SPEC", dest="batches",
+                        help="with --demo: the simulator also runs a batch job, followed as a group, "
+                             "e.g. size=2000,group=nightly,rate=20,start=-60 (see `agp-tui sim "
+                             "--help`; repeatable)")
     if dashboard_ids:
         parser.add_argument("ids", nargs="*", metavar="ID", help="session ids to watch")
         return parser
@@ -135,7 +139,8 @@ def build_parser(*, dashboard_ids: bool = False) -> argparse.ArgumentParser:
     return parser
 
 
-_VALUE_OPTIONS = frozenset({"--base-url", "--api-key", "--api-key-file", "--profile", "--config", "--follow"})
+_VALUE_OPTIONS = frozenset({"--base-url", "--api-key", "--api-key-file", "--profile", "--config", "--follow",
+                            "--batch"})
 STDIN = "-"
 # Commands that keep running, and with them their command line in `ps`.
 _LONG_RUNNING = frozenset({None, "watch"})
@@ -319,11 +324,22 @@ def _run_demo(args: argparse.Namespace) -> int:
     """Serve the simulator on a free loopback port and open the dashboard on it."""
     from dataclasses import replace
 
+    from agp_tui.api.query import SessionQuery
     from agp_tui.api.secret import Secret
     from agp_tui.runtime import make_engine
+    from agp_tui.sim.batches import Batch, BatchSpecError, parse_batch
     from agp_tui.sim.server import start_in_thread
 
-    sim = start_in_thread()
+    batches: list[Batch] = []
+    try:
+        for i, spec in enumerate(args.batches, start=1):
+            batches += parse_batch(spec, i)
+    except BatchSpecError as exc:
+        print(f"agp-tui: --batch: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    # The demo world's own defaults, plus room in its quota for the batches.
+    sim = start_in_thread(batches=batches, quota_limit=500 + sum(b.size for b in batches)) \
+        if batches else start_in_thread()
     try:
         settings, notices = _demo_settings(args, sim.api_key)
         for notice in notices:  # on stderr too: still there after the dashboard closes
@@ -334,6 +350,8 @@ def _run_demo(args: argparse.Namespace) -> int:
         queries = _followed_filters(args, settings)
         if queries is None:
             return EXIT_USAGE
+        # Each batch's group is followed (the point of asking for one), after any --follow.
+        queries += [SessionQuery(group_id=group) for group in dict.fromkeys(b.group_id for b in batches)]
         for query in queries:
             engine.follow_query(query)
         read_only = settings.read_only if args.read_only is None else args.read_only
@@ -449,6 +467,9 @@ def _main(argv: Sequence[str] | None) -> int:
         # the demo's throwaway simulator.
         parser.error("--demo opens the dashboard only; for commands, run `agp-tui sim` "
                      "and pass its --base-url")
+    if getattr(args, "batches", None) and not args.demo:
+        parser.error("--batch is for the built-in simulator: use it with --demo "
+                     "(or `agp-tui sim --batch ...` for a simulator of your own)")
     from agp_tui.api.errors import AgpError, InsecureTransport
     from agp_tui.api.ids import InvalidSessionId
     from agp_tui.config import ConfigError, load_settings

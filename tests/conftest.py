@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 from typing import Any
 
@@ -13,6 +14,18 @@ import pytest
 # A Python handler is reset to the default on exec, so children get a working Ctrl-C.
 if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """`-n auto` (pyproject's addopts) starts two workers per core, not one: many tests wait
+    in real time (tmux screens, soaks, rate windows, processes starting), and a second
+    worker computes while they wait. On the 2-core machine of BENCHMARKS.md ("suite") the
+    suite took 537 s with 2 workers and 303 s with 4; 6 overloaded a shared machine into
+    timing failures. `PYTEST_XDIST_AUTO_NUM_WORKERS=N` still sets the number."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # xdist's own hook reads it
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return 2 * (cores or 1)
 
 
 # Figures that tests report (`report_figure` in tests/reliability: soak and kill counts),

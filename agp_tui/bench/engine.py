@@ -188,6 +188,7 @@ async def run_policy(plan: Plan) -> dict[str, Any]:
             ids = await create_sessions(http, srv.base_url, plan.sessions, CREATE_SPACING)
             client = AgpClient(srv.base_url, srv.api_key, backend=AiohttpBackend(), retry=RetryPolicy.off())
             engine = Engine(client, None, replace(EngineSettings(), seed=1))
+            by_purpose = engine.count_requests()  # requests_by_purpose below
             seen: list[tuple[float, StatusChanged]] = []
 
             def on_event(ev: EngineEvent) -> None:
@@ -210,7 +211,7 @@ async def run_policy(plan: Plan) -> dict[str, Any]:
         "sessions": plan.sessions, "sim_seconds": plan.sim_seconds,
         "policy_real_seconds": round(real, 1), "requests": requests, **result,
         "requests_ratio_vs_naive": round(requests / max(result["naive_requests"], 1), 3),
-        "requests_by_purpose": dict(sorted(engine.requests.items())),
+        "requests_by_purpose": dict(sorted(by_purpose.items())),
     }
 
 

@@ -125,14 +125,15 @@ async def _requests_run(follow: bool, seconds: float) -> dict[str, float]:
                            long_poll_status_every=defaults.long_poll_status_every / POLICY_SCALE,
                            quota_interval=3600.0)
         engine = Engine(client, None, settings)
+        counts = engine.count_requests()
         engine.set_focus([sid], sid)
         await engine.start([sid])
         if follow:
             engine.follow_events(sid)
         await asyncio.sleep(2.0)  # loaded, following: the steady state starts
-        before = dict(engine.requests)
+        before = dict(counts)
         await asyncio.sleep(seconds)
-        after = dict(engine.requests)
+        after = dict(counts)
         await engine.aclose()
     # The window covers `seconds * POLICY_SCALE` seconds of the real policy's time.
     per_min = 60.0 / (seconds * POLICY_SCALE)

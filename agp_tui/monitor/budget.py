@@ -3,6 +3,11 @@
 Waiters are served by priority (on-screen and selected sessions first), then in arrival
 order, so a thousand watched sessions share at most `max_rps` requests per second and
 what the user looks at is never starved by what they don't.
+
+Every request the engine makes asks here first, naming its purpose ("poll:focus", "sweep",
+"long-poll"...), so this is where requests are counted, once: `granted` in total, and by
+purpose only when a listener is installed (`on_grant`, e.g. `PurposeCounts`), which the
+benchmarks and some tests do; production runs without one, and no part counts requests.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -44,6 +50,7 @@ class RequestBudget:
         self._timer: asyncio.TimerHandle | None = None
         self._keyed: dict[str, asyncio.Future[None]] = {}
         self.granted = 0  # requests let through, for stats and benchmarks
+        self.on_grant: Callable[[str], None] | None = None  # told each grant's purpose
 
     @property
     def in_flight(self) -> int:
@@ -67,11 +74,14 @@ class RequestBudget:
         self._tokens -= 1.0
         self.granted += 1
 
-    async def acquire(self, priority: int = NORMAL, key: str | None = None) -> None:
-        """Wait for a slot; a waiter with a `key` can be moved up later with `promote`."""
+    async def acquire(self, priority: int = NORMAL, key: str | None = None, purpose: str = "") -> None:
+        """Wait for a slot; a waiter with a `key` can be moved up later with `promote`.
+        `purpose` names the request for `on_grant` (what benchmarks count it as)."""
         self._refill()
         if not self._waiters and self._can_grant():
             self._grant()
+            if self.on_grant is not None:
+                self.on_grant(purpose)
             return
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._waiters, (priority, next(self._seq), fut))
@@ -87,6 +97,8 @@ class RequestBudget:
         finally:
             if key is not None and self._keyed.get(key) is fut:
                 del self._keyed[key]
+        if self.on_grant is not None:  # granted and kept (a cancelled grant went back above)
+            self.on_grant(purpose)
 
     def queued(self, key: str) -> bool:
         """A waiter is queued under `key` now (promote would reach it)."""
@@ -128,9 +140,17 @@ class RequestBudget:
         self._dispatch()
 
     @asynccontextmanager
-    async def slot(self, priority: int = NORMAL, key: str | None = None) -> AsyncIterator[None]:
-        await self.acquire(priority, key)
+    async def slot(self, priority: int = NORMAL, key: str | None = None,
+                   purpose: str = "") -> AsyncIterator[None]:
+        await self.acquire(priority, key, purpose)
         try:
             yield
         finally:
             self.release()
+
+
+class PurposeCounts(Counter[str]):
+    """An `on_grant` listener: requests granted, by purpose (see `Engine.count_requests`)."""
+
+    def __call__(self, purpose: str) -> None:
+        self[purpose] += 1

@@ -5,9 +5,9 @@ part reaches another as `core.link`, `core.poller`... without import cycles."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
-from collections import Counter
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
@@ -62,7 +62,6 @@ class Core:
         self.budget = RequestBudget(settings.max_in_flight, settings.max_rps, clock=clock)
         self.store = SessionStore(settings)
         self.sched = Scheduler(settings, clock, self.rng)
-        self.requests: Counter[str] = Counter()  # requests made, by purpose (benchmarks)
         self.retries = 0  # polls of a session whose previous poll failed (soak figures)
         self.listeners: list[Listener] = []
         self.services: list[asyncio.Task[None]] = []
@@ -74,6 +73,21 @@ class Core:
                 listener(event)
             except Exception:  # a broken subscriber must never stop the polling
                 log.exception("engine listener failed on %r", event)
+
+    async def cancel_all(self) -> None:
+        """Cancel every task the engine runs (services, polls, the auth probe); wait for them
+        so nothing of this engine still runs when `stop` returns."""
+        tasks = [*self.services, *(t.task for t in self.store.tracked.values() if t.task)]
+        if self.link.auth_probe:
+            tasks.append(self.link.auth_probe)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self.services.clear()
+        for t in self.store.tracked.values():
+            t.task = None
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         """A background task the engine cancels on stop."""

@@ -6,26 +6,26 @@ through typed events and read state with `view()`, `history()` and `rollup()`.
 A facade over parts with one idea each, linked through a `Core` (core.py): the records
 (store.py), a pure scheduler (scheduler.py), per-session poll tasks (poller.py), `/changes`
 long-polls (longpoll.py), the bootstrap and list sweeps (sweeper.py), the link's state
-(link.py), subagent trees (trees.py), what an answer does to a record (answers.py), quota,
-watchlist sync and stale checks (housekeeping.py), trajectory events (follower.py).
+(link.py), subagent trees (trees.py), what an answer does to a record (answers.py), the
+watched set and its file (watching.py), quota, watchlist sync and stale checks
+(housekeeping.py), trajectory events (follower.py), followed queries (followed.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 
 from agp_tui.api.client import AgpClient
-from agp_tui.api.ids import normalize_session_id
 from agp_tui.api.models import Quota
 from agp_tui.api.query import SessionQuery
 from agp_tui.monitor.answers import Answers
+from agp_tui.monitor.budget import PurposeCounts
 from agp_tui.monitor.clock import Clock, loop_clock
 from agp_tui.monitor.core import Core, Listener
-from agp_tui.monitor.events import Connection, WatchlistChanged
+from agp_tui.monitor.events import Connection
 from agp_tui.monitor.followed import Followed
 from agp_tui.monitor.follower import Follower
 from agp_tui.monitor.groups import GroupWatch
@@ -36,10 +36,10 @@ from agp_tui.monitor.longpoll import LongPoller
 from agp_tui.monitor.poller import Poller
 from agp_tui.monitor.settings import EngineSettings
 from agp_tui.monitor.sweeper import Sweeper
-from agp_tui.monitor.tracked import Tracked
 from agp_tui.monitor.trajectory import EventBuffer
 from agp_tui.monitor.trees import Trees
 from agp_tui.monitor.view import Rollup, SessionView
+from agp_tui.monitor.watching import Watching
 from agp_tui.monitor.watchlist import Watchlist
 
 __all__ = ["Engine", "EngineSettings", "Listener"]
@@ -59,7 +59,7 @@ class Engine:
         schedule (the loop's time by default, so a fast-forwarding loop makes it virtual)."""
         self.settings = settings or EngineSettings()
         self._wall = wall
-        self._watchlist = watchlist
+        self._requests: Counter[str] = Counter()  # by purpose, once count_requests() is on
         core = self._core = Core(client, self.settings, wall=wall, clock=clock)
         core.link = Link(core)
         core.answers = Answers(core)
@@ -67,9 +67,10 @@ class Engine:
         core.long_poller = LongPoller(core)
         core.sweeper = Sweeper(core)
         core.trees = Trees(core)
-        core.follower = Follower(client, core.budget, core.emit, core.spawn, core.requests)
-        self._housekeeping = Housekeeping(core, watchlist)
-        self._followed = Followed(core)
+        core.follower = Follower(client, core.budget, core.emit, core.spawn)
+        self._watching = Watching(core, watchlist)
+        self._housekeeping = Housekeeping(core, self._watching)
+        self._followed = Followed(core, watchlist)
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -79,12 +80,7 @@ class Engine:
         if core.started:
             return
         core.started = True
-        if self._watchlist is not None:
-            for entry in self._watchlist.load():
-                t = core.store.track(entry.id, watched=True)
-                t.label, t.pinned, t.added_at = entry.label, entry.pinned, entry.added_at
-        for sid in ids:
-            core.store.track(normalize_session_id(sid), watched=True).added_at = self._wall()
+        self._watching.load(ids)
         if self.settings.sweep and len(core.store.tracked) >= self.settings.bootstrap_min_sessions:
             core.sweeper.bootstrapped.clear()
             core.sweeper.based.clear()
@@ -97,20 +93,9 @@ class Engine:
         self._followed.start()
 
     async def stop(self) -> None:
-        core = self._core
-        tasks = [*core.services, *(t.task for t in core.store.tracked.values() if t.task)]
-        if core.link.auth_probe:
-            tasks.append(core.link.auth_probe)
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        core.services.clear()
-        for t in core.store.tracked.values():
-            t.task = None
+        await self._core.cancel_all()
         self._followed.stopped()  # its tasks were services: cancelled above
-        core.started = False
+        self._core.started = False
 
     async def aclose(self) -> None:
         """Stop polling and close the client (the app calls this on its way out)."""
@@ -181,10 +166,17 @@ class Engine:
         return self._core.trees.follow_children
 
     # Figures for benchmarks and soak tests.
+    def count_requests(self) -> Counter[str]:
+        """From now on, count requests by purpose: a listener on the request budget, which
+        only benchmarks and tests install. Returns the live counts (also `requests`)."""
+        if self._core.budget.on_grant is None:
+            self._core.budget.on_grant = self._requests = PurposeCounts()
+        return self._requests
+
     @property
     def requests(self) -> Counter[str]:
-        """Requests made, by purpose."""
-        return self._core.requests
+        """Requests made, by purpose, since `count_requests()` (empty without it)."""
+        return self._requests
 
     @property
     def requests_granted(self) -> int:
@@ -195,44 +187,14 @@ class Engine:
         """Polls of a session whose previous poll failed."""
         return self._core.retries
 
-    @property
-    def _tracked(self) -> dict[str, Tracked]:  # tests peek at records...
-        return self._core.store.tracked
-
-    @property
-    def _tree_active(self) -> set[str]:  # ...and at what open trees poll
-        return self._core.sched.tree_active
-
     # -- commands ---------------------------------------------------------------------
 
     def add(self, ids: Iterable[str], *, label: str | None = None) -> list[str]:
         """Watch these ids (persisted when there is a watchlist); returns the new ones."""
-        core = self._core
-        wanted = [normalize_session_id(s) for s in ids]
-        if self._watchlist is not None:
-            added = self._watchlist.add(wanted, label=label)
-        else:
-            added = list(dict.fromkeys(s for s in wanted if s not in core.store.order))
-        for sid in added:
-            t = core.store.track(sid, watched=True)
-            t.label, t.added_at = label, self._wall()
-            t.urgent = True
-            core.poller.ensure_task(t)
-        if added:
-            core.emit(WatchlistChanged(added=tuple(added)))
-        return added
+        return self._watching.add(ids, label=label)
 
     def remove(self, ids: Iterable[str]) -> list[str]:
-        core = self._core
-        wanted = [normalize_session_id(s) for s in ids]
-        removed = self._watchlist.remove(wanted) if self._watchlist is not None else [
-            s for s in wanted if s in core.store.order
-        ]
-        for sid in removed:
-            core.poller.unwatch(sid)
-        if removed:
-            core.emit(WatchlistChanged(removed=tuple(removed)))
-        return removed
+        return self._watching.remove(ids)
 
     def refresh(self, ids: Iterable[str] | None = None) -> None:
         """Poll now (never twice at once: this only wakes each session's own task)."""
@@ -240,15 +202,7 @@ class Engine:
 
     def set_focus(self, visible: Iterable[str], selected: str | None = None) -> None:
         """What is on screen polls at full cadence and first; newly shown rows refresh."""
-        core = self._core
-        now = self._wall()
-        for sid in core.sched.set_focus(visible, selected):
-            t = core.store.get(sid)
-            if t is None:
-                continue
-            core.long_poller.maybe_fetch_cost(t)
-            if t.polling and (core.sched.stale_on_screen(t, now) or core.poller.wants_long_poll(t)):
-                t.wake.set()
+        self._core.poller.set_focus(visible, selected)
 
     def open_tree(self, root_id: str) -> None:
         """Discover and poll every descendant of `root_id` until `close_tree`."""
@@ -262,10 +216,11 @@ class Engine:
 
     # -- followed queries (groups) ---------------------------------------------------------
 
-    def follow_query(self, query: SessionQuery) -> GroupWatch:
+    def follow_query(self, query: SessionQuery, *, persist: bool = False) -> GroupWatch:
         """Follow every session matching `query` as one live target (list pages, not one
-        poll per session); the same query twice is one target."""
-        return self._followed.follow(query)
+        poll per session); the same query twice is one target. `persist`: followed again
+        on the next start (kept in the watchlist file)."""
+        return self._followed.follow(query, persist=persist)
 
     def unfollow_query(self, key: str) -> bool:
         return self._followed.unfollow(key)
@@ -281,17 +236,8 @@ class Engine:
     def follow_events(self, session_id: str) -> EventBuffer | None:
         """Keep `session_id`'s trajectory events while something shows them (counted: call
         `unfollow_events` once per call). None if the session is not tracked."""
-        core = self._core
-        t = core.store.get(session_id)
-        if t is None:
-            return None
-        # A long-poll about to start with no cursor loads the latest events itself.
-        first = t.id not in core.follower
-        long_poll_loads = t.cursor is None and core.poller.wants_long_poll(t, followed=True)
-        buf = core.follower.follow(t, load=not long_poll_loads)
-        if first:
-            t.wake.set()  # followed sessions are long-polled: start now
-        return buf
+        t = self._core.store.get(session_id)
+        return self._core.long_poller.follow_events(t) if t is not None else None
 
     def unfollow_events(self, session_id: str) -> None:
         self._core.follower.unfollow(session_id)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -45,13 +44,12 @@ class Follower:
 
     def __init__(
         self, client: AgpClient, budget: RequestBudget, emit: Callable[[EngineEvent], None],
-        spawn: Callable[[Coroutine[Any, Any, None]], object], requests: Counter[str],
+        spawn: Callable[[Coroutine[Any, Any, None]], object],
     ) -> None:
         self._client = client
         self._budget = budget
         self._emit = emit
         self._spawn = spawn
-        self._requests = requests
         self._count: dict[str, int] = {}
         self._buffers: dict[str, EventBuffer] = {}
 
@@ -90,8 +88,7 @@ class Follower:
         if buf is None:
             return
         try:
-            async with self._budget.slot(prio.FOCUS):
-                self._requests["events"] += 1
+            async with self._budget.slot(prio.FOCUS, purpose="events"):
                 events, total = await self._client.get_events(t.id, size=RECENT, newest_first=True)
         except AgpError as exc:
             buf.error = exc.message
@@ -133,8 +130,7 @@ class Follower:
             return
         for _ in range(DRAIN_PAGES):
             try:
-                async with self._budget.slot(prio.FOCUS):
-                    self._requests["drain"] += 1
+                async with self._budget.slot(prio.FOCUS, purpose="drain"):
                     changes = await self._client.get_changes(t.id, t.cursor, include_events=True,
                                                              limit=CHANGES_LIMIT)
             except AgpError as exc:
@@ -159,8 +155,7 @@ class Follower:
         # Ascending pages of `size`: the one holding event first - 1, cut at `first`.
         page = (first - 1) // size + 1
         try:
-            async with self._budget.slot(prio.FOCUS):
-                self._requests["events"] += 1
+            async with self._budget.slot(prio.FOCUS, purpose="events"):
                 events, total = await self._client.get_events(t.id, page=page, size=size)
         except AgpError as exc:
             buf.error = exc.message

@@ -3,7 +3,7 @@
 `GroupRows` has the three reads a session table makes of the engine (`watched_ids`,
 `view`, `history`), so the group screen is the main table itself over the members: the
 same columns, sorting and filters. A member's status is true (list pages); its steps and
-tokens only once `/status` was read (`figures_known`); totals say how many were read.
+tokens only once read (`figures_known`); totals say how many were read.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def member_view(m: Member) -> SessionView:
         id=m.id, watched=False, status=status, agent=m.agent,
         first_message=UserMessage(message=m.message) if m.message else None,
         created_at=_time(m.created), finished_at=_time(m.finished), polling=False,
-        figures_known=known,
+        figures_known=known, cost=m.cost,
     )
 
 
@@ -41,7 +41,7 @@ class GroupRows:
         self._count = -1
         # Views by member, rebuilt only when what they show changed: a table of 10,000
         # members asks for every view on each full pass.
-        self._views: dict[str, tuple[tuple[str, int | None, str | None], SessionView]] = {}
+        self._views: dict[str, tuple[tuple[object, ...], SessionView]] = {}
 
     def watched_ids(self) -> list[str]:
         members = self.watch.members
@@ -54,7 +54,7 @@ class GroupRows:
         m = self.watch.members.get(session_id)
         if m is None:
             return None
-        stamp = (m.status, m.steps, m.finished)
+        stamp = (m.status, m.steps, m.finished, m.cost, m.usage)  # usage: same object unless re-read
         cached = self._views.get(session_id)
         if cached is not None and cached[0] == stamp:
             return cached[1]
@@ -66,9 +66,13 @@ class GroupRows:
         return None
 
 
+THROUGHPUT_MINUTES = 15  # the group's sparkline: members ended in each of the last minutes
+
+
 @dataclass(frozen=True, slots=True)
 class Aggregate:
-    """One line's worth of a group: counts by status, and what the members read add up to."""
+    """One line's worth of a group: counts by status, what the members read add up to, and
+    how many members ended in each recent minute."""
 
     key: str
     members: int
@@ -76,10 +80,14 @@ class Aggregate:
     read: int  # members whose steps and tokens are known
     steps: int
     tokens: int
-    per_model: tuple[tuple[str, int], ...]
+    per_model: tuple[tuple[str, int], ...]  # tokens by model, largest first
     bootstrapped: bool
     truncated: bool
     error: str | None
+    cost: float = 0.0  # USD over the `priced` members
+    priced: int = 0
+    unpriced: int = 0  # read, but the API has no price for one of their models
+    ended_per_minute: tuple[int, ...] = ()  # oldest first, the current minute last
 
     @property
     def estimate(self) -> bool:
@@ -87,12 +95,14 @@ class Aggregate:
         return self.read < self.members
 
 
-def aggregate(watch: GroupWatch) -> Aggregate:
+def aggregate(watch: GroupWatch, now: float) -> Aggregate:
+    """The group's line at wall-clock `now` (epoch seconds: the throughput's last minute)."""
     totals = watch.totals()
     return Aggregate(
         key=watch.key, members=len(watch.members),
         counts=tuple(sorted(watch.counts.items(), key=lambda kv: (-kv[1], kv[0]))),
         read=totals.read, steps=totals.steps, tokens=sum(totals.tokens.values()),
         per_model=tuple(totals.tokens.most_common()), bootstrapped=watch.bootstrapped,
-        truncated=watch.truncated, error=watch.error,
+        truncated=watch.truncated, error=watch.error, cost=totals.cost, priced=totals.priced,
+        unpriced=totals.unpriced, ended_per_minute=watch.throughput(now, THROUGHPUT_MINUTES),
     )

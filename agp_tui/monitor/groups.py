@@ -16,9 +16,11 @@ list calls per tick, whatever the size of the slice:
   answer lost to an error or a status this client does not know is corrected in time.
 
 Both cursors re-read `OVERLAP` seconds (clock skew, equal timestamps); members dedupe.
-Steps and tokens are not in list pages: `read_details` fetches `/status` for the members
-someone looks at, and the members that ended (once each: their figures are final), at a
-pace the caller sets. Totals over the members read so far are shown as such.
+Steps, tokens and cost are not in list pages: `read_details` fetches `/status` for the
+running members someone looks at, and `/changes` (metrics: steps, tokens and cost per model,
+one request) for the members that ended, once each (their figures are final), at a pace the
+caller sets. Totals over the members read so far are shown as such. Finish times are in the
+pages, so the group's throughput (members ending per minute) is exact.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ log = logging.getLogger(__name__)
 
 SMALL = ("queued", "pending", "paused", "idle", "awaiting_tool_results")
 OVERLAP = timedelta(seconds=5)
+ENDED_KEEP = 180  # minutes of finish counts kept for the throughput line
 RECONCILE_EVERY = 5  # ticks between pages of the rotating whole-slice walk
 MAX_PAGES = 10  # per query per tick: a burst beyond 1,000 is caught up next tick
 Change = tuple[str, str | None, str]  # (session id, old status or None when new, new status)
@@ -59,7 +62,9 @@ class Member:
     message: str | None = None  # the first message, cut short
     steps: int | None = None  # from /status, when read
     usage: tuple[ModelUsage, ...] = ()
-    final_read: bool = False  # /status read after it ended: steps and usage are final
+    cost: float | None = None  # USD from /changes metrics; None: not read, or a model unpriced
+    cost_read: bool = False  # /changes answered: `cost` is what the API says
+    final_read: bool = False  # read after it ended: steps, usage (and cost) are final
 
 
 @dataclass(slots=True)
@@ -70,6 +75,9 @@ class Totals:
     read: int = 0
     steps: int = 0
     tokens: Counter[str] = field(default_factory=Counter)  # model -> input+output+reasoning
+    cost: float = 0.0  # USD over the members whose cost is known
+    priced: int = 0  # members whose cost is known
+    unpriced: int = 0  # members read whose cost the API left null (a model without a price)
 
 
 def _later(cursor: str | None, value: str | None) -> str | None:
@@ -100,6 +108,9 @@ class GroupWatch:
         self.bootstrapped = False
         self.truncated = False  # more members than `max_members`: the rest are not followed
         self.error: str | None = None
+        self.kept = False  # kept in the watchlist file: followed again at the next start
+        self.changes_ok = True  # False once /changes failed 3 times in a row: /status instead
+        self._changes_failed = 0
         self.requests = 0
         self._slot = slot
         self._on_change = on_change
@@ -116,8 +127,12 @@ class GroupWatch:
         # query's statuses; one that leaves the set unfinished is running (a member if the
         # query asks for running).
         self._candidates: dict[str, SessionSummary] = {}
-        self._read = self._steps = 0  # totals over the members read (see totals)
+        self._read = self._steps = self._priced = self._unpriced = 0  # see totals
         self._tokens: Counter[str] = Counter()
+        self._cost = 0.0
+        # Members ending per minute (epoch minute -> count), from the finish times in the
+        # pages: exact, kept for the last hours only (`throughput`).
+        self._ended: Counter[int] = Counter()
 
     # -- reading -------------------------------------------------------------------------
 
@@ -129,7 +144,16 @@ class GroupWatch:
         """Kept as members are read (a 10,000-member group's line is drawn several times a
         second: adding it up each time cost a pass over every member)."""
         return Totals(members=len(self.members), read=self._read, steps=self._steps,
-                      tokens=Counter(self._tokens))
+                      tokens=Counter(self._tokens), cost=self._cost, priced=self._priced,
+                      unpriced=self._unpriced)
+
+    def throughput(self, now: float, minutes: int) -> tuple[int, ...]:
+        """Members that ended in each of the last `minutes` minutes before `now` (epoch
+        seconds), oldest first; the current, unfinished minute is the last."""
+        last = int(now // 60)
+        for minute in [k for k in self._ended if k < last - ENDED_KEEP]:
+            del self._ended[minute]
+        return tuple(self._ended.get(m, 0) for m in range(last - minutes + 1, last + 1))
 
     def _count_figures(self, m: Member, sign: int) -> None:
         if m.steps is None:
@@ -138,6 +162,19 @@ class GroupWatch:
         self._steps += sign * m.steps
         for u in m.usage:
             self._tokens[u.name] += sign * (u.input_tokens + u.output_tokens + u.reasoning_tokens)
+        if m.cost_read:
+            if m.cost is None:
+                self._unpriced += sign
+            else:
+                self._priced += sign
+                self._cost += sign * m.cost
+
+    def _note_finish(self, m: Member, finished: str | None) -> None:
+        # A new finish time counts once (pages re-read overlap; a session given a new message
+        # after it ended finishes again, later).
+        if finished is not None and finished != m.finished:
+            m.finished = finished
+            self._ended[int(_parse(finished).timestamp() // 60)] += 1
 
     # -- the loop ------------------------------------------------------------------------
 
@@ -265,13 +302,13 @@ class GroupWatch:
                 self.truncated = True
                 return
             message = s.first_message.message[:200] if s.first_message else None
-            m = self.members[s.id] = Member(s.id, s.status, created, finished, s.agent, message)
+            m = self.members[s.id] = Member(s.id, s.status, created, None, s.agent, message)
             self.counts[s.status] += 1
             changes.append((s.id, None, s.status))
         elif m.status != s.status:
             changes.append((s.id, m.status, s.status))
             self._set_status(m, s.status)
-        m.finished = finished or m.finished
+        self._note_finish(m, finished)
 
     def _set_status(self, m: Member, status: str) -> None:
         self.counts[m.status] -= 1
@@ -292,21 +329,48 @@ class GroupWatch:
                 if m.status in TERMINAL and not m.final_read)
 
     async def read_details(self, ids: Iterable[str]) -> int:
-        """`/status` of these members (steps, tokens); how many were read."""
+        """Steps and tokens of these members (and cost of those that ended); how many were
+        read. A member that ended is read through `/changes` without events: one request
+        carries steps, tokens per model and cost; a 204 (no events at all) or a running
+        member falls back to `/status`, which has no cost."""
         read = 0
         for sid in ids:
             m = self.members.get(sid)
             if m is None:
                 continue
-            async with self._counted_slot():
-                status = await self.client.get_status(sid)
+            changes = None
+            if is_terminal(m.status) and self.changes_ok:
+                try:
+                    async with self._counted_slot():
+                        # from_index=0 without events forces a 200 carrying the metrics.
+                        changes = await self.client.get_changes(sid, 0, include_events=False)
+                    self._changes_failed = 0
+                except AgpError as exc:
+                    # /status for this one; three in a row (a server or proxy without
+                    # /changes): /status for the rest too, without the cost.
+                    log.debug("group %s: /changes of %s: %s; reading /status", self.key, sid, exc)
+                    self._changes_failed += 1
+                    self.changes_ok = self._changes_failed < 3
+            if changes is not None:
+                status = changes.status
+                steps, usage = changes.metrics.steps, tuple(
+                    ModelUsage(c.name, c.input_tokens, c.output_tokens, c.reasoning_tokens)
+                    for c in changes.metrics.cost_per_model)
+            else:
+                async with self._counted_slot():
+                    st = await self.client.get_status(sid)
+                status, steps, usage = st.status, st.steps, tuple(st.usage_per_model)
             self._count_figures(m, -1)
-            m.steps, m.usage = status.steps, tuple(status.usage_per_model)
+            m.steps, m.usage = steps, usage
+            m.cost_read = changes is not None
+            m.cost = changes.metrics.total_cost if changes is not None else None
             self._count_figures(m, +1)
-            if status.status != m.status:
-                changes: list[Change] = [(sid, m.status, status.status)]
-                self._set_status(m, status.status)
-                self._emit(changes)
-            m.final_read = is_terminal(status.status)
+            if status != m.status:
+                change: Change = (sid, m.status, status)
+                self._set_status(m, status)
+                self._emit([change])
+            if changes is not None and changes.finished_at is not None:
+                self._note_finish(m, changes.finished_at.isoformat())
+            m.final_read = is_terminal(status)
             read += 1
         return read

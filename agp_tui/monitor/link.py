@@ -93,8 +93,7 @@ class Link:
             await asyncio.sleep(wait)
             wait = core.settings.auth_probe_interval
             try:
-                async with core.budget.slot(prio.URGENT):
-                    core.requests["auth-probe"] += 1
+                async with core.budget.slot(prio.URGENT, purpose="auth-probe"):
                     self.quota = await core.client.get_quota()
             except AgpError:  # refused again, or no answer: probe on
                 continue
@@ -105,8 +104,7 @@ class Link:
     async def refresh_quota(self) -> None:
         core = self.core
         try:
-            async with core.budget.slot(prio.BACKGROUND):
-                core.requests["quota"] += 1
+            async with core.budget.slot(prio.BACKGROUND, purpose="quota"):
                 quota = await core.client.get_quota()
         except AgpError as exc:
             if isinstance(exc, AuthError) and exc.status == 401:

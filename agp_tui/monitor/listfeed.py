@@ -95,15 +95,13 @@ class Feed:
     async def server_now(self) -> datetime | None:
         """The org's newest session's latest time: a server time, from a one-item page."""
         core = self.core
-        async with core.budget.slot(prio.URGENT):
-            core.requests["feed"] += 1
+        async with core.budget.slot(prio.URGENT, purpose="feed"):
             page = await core.client.list_sessions(sort="-created_at", size=1)
         return max(filter(None, map(newest_time, page.items)), default=None)
 
     @contextlib.asynccontextmanager
     async def _slot(self) -> AsyncIterator[None]:
-        async with self.core.budget.slot(prio.URGENT):  # list pages first: detection rides on them
-            self.core.requests["feed"] += 1
+        async with self.core.budget.slot(prio.URGENT, purpose="feed"):  # detection rides on them
             yield
 
     def _walk(self, filters: dict[str, Any], max_pages: int,

@@ -19,6 +19,7 @@ from agp_tui.monitor import pacing
 from agp_tui.monitor.core import Core
 from agp_tui.monitor.events import InfoLoaded
 from agp_tui.monitor.tracked import Tracked
+from agp_tui.monitor.trajectory import EventBuffer
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +44,11 @@ class LongPoller:
             if t.cursor is None and t.id in core.follower:
                 await core.follower.load_recent(t, retries=0)  # its latest events, and the cursor
             if t.cursor is None:  # start at the end of the history, not its beginning
-                async with core.budget.slot(prio.FOCUS):
-                    core.requests["events-count"] += 1
+                async with core.budget.slot(prio.FOCUS, purpose="events-count"):
                     t.cursor = await core.client.count_events(t.id)
             # Rate-limited like any request, but a held long-poll takes no in-flight slot.
-            await core.budget.acquire(prio.FOCUS)
+            await core.budget.acquire(prio.FOCUS, purpose="long-poll")
             core.budget.release()
-            core.requests["long-poll"] += 1
             started = core.clock()
             request = req = asyncio.ensure_future(core.client.get_changes(
                 t.id, t.cursor, wait_for_seconds=s.long_poll_wait, include_events=True, limit=100,
@@ -79,6 +78,17 @@ class LongPoller:
         t.cursor = changes.next_index
         core.answers.apply_changes(t, changes)
         core.follower.take(t, changes)
+
+    def follow_events(self, t: Tracked) -> EventBuffer:
+        """One more follower of `t`'s events (follower.py); followed sessions are long-polled."""
+        core = self.core
+        first = t.id not in core.follower
+        # A long-poll about to start with no cursor loads the latest events itself.
+        long_poll_loads = t.cursor is None and core.poller.wants_long_poll(t, followed=True)
+        buf = core.follower.follow(t, load=not long_poll_loads)
+        if first:
+            t.wake.set()  # start the long-poll now, not after the current /status pause
+        return buf
 
     def _failed(self, t: Tracked, exc: AgpError) -> None:
         garbled = isinstance(exc, BadResponse)
@@ -110,8 +120,7 @@ class LongPoller:
     async def _fetch_cost(self, t: Tracked) -> None:
         core = self.core
         try:
-            async with core.budget.slot(prio.BACKGROUND):
-                core.requests["cost"] += 1
+            async with core.budget.slot(prio.BACKGROUND, purpose="cost"):
                 # from_index=0 without events forces a 200 carrying the metrics.
                 ch = await core.client.get_changes(t.id, 0, include_events=False)
         except AgpError:

@@ -19,8 +19,9 @@ from agp_tui.monitor.tracked import Tracked
 
 log = logging.getLogger(__name__)
 
-_PRIORITY_NAMES = {prio.URGENT: "urgent", prio.FOCUS: "focus", prio.NORMAL: "normal",
-                   prio.BACKGROUND: "background"}
+# What a poll is counted as, by its priority (see budget.py).
+_POLL_PURPOSES = {prio.URGENT: "poll:urgent", prio.FOCUS: "poll:focus", prio.NORMAL: "poll:normal",
+                  prio.BACKGROUND: "poll:background"}
 
 
 class Poller:
@@ -59,6 +60,18 @@ class Poller:
                 self.hurry(t)
                 self.ensure_task(t)
         core.link.probe_now()
+
+    def set_focus(self, visible: Iterable[str], selected: str | None = None) -> None:
+        """What is on screen polls at full cadence and first; newly shown rows refresh."""
+        core = self.core
+        now = core.wall()
+        for sid in core.sched.set_focus(visible, selected):
+            t = core.store.get(sid)
+            if t is None:
+                continue
+            core.long_poller.maybe_fetch_cost(t)
+            if t.polling and (core.sched.stale_on_screen(t, now) or self.wants_long_poll(t)):
+                t.wake.set()
 
     def unwatch(self, sid: str) -> None:
         """Off the watchlist; forgotten unless an open tree still polls it."""
@@ -121,8 +134,7 @@ class Poller:
         if t.failures:
             core.retries += 1
         try:
-            async with core.budget.slot(priority, key=t.id):
-                core.requests["poll:" + _PRIORITY_NAMES[priority]] += 1
+            async with core.budget.slot(priority, key=t.id, purpose=_POLL_PURPOSES[priority]):
                 if load_info:  # first sight: the full Session carries status *and* labels
                     session = await core.client.get_session(t.id)
                     status = session.status

@@ -74,8 +74,7 @@ class Sweeper:
             max_pages = max(1, len(wanted) // 4)
             page_no = 1
             while wanted and page_no <= max_pages:
-                async with core.budget.slot(prio.URGENT):
-                    core.requests["bootstrap"] += 1
+                async with core.budget.slot(prio.URGENT, purpose="bootstrap"):
                     page = await core.client.list_sessions(
                         status=NON_TERMINAL, sort="-created_at", page=page_no, size=100
                     )
@@ -230,8 +229,7 @@ class Sweeper:
         pages = 0
         after = oldest - timedelta(milliseconds=1)
         while True:
-            async with core.budget.slot(prio.URGENT):
-                core.requests["sweep"] += 1
+            async with core.budget.slot(prio.URGENT, purpose="sweep"):
                 page = await core.client.list_session_states(
                     status=NON_TERMINAL, created_after=after,
                     created_before=newest + timedelta(milliseconds=1), sort="created_at", size=100,

@@ -133,8 +133,7 @@ class Trees:
     @contextlib.asynccontextmanager
     async def _page_slot(self) -> AsyncIterator[None]:
         """Each page of a listing waits its turn in the request budget, like any request."""
-        async with self.core.budget.slot(prio.FOCUS):
-            self.core.requests["children"] += 1
+        async with self.core.budget.slot(prio.FOCUS, purpose="children"):
             yield
 
     async def _list_children(self, parent: Tracked) -> None:

@@ -24,9 +24,13 @@ legacy file, or both, so a crash loses nothing; the next run merges again, by id
 
 File format::
 
-    {"version": 1, "sessions": [{"id": "...", "label": null, "pinned": false, "added_at": 0.0}]}
+    {"version": 1, "sessions": [{"id": "...", "label": null, "pinned": false, "added_at": 0.0}],
+     "follows": ["group:nightly status:running"]}
 
-Unknown keys are ignored; entries whose id is not a session id are dropped with a warning.
+`follows` (optional) are the filters followed from the dashboard (`F` on the discover
+screen), each one live target (see monitor/groups.py), in the query syntax of api/query.py.
+Unknown keys are ignored; entries whose id is not a session id, and follows that do not
+parse, are dropped with a warning.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from agp_tui.api.ids import InvalidSessionId, normalize_session_id
+from agp_tui.api.query import QueryError, SessionQuery
 from agp_tui.safefile import MB, make_private_dirs, read_file
 
 FORMAT_VERSION = 1
@@ -110,11 +115,12 @@ def _normalize_all(ids: Iterable[str]) -> list[str]:
     return out
 
 
-def _parse(raw: bytes) -> tuple[dict[str, WatchEntry], list[str]]:
-    """Entries keyed by id in file order, and a description of each dropped entry."""
+def _parse(raw: bytes) -> tuple[dict[str, WatchEntry], list[str], list[str]]:
+    """Entries keyed by id in file order, the followed filters, and a description of each
+    dropped entry."""
     if not raw.strip():
         # Nothing to lose, so no reason to quarantine (e.g. a user `touch`ed the file).
-        return {}, []
+        return {}, [], []
     try:
         doc = json.loads(raw)
     except (ValueError, RecursionError) as err:  # JSONDecodeError and UnicodeDecodeError
@@ -164,7 +170,20 @@ def _parse(raw: bytes) -> tuple[dict[str, WatchEntry], list[str]]:
                 else 0.0
             ),
         )
-    return entries, dropped
+    follows: list[str] = []
+    raw_follows = doc.get("follows", [])
+    for item in raw_follows if isinstance(raw_follows, list) else [raw_follows]:
+        try:
+            # canonical text: a hand-written `since:2h` is fixed to a date from now on
+            text = str(SessionQuery.parse(item, time.time())) if isinstance(item, str) else None
+        except QueryError as err:
+            dropped.append(f"follow {item!r:.60} ({err})")
+            continue
+        if text is None:
+            dropped.append(f"follow {item!r:.40} (not a filter string)")
+        elif text not in follows:
+            follows.append(text)
+    return entries, follows, dropped
 
 
 class Watchlist:
@@ -188,6 +207,7 @@ class Watchlist:
         self._lock_path = self._path.with_name(self._path.name + ".lock")
         self._clock = clock
         self._entries: dict[str, WatchEntry] = {}
+        self._follows: list[str] = []
         self._sig: _Signature | None = None
         self._warnings: list[str] = []
         self._warned: set[str] = set()
@@ -218,6 +238,10 @@ class Watchlist:
 
     def ids(self) -> list[str]:
         return [e.id for e in self.entries()]
+
+    def follows(self) -> list[str]:
+        """The followed filters, in the order they were followed (canonical query text)."""
+        return list(self._follows)
 
     def __contains__(self, session_id: object) -> bool:
         if not isinstance(session_id, str):
@@ -259,9 +283,9 @@ class Watchlist:
                 raise WatchlistError(f"cannot read watchlist {self._path}: {_why(err)}") from None
             if sig == self._sig:
                 return False
-            before = list(self._entries.values())
+            before = (list(self._entries.values()), self._follows)
             self._refresh()
-            return list(self._entries.values()) != before
+            return (list(self._entries.values()), self._follows) != before
 
     # ---------------------------------------------------------------- mutations
 
@@ -313,6 +337,29 @@ class Watchlist:
             self._mutate(op)
         return removed
 
+    def add_follow(self, query: SessionQuery) -> bool:
+        """Keep following `query` across runs; False if it was followed already."""
+        text = str(query)
+
+        def op(follows: list[str]) -> bool:
+            if text in follows:
+                return False
+            follows.append(text)
+            return True
+
+        return self._mutate_follows(op)
+
+    def remove_follow(self, key: str) -> bool:
+        """Stop keeping the filter whose canonical text is `key`; False if it was not kept."""
+
+        def op(follows: list[str]) -> bool:
+            if key not in follows:
+                return False
+            follows.remove(key)
+            return True
+
+        return self._mutate_follows(op)
+
     def set_label(self, session_id: str, label: str | None) -> None:
         """Set or clear (None or blank) a label; `WatchlistError` if the id is not listed."""
         sid = normalize_session_id(session_id)
@@ -350,43 +397,43 @@ class Watchlist:
                 f"entr{'y' if len(dropped) == 1 else 'ies'}: {', '.join(dropped)}"
             )
 
-    def _read_disk(self) -> tuple[dict[str, WatchEntry], list[str], _Signature | None]:
+    def _read_disk(self) -> tuple[dict[str, WatchEntry], list[str], list[str], _Signature | None]:
         try:
             # A regular file under the cap only: a symlink to /dev/zero or a FIFO put in its
             # place is an error to report, not a read that never ends. The fstat is of the
             # open fd, so the signature describes exactly the bytes we read.
             raw, st = read_file(self._path, MAX_FILE_BYTES)
         except FileNotFoundError:
-            return {}, [], None
+            return {}, [], [], None
         except OSError as err:
             raise WatchlistError(f"cannot read watchlist {self._path}: {_why(err)}") from None
         try:
-            entries, dropped = _parse(raw)
+            entries, follows, dropped = _parse(raw)
         except _TooNew as err:
             raise WatchlistError(
                 f"watchlist {self._path} was written by a newer agp-tui "
                 f"(format version {err.version}); leaving it untouched"
             ) from None
-        return entries, dropped, (st.st_ino, st.st_mtime_ns, st.st_size)
+        return entries, follows, dropped, (st.st_ino, st.st_mtime_ns, st.st_size)
 
-    def _read_or_quarantine(self) -> tuple[dict[str, WatchEntry], list[str], _Signature | None]:
+    def _read_or_quarantine(self) -> tuple[dict[str, WatchEntry], list[str], list[str], _Signature | None]:
         """`_read_disk`, moving a corrupt file aside. Call with the file lock held."""
         try:
             return self._read_disk()
         except _Corrupt as err:
             self._quarantine(err.reason)
-            return {}, [], None
+            return {}, [], [], None
 
     def _refresh(self) -> None:
         try:
-            entries, dropped, sig = self._read_disk()
+            entries, follows, dropped, sig = self._read_disk()
         except _Corrupt:
             # Re-check under the lock: another instance may be fixing or moving it right now,
             # and we must never move aside a good file it has just written.
             with self._locked():
-                entries, dropped, sig = self._read_or_quarantine()
+                entries, follows, dropped, sig = self._read_or_quarantine()
         self._note_dropped(dropped)
-        self._entries, self._sig = entries, sig
+        self._entries, self._follows, self._sig = entries, follows, sig
 
     def _quarantine(self, reason: str) -> None:
         stamp = datetime.fromtimestamp(self._clock(), UTC).strftime("%Y%m%dT%H%M%S")
@@ -437,19 +484,33 @@ class Watchlist:
         """Read-modify-write under the file lock; `op` edits the dict, True if it changed."""
         with self._mutex:
             self._adopt_legacy()  # before our lock: it takes that lock itself
-            self._mutate_locked(op)
+            self._mutate_locked(op, None)
 
-    def _mutate_locked(self, op: Callable[[dict[str, WatchEntry]], bool]) -> None:
+    def _mutate_follows(self, op: Callable[[list[str]], bool]) -> bool:
+        """`_mutate` for the followed filters; True if `op` changed them."""
+        changed: list[bool] = []
+
+        def record(follows: list[str]) -> bool:
+            changed.append(op(follows))
+            return changed[-1]
+
+        with self._mutex:
+            self._adopt_legacy()
+            self._mutate_locked(None, record)
+        return any(changed)
+
+    def _mutate_locked(self, op: Callable[[dict[str, WatchEntry]], bool] | None,
+                       follows_op: Callable[[list[str]], bool] | None) -> None:
         with self._locked():
             if not self._swept:
                 self._sweep_debris()
-            entries, dropped, sig = self._read_or_quarantine()
+            entries, follows, dropped, sig = self._read_or_quarantine()
             self._note_dropped(dropped)
             # Cache what is on disk first, so a failing op or write still leaves us current.
-            self._entries, self._sig = dict(entries), sig
-            if op(entries):
-                self._sig = self._write(entries)
-                self._entries = entries
+            self._entries, self._follows, self._sig = dict(entries), list(follows), sig
+            if (op is not None and op(entries)) or (follows_op is not None and follows_op(follows)):
+                self._sig = self._write(entries, follows)
+                self._entries, self._follows = entries, follows
 
     def _adopt_legacy(self) -> None:
         """Merge the legacy file into ours and rename it `.migrated`. Call with `_mutex` held.
@@ -475,7 +536,8 @@ class Watchlist:
         # and every adopter takes both in this order, so nobody waits in a cycle.
         with self._locked(), old._locked():
             try:
-                theirs, dropped, sig = old._read_or_quarantine()  # a corrupt one is moved aside
+                # a corrupt one is moved aside
+                theirs, their_follows, dropped, sig = old._read_or_quarantine()
             except WatchlistError as err:  # too new or unreadable: leave it where it is
                 self._warn(f"{err}; its sessions were not merged into {self._path}")
                 return
@@ -485,13 +547,14 @@ class Watchlist:
             if sig is None:
                 return  # another process adopted it first, or it was corrupt
             old._sweep_debris()
-            ours, ours_dropped, _ = self._read_or_quarantine()
+            ours, our_follows, ours_dropped, _ = self._read_or_quarantine()
             self._note_dropped(ours_dropped)
             merged = dict(ours)
             for sid, entry in theirs.items():
                 merged.setdefault(sid, entry)  # ours win: they are the newer edits
-            if merged != ours:
-                self._write(merged)  # durable before the legacy file goes away
+            follows = our_follows + [f for f in their_follows if f not in our_follows]
+            if merged != ours or follows != our_follows:
+                self._write(merged, follows)  # durable before the legacy file goes away
             done = legacy.with_name(legacy.name + ".migrated")
             try:
                 os.replace(legacy, done)
@@ -520,8 +583,10 @@ class Watchlist:
             with contextlib.suppress(OSError):
                 os.unlink(self._path.parent / name)
 
-    def _write(self, entries: dict[str, WatchEntry]) -> _Signature:
-        doc = {"version": FORMAT_VERSION, "sessions": [e.to_json() for e in entries.values()]}
+    def _write(self, entries: dict[str, WatchEntry], follows: list[str]) -> _Signature:
+        doc: dict[str, Any] = {"version": FORMAT_VERSION, "sessions": [e.to_json() for e in entries.values()]}
+        if follows:  # absent when none: files stay as older versions wrote them
+            doc["follows"] = follows
         data = (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
         parent = self._path.parent
         try:

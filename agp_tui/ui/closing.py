@@ -26,3 +26,11 @@ class ClosesOnce:
             return nothing  # closed already, by an earlier request of the same burst
         done: AwaitComplete = super().dismiss(result)  # type: ignore[misc]
         return done
+
+
+def is_closed(screen: Screen[Any]) -> bool:
+    """The screen is off the stack: popped, maybe before its mount ran (pushed and closed in
+    one burst of keys). Textual still delivers its mount and its widgets' queued messages
+    (a tree's first highlight) after removing those widgets: there is nothing to set up or
+    show, and a `query_one` there would end the app (found by the monkey)."""
+    return screen not in screen.app.screen_stack

@@ -62,3 +62,22 @@ def test_a_group_of_10000_in_a_terminal(big: Sim, tmp_path: Path) -> None:
         assert "Traceback" not in tmux.screen()
     finally:
         tmux.kill()
+
+
+def test_demo_with_a_batch_follows_its_group(tmp_path: Path) -> None:
+    """`agp-tui --demo --batch ...`: the demo's simulator runs the batch job and the
+    dashboard follows its group from the start: the line, the members, the ended/min line."""
+    tmux = Tmux(isolated_env(tmp_path), tmp_path, 100, 30)
+    try:
+        tmux.start(f"{agp_command()} --demo --batch size=2000,group=nightly,start=-120,rate=20")
+        tmux.wait_for(lambda t: "▤ group:nightly 2,000" in t, what="the batch's group line", timeout=60)
+        tmux.keys("g")
+        text = tmux.wait_for(lambda t: "2,000 of 2,000 members shown" in t, what="its members", timeout=30)
+        assert "ended/min" in text  # the group screen's second line
+        tmux.keys("Escape")
+        tmux.wait_for(lambda t: "members shown" not in t, what="back to the main screen")
+        tmux.keys("q")
+        assert tmux.wait_exit(15) == 0
+        assert "Traceback" not in tmux.screen()
+    finally:
+        tmux.kill()

@@ -160,26 +160,33 @@ def one_step_per_poll(fake: FakeBackend, session: str, steps: int, tokens_per_st
     fake.fail(tick, session=session)
 
 
+# Steps a scripted session takes in the two throttle tests below: the watch long-polls a
+# session it follows, one `/changes` answer per step at most every 2 s (pacing.MIN_GAP), so
+# each step costs 2 s of real time; 10 and 8 (were 30 and 15) check the same properties.
+THROTTLE_STEPS = 10
+
+
 def test_progress_is_throttled_per_interval(fake: FakeBackend, env: Env, cli: Cli) -> None:
     env.point_at(fake.base_url, KEY)
     s = fake.pin(sid(7), agent="stepper", steps=1, usage=tokens(1000))
-    one_step_per_poll(fake, s.id, 30, 1000)
+    one_step_per_poll(fake, s.id, THROTTLE_STEPS, 1000)
     r = cli(["watch"], s.id, "--json", "--interval", "0.05")
     assert r.code == 0, r.err
     events = _events(r.out)
     progress = [e for e in events if e["event"] == "progress"]
     statuses = [e for e in events if e["event"] == "status"]
     assert [e["status"] for e in statuses] == ["running", "completed"]
-    assert statuses[-1]["steps"] == 30 and statuses[-1]["tokens"]["input"] == 30_000
+    assert statuses[-1]["steps"] == THROTTLE_STEPS
+    assert statuses[-1]["tokens"]["input"] == THROTTLE_STEPS * 1000
     steps = [e["steps"] for e in progress]
     assert steps == sorted(steps) and len(set(steps)) == len(steps)  # moving forward, no repeats
-    assert 0 < len(progress) < 29  # not one line per poll
+    assert 0 < len(progress) < THROTTLE_STEPS - 1  # not one line per poll
 
 
 def test_throttle_spacing(fake: FakeBackend, env: Env, cli: Cli) -> None:
     env.point_at(fake.base_url, KEY)
     s = fake.pin(sid(8), steps=1, usage=tokens(10))
-    one_step_per_poll(fake, s.id, 15, 10)
+    one_step_per_poll(fake, s.id, 8, 10)
     r = cli(["watch"], s.id, "--json", "--interval", "0.1")
     from datetime import datetime
 

@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from agp_tui.monitor.budget import BACKGROUND, FOCUS, URGENT, RequestBudget
+from agp_tui.monitor.budget import BACKGROUND, FOCUS, URGENT, PurposeCounts, RequestBudget
 
 # A fast-forwarding loop (looptime): sleeps and timeouts take no real time.
 pytestmark = pytest.mark.looptime
@@ -92,3 +92,24 @@ async def test_promote_moves_a_queued_waiter_ahead() -> None:
     await asyncio.gather(*tasks)
     assert order == ["bg3", "focus", "bg0", "bg1", "bg2", "bg4"]
     assert budget.in_flight == 0 and budget.granted == 7
+
+
+async def test_a_listener_hears_each_kept_grant_once_by_purpose() -> None:
+    """How benchmarks count requests: by the purpose each asks under, summing to `granted`;
+    a waiter cancelled before it was served is not a request."""
+    budget = RequestBudget(max_in_flight=1, max_rps=1000)
+    counts = budget.on_grant = PurposeCounts()
+    await budget.acquire(purpose="poll:focus")  # served at once
+    queued = asyncio.create_task(budget.acquire(BACKGROUND, purpose="quota"))
+    dropped = asyncio.create_task(budget.acquire(purpose="sweep"))
+    await asyncio.sleep(0.01)
+    dropped.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await dropped
+    budget.release()
+    await queued  # served after a wait
+    budget.release()
+    async with budget.slot(FOCUS, purpose="poll:focus"):
+        pass
+    assert counts == {"poll:focus": 2, "quota": 1}
+    assert sum(counts.values()) == budget.granted == 3

@@ -88,6 +88,7 @@ def cost(s: SimSession) -> float:
 
 async def run_engine(fake: FakeBackend, ids: list[str], **kw: object) -> tuple[Engine, list[EngineEvent]]:
     engine = Engine(fake.client(), None, settings(**kw), wall=loop_wall)
+    engine.count_requests()  # engine.requests: by purpose
     events: list[EngineEvent] = []
     engine.subscribe(events.append)
     await engine.start(ids)

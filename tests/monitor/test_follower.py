@@ -48,6 +48,7 @@ async def engine_on(world: World, ids: list[str], chaos: Chaos | None = None,
                                        housekeeping_interval=0.05, long_poll_wait=1)
         base.update(settings)
         engine = Engine(client, None, EngineSettings(**base))  # type: ignore[arg-type]
+        engine.count_requests()  # engine.requests: by purpose
         events: list[EngineEvent] = []
         engine.subscribe(events.append)
         await engine.start(ids)

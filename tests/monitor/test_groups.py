@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections import Counter
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +19,7 @@ from agp_tui.api import AgpClient, RetryPolicy
 from agp_tui.api.query import SessionQuery
 from agp_tui.monitor.groups import Change, GroupWatch
 from agp_tui.sim import DEMO_API_KEY, ManualClock, SimServer, World
+from agp_tui.sim.events import metrics
 from agp_tui.sim.world import user_message
 
 # A fast-forwarding loop (looptime): the engine's sleeps take no real time.
@@ -121,6 +124,66 @@ async def test_details_read_final_figures_once(sim: tuple[World, AgpClient]) -> 
     assert sum(totals.tokens.values()) > 0
 
 
+async def test_an_ended_member_is_read_in_one_request_with_its_cost(sim: tuple[World, AgpClient]) -> None:
+    """/changes without events carries steps, tokens per model and cost: the totals equal
+    the world's own metrics, exactly, at one request a member; a running member is read
+    through /status (no cost there) and counts toward tokens, not cost."""
+    world, client = sim
+    add(world, 30, "batch-5", random.Random(3))
+    watch = GroupWatch(client, SessionQuery(group_id="batch-5"))
+    await watch.tick()
+    for _ in range(10):
+        world.clock.advance(20)
+        await watch.tick()
+    ended = [m.id for m in watch.unread_finished()]
+    running = [m.id for m in watch.members.values() if m.status == "running"]
+    assert ended and running
+    before = watch.requests
+    assert await watch.read_details(ended) == len(ended)
+    assert watch.requests - before == len(ended)
+    want_tokens: Counter[str] = Counter()
+    want_cost = 0.0
+    unpriced = 0
+    for sid in ended:
+        s = world.get(sid)
+        assert s is not None
+        m = metrics(s.steps, s.usage_rows())
+        for row in m["cost_per_model"]:
+            want_tokens[row["name"]] += row["input_tokens"] + row["output_tokens"] + row["reasoning_tokens"]
+        if m["total_cost"] is None:
+            unpriced += 1
+        else:
+            want_cost += m["total_cost"]
+    totals = watch.totals()
+    assert totals.tokens == want_tokens and totals.unpriced == unpriced
+    assert totals.priced == len(ended) - unpriced and totals.cost == pytest.approx(want_cost)
+    assert totals.priced > 0
+    await watch.read_details(running[:3])
+    after = watch.totals()
+    assert after.read == len(ended) + 3 and after.priced == totals.priced  # no cost from /status
+    assert not any(watch.members[sid].final_read for sid in running[:3])
+
+
+async def test_ended_per_minute_counts_the_worlds_finish_times(sim: tuple[World, AgpClient]) -> None:
+    world, client = sim
+    rng = random.Random(9)
+    add(world, 120, "batch-6", rng)
+    watch = GroupWatch(client, SessionQuery(group_id="batch-6"))
+    await watch.tick()
+    for _ in range(40):
+        world.clock.advance(rng.choice((5.0, 20.0)))
+        await watch.tick()
+    now = world.epoch + world.now()
+    got = watch.throughput(now, 15)
+    world.sync()
+    ends = [s.finished_at for s in world.all_sessions()
+            if s.group_id == "batch-6" and s.finished_at is not None]
+    want = Counter(int((world.epoch + f) // 60) for f in ends)
+    last = int(now // 60)
+    assert got == tuple(want.get(m, 0) for m in range(last - 14, last + 1))
+    assert sum(got) > 10
+
+
 async def test_the_engine_follows_a_query_in_its_budget_and_reads_details(
     sim: tuple[World, AgpClient],
 ) -> None:
@@ -131,6 +194,7 @@ async def test_the_engine_follows_a_query_in_its_budget_and_reads_details(
     add(world, 150, "batch-4", random.Random(8))
     engine = Engine(client, None, EngineSettings(seed=1, group_interval=1.0, group_detail_rps=20.0,
                                                  group_focus_rps=20.0))
+    requests = engine.count_requests()
     heard: list[GroupChanged] = []
 
     def listen(ev: EngineEvent) -> None:
@@ -154,7 +218,67 @@ async def test_the_engine_follows_a_query_in_its_budget_and_reads_details(
                 break
         assert all(watch.members[s].steps is not None for s in visible)  # on screen: read first
         assert {c[0] for ev in heard for c in ev.changes} == set(watch.members)
-        assert engine.requests["group"] >= 2 and [g.key for g in engine.groups()] == ["group:batch-4"]
+        assert requests["group"] >= 2 and [g.key for g in engine.groups()] == ["group:batch-4"]
         assert engine.unfollow_query(watch.key) and engine.groups() == []
     finally:
         await engine.aclose()
+
+
+async def test_a_kept_filter_is_followed_again_at_the_next_start(
+    sim: tuple[World, AgpClient], tmp_path: Path,
+) -> None:
+    """`persist` (the discover screen's F) keeps the filter in the watchlist file: the next
+    engine over that file follows it from its start; `unfollow` forgets it there too."""
+    from agp_tui.monitor.engine import Engine, EngineSettings
+    from agp_tui.monitor.watchlist import Watchlist
+
+    world, client = sim
+    add(world, 10, "kept", random.Random(2))
+    path = tmp_path / "watchlist.json"
+    first = Engine(client, Watchlist(path), EngineSettings(seed=1))
+    await first.start()
+    first.follow_query(SessionQuery(group_id="kept"), persist=True)
+    first.follow_query(SessionQuery(group_id="this-run-only"))
+    await first.stop()
+
+    second = Engine(client, Watchlist(path), EngineSettings(seed=1, group_interval=1.0))
+    await second.start()
+    try:
+        assert [(g.key, g.kept) for g in second.groups()] == [("group:kept", True)]
+        watch = second.groups()[0]
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            if watch.bootstrapped:
+                break
+        assert set(watch.members) == set(truth(world, "kept"))
+        assert second.unfollow_query("group:kept") and not second.groups()
+    finally:
+        await second.stop()
+    third = Watchlist(path)
+    third.load()
+    assert third.follows() == []
+
+
+async def test_without_changes_ended_members_are_read_with_status() -> None:
+    """A server or proxy that answers /changes with 404: each ended member is still read
+    (/status: steps and tokens, no cost); after three such answers /changes is not asked."""
+    from agp_tui.sim.fake_backend import FakeBackend
+
+    world = World(seed=11, sessions=0, clock=ManualClock(), arrival_interval_s=0, quota_limit=10_000)
+    fake = FakeBackend(world)
+    add(world, 12, "batch-7", random.Random(4))
+    client = fake.client()
+    watch = GroupWatch(client, SessionQuery(group_id="batch-7"))
+    await watch.tick()
+    for _ in range(40):
+        world.clock.advance(30)
+        await watch.tick()
+    ended = [m.id for m in watch.unread_finished()]
+    assert len(ended) >= 5
+    fake.fail(404, kind="changes")
+    assert await watch.read_details(ended) == len(ended)
+    assert fake.calls["changes"] == 3 and fake.calls["status"] == len(ended)
+    totals = watch.totals()
+    assert totals.read == len(ended) and totals.priced == 0 and sum(totals.tokens.values()) > 0
+    assert not list(watch.unread_finished())
+    await client.aclose()

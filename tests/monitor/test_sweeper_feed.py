@@ -51,6 +51,7 @@ async def run_engine(fake: FakeBackend, ids: list[str], **kw: object) -> tuple[E
                                  "sweep_interval": 3.0, "long_poll": False,
                                  "quota_interval": 3600.0, "seed": 1, **kw})
     engine = Engine(fake.client(), None, settings, wall=lambda: EPOCH + now())
+    engine.count_requests()  # engine.requests: by purpose
     events: list[EngineEvent] = []
     engine.subscribe(events.append)
     await engine.start(ids)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from agp_tui.api.ids import InvalidSessionId
+from agp_tui.api.query import SessionQuery
 from agp_tui.monitor.watchlist import WatchEntry, Watchlist, WatchlistError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -642,3 +643,48 @@ def test_processes_adopting_at_once_do_it_once_and_lose_nothing(legacy: Path, ke
     assert sorted(final.ids()) == sorted(on_legacy + added)  # every id once: none lost, none doubled
     assert final.ids()[:40] == on_legacy  # adopted exactly once, first, in order
     assert not legacy.exists()
+
+
+# -- followed filters ----------------------------------------------------------------------
+
+
+def test_followed_filters_are_kept_in_order_once_and_survive_other_edits(path: Path) -> None:
+    wl = Watchlist(path, clock=ticking())
+    assert wl.add_follow(SessionQuery(group_id="nightly")) is True
+    assert wl.add_follow(SessionQuery(group_id="nightly")) is False  # one target
+    wl.add([sid(1)])
+    assert wl.add_follow(SessionQuery(agents=("h/web-surfer",), statuses=("running",))) is True
+    wl.remove([sid(1)])
+    again = Watchlist(path)
+    again.load()
+    assert again.follows() == ["group:nightly", "agent:h/web-surfer status:running"]
+    assert json.loads(path.read_text())["follows"] == again.follows()
+    assert again.remove_follow("group:nightly") is True and again.remove_follow("group:nightly") is False
+    wl.load()
+    assert wl.follows() == ["agent:h/web-surfer status:running"]
+
+
+def test_a_file_without_follows_is_written_as_before(path: Path) -> None:
+    wl = Watchlist(path, clock=ticking())
+    wl.add([sid(1)])
+    assert "follows" not in json.loads(path.read_text())
+
+
+def test_bad_follows_are_dropped_with_a_warning_and_the_rest_kept(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"version": 1, "sessions": [{"id": sid(1)}],
+                                "follows": ["group:ok", "colour:red", 7, "group:ok", "since:2h"]}))
+    wl = Watchlist(path)
+    wl.load()
+    follows = wl.follows()
+    assert follows[0] == "group:ok" and len(follows) == 2 and follows[1].startswith("since:20")
+    warning = " ".join(wl.take_warnings())
+    assert "colour:red" in warning and "7" in warning
+    assert wl.ids() == [sid(1)]
+
+
+def test_reload_sees_follows_changed_by_another_process(path: Path) -> None:
+    ours, theirs = Watchlist(path), Watchlist(path)
+    ours.load()
+    theirs.add_follow(SessionQuery(group_id="b"))
+    assert ours.reload_if_changed() is True and ours.follows() == ["group:b"]

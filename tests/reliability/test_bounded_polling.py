@@ -84,9 +84,9 @@ async def test_item4_repeated_early_answers_fall_back_to_status_polls(report_fig
         async with following(server, [ROOT], long_poll_wait=1, cadence=Cadence(running=0.5)) as engine:
             for _ in range(120):
                 await asyncio.sleep(0.1)
-                if server.hits["changes"] >= 3 and engine._tracked[ROOT].long_poll_failed:
+                if server.hits["changes"] >= 3 and engine._core.store.tracked[ROOT].long_poll_failed:
                     break
-            assert engine._tracked[ROOT].long_poll_failed
+            assert engine._core.store.tracked[ROOT].long_poll_failed
             polls_before, changes_before = server.hits["status"], server.hits["changes"]
             await asyncio.sleep(1.6)
             report_figure(f"BOUNDED item 4 early204 x{changes_before}: long-polls stopped, "
@@ -184,7 +184,7 @@ async def test_item5_engine_tracks_at_most_max_children_and_forgets_the_vanished
             peak = 0
             for _ in range(40):
                 await asyncio.sleep(0.05)
-                peak = max(peak, len(engine._tracked))
+                peak = max(peak, len(engine._core.store.tracked))
             answers = server.hits["session"] + server.hits["status"]
             report_figure(f"BOUNDED item 5 engine vs 5,000 fresh subagents per answer: {answers} answers, "
                           f"at most {peak} sessions tracked (cap 200 + the parent + 1 watched), "

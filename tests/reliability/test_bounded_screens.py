@@ -71,7 +71,7 @@ async def test_item8_the_tree_screen_of_a_2000_level_chain(hostile: Hostile, rep
         await pilot.press("e")  # expand everything: a loop, as deep as the cap
         await pilot.pause()
         sessions = sum(1 for nodes in tree.nodes.values() if nodes)
-        polled = len(app.engine._tree_active)
+        polled = len(app.engine._core.sched.tree_active)
         report_figure(f"BOUNDED item 8 dashboard tree of a 2,000-level chain: {sessions} nodes shown, "
                       f"{polled} sessions polled (max_tree_depth {depth}), marker leaf at the bottom; "
                       f"no RecursionError")

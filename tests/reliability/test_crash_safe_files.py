@@ -327,6 +327,10 @@ def test_sigkill_while_adopting_the_per_profile_file_loses_nothing(
     started = time.monotonic()
     for kill in range(ADOPT_KILLS):
         assert time.monotonic() - started < KILL_BUDGET_S, f"only {kill} kills in {KILL_BUDGET_S} s"
+        if kill and kill % 10 == 0 and not outcomes["done"]:
+            # Every kill so far landed before the merge ended: the machine got slower than
+            # when the window was timed (other work started). Widen it, or no kill lands after.
+            window *= 2
         fresh_files()
         proc = Forked("adopt", str(keyed), str(legacy))
         try:

@@ -380,7 +380,7 @@ async def test_dashboard_soak_under_chaos(tmp_path: Path, report_figure: Callabl
                     crashed = app._exception  # Textual keeps the exception that would end the app
                     running = app.is_running
                     connection = engine.connection.value
-                    fallback = sum(1 for sid in ids if engine._tracked[sid].long_poll_failed)
+                    fallback = sum(1 for sid in ids if engine._core.store.tracked[sid].long_poll_failed)
                     on_disk = Watchlist(watchlist_path).load()
                     watched = engine.watched_ids()
                     seen = dict(backend.seen)

@@ -12,6 +12,7 @@ from typing import Any
 from textual.pilot import Pilot
 
 from agp_tui.monitor.engine import Engine, EngineSettings
+from agp_tui.monitor.watchlist import Watchlist
 from agp_tui.sim.fake_backend import EPOCH, FAKE_BASE, FakeBackend
 from agp_tui.sim.fake_backend import sid_of as sid
 from agp_tui.ui.app import AgpApp, make_app
@@ -63,11 +64,12 @@ def add_tree(fake: FakeBackend, root: int | str, fanout: list[int], *, start: in
     return made
 
 
-def make_engine(fake: FakeBackend, clock: Clock, **settings: Any) -> Engine:
+def make_engine(fake: FakeBackend, clock: Clock, watchlist: Watchlist | None = None,
+                **settings: Any) -> Engine:
     defaults: dict[str, Any] = {"sweep": False, "seed": 7, "max_rps": 1000.0, "max_in_flight": 16,
                                 "stale_after": 30.0, "housekeeping_interval": 0.05}
     defaults.update(settings)
-    return Engine(fake.client(BASE), None, EngineSettings(**defaults), wall=clock)
+    return Engine(fake.client(BASE), watchlist, EngineSettings(**defaults), wall=clock)
 
 
 async def wait_for(pilot: Pilot[Any], cond: Callable[[], bool], timeout: float = 5.0) -> None:

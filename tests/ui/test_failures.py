@@ -60,8 +60,7 @@ async def test_a_watchlist_that_cannot_be_written_is_a_message_not_a_crash(
     ids = standard_world(fake)
     watchlist = store.Watchlist(tmp_path / "watchlist.json")
     watchlist.add(ids)
-    engine = make_engine(fake, clock)
-    engine._watchlist = watchlist  # the fake engine, over a real file on disk
+    engine = make_engine(fake, clock, watchlist)  # the fake API, over a real file on disk
     app = make_app(engine, clock=clock, tick_clock=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: engine.started and len(engine.watched_ids()) == len(ids))

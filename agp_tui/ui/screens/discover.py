@@ -26,7 +26,7 @@ from agp_tui.api.models import Page, SessionStatus, SessionSummary
 from agp_tui.api.query import SessionQuery
 from agp_tui.monitor.view import SessionView
 from agp_tui.monitor.watchlist import WatchlistError
-from agp_tui.ui.closing import ClosesOnce
+from agp_tui.ui.closing import ClosesOnce, is_closed
 from agp_tui.ui.discovery import DiscoverQuery, QueryError, page_count
 from agp_tui.ui.format import STATUS_KINDS, short_id
 from agp_tui.ui.steering import plain_error
@@ -133,6 +133,8 @@ class DiscoverScreen(ClosesOnce, Screen[None]):
         return self.query_one(DiscoverTable)
 
     def on_mount(self) -> None:
+        if is_closed(self):
+            return
         table = self.table
         table.add_column("", key="mark")
         table.add_column(BY_KEY["id"].label, key="id")
@@ -331,9 +333,16 @@ class DiscoverScreen(ClosesOnce, Screen[None]):
                         "is not a group", severity="warning", timeout=5)
             return
         known = any(g.key == str(query) for g in self.agp.engine.groups())
-        self.agp.engine.follow_query(query)
+        try:
+            watch = self.agp.engine.follow_query(query, persist=True)
+        except WatchlistError as exc:  # followed for this run all the same
+            self.agp.engine.follow_query(query)
+            self.notify(f"following {query.describe()} for this run only: {exc}", markup=False,
+                        severity="warning", timeout=8)
+            return
+        kept = "; kept for the next runs" if watch.kept else ""  # no watchlist file in --demo
         self.notify(("already following " if known else "following ") + query.describe()
-                    + " (g on the main screen expands it)", markup=False, timeout=5)
+                    + f" (g on the main screen expands it{kept})", markup=False, timeout=5)
 
     def _add(self, ids: list[str]) -> None:
         if not ids:

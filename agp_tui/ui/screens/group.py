@@ -17,9 +17,10 @@ from textual.widgets import Footer, Input, Static
 
 from agp_tui.monitor.group_view import GroupRows, aggregate
 from agp_tui.monitor.groups import GroupWatch
-from agp_tui.ui.closing import ClosesOnce
+from agp_tui.monitor.watchlist import WatchlistError
+from agp_tui.ui.closing import ClosesOnce, is_closed
 from agp_tui.ui.filtering import parse_filter
-from agp_tui.ui.group_line import group_line
+from agp_tui.ui.group_line import group_line, models_line
 from agp_tui.ui.text import safe_text
 from agp_tui.ui.updates import Batch
 from agp_tui.ui.widgets.columns import ORDER, sort_name
@@ -53,6 +54,7 @@ class GroupScreen(ClosesOnce, Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="group-head")
+        yield Static("", id="group-models")
         yield Input(placeholder="filter: words, status:running, agent:x, -status:completed", id="filter")
         yield SessionTable(GroupRows(self.followed), self.agp.clock, id="members")
         yield Static("", id="modeline")
@@ -63,12 +65,21 @@ class GroupScreen(ClosesOnce, Screen[None]):
         return self.query_one(SessionTable)
 
     def on_mount(self) -> None:
+        if is_closed(self):
+            return
         self.table.focus()
         self.apply(None)
 
     def on_resize(self) -> None:
-        self.query_one("#group-head", Static).update(
-            group_line(aggregate(self.followed), max(self.size.width - 2, 20)))
+        self._head()
+
+    def _head(self) -> None:
+        # `query`, not `query_one`: a clock tick can land while the app tears the screen down.
+        agg = aggregate(self.followed, self.agp.clock())
+        for head in self.query("#group-head").results(Static):
+            head.update(group_line(agg, max(self.size.width - 2, 20), sparkline=False))
+        for models in self.query("#group-models").results(Static):
+            models.update(models_line(agg))
 
     def on_screen_resume(self) -> None:
         self._focus = ()
@@ -77,9 +88,8 @@ class GroupScreen(ClosesOnce, Screen[None]):
     def apply(self, batch: Batch | None) -> None:
         """Render what changed in this group (None: everything)."""
         key = self.followed.key
-        if batch is None or key in batch.groups:
-            width = max(self.size.width - 2, 20)  # the head's padding
-            self.query_one("#group-head", Static).update(group_line(aggregate(self.followed), width))
+        if batch is None or key in batch.groups or batch.clock:  # clock: the sparkline moves
+            self._head()
         if batch is None:
             self.table.sync(None)
         else:
@@ -181,6 +191,11 @@ class GroupScreen(ClosesOnce, Screen[None]):
             self.agp.open_group(nxt.key)
 
     def action_unfollow(self) -> None:
-        self.agp.engine.unfollow_query(self.followed.key)
-        self.notify(f"stopped following {safe_text(self.followed.key, 60)}", markup=False, timeout=4)
+        key = safe_text(self.followed.key, 60)
+        try:
+            self.agp.engine.unfollow_query(self.followed.key)
+            self.notify(f"stopped following {key}", markup=False, timeout=4)
+        except WatchlistError as exc:  # stopped here; the file still lists it
+            self.notify(f"stopped following {key} for this run; it is still kept: {exc}",
+                        markup=False, severity="warning", timeout=8)
         self.dismiss()

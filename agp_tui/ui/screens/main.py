@@ -110,7 +110,7 @@ class MainScreen(SessionKeys, Screen[None]):
         """Render a batch of engine changes (None: everything)."""
         table = self.table
         table.sync(batch)
-        if batch is None or batch.groups:
+        if batch is None or batch.groups or batch.clock:  # clock: the ended/min sparkline moves
             self._groups()
         self._header()
         self._sync_detail(batch)
@@ -146,13 +146,14 @@ class MainScreen(SessionKeys, Screen[None]):
     def _groups(self) -> None:
         """One aggregate line per followed filter (`g` expands the first; see GroupScreen)."""
         groups = self.agp.engine.groups()
-        bar = self.query_one("#groups", Static)
-        bar.set_class(bool(groups), "-shown")
-        if groups:
-            width = max(self.size.width - 2, 20)  # the bar's padding
-            lines = [group_line(aggregate(g), width) for g in groups[:5]]
-            text = Text("\n", no_wrap=True, overflow="ellipsis").join(lines)
-            bar.update(text)
+        # `query`, not `query_one`: a clock tick can land while the app tears the screen down.
+        for bar in self.query("#groups").results(Static):
+            bar.set_class(bool(groups), "-shown")
+            if groups:
+                width = max(self.size.width - 2, 20)  # the bar's padding
+                now = self.agp.clock()
+                lines = [group_line(aggregate(g, now), width) for g in groups[:5]]
+                bar.update(Text("\n", no_wrap=True, overflow="ellipsis").join(lines))
 
     def _empty_hint(self) -> str:
         """Why no session is selected: nothing watched, or what hides every row."""

@@ -20,7 +20,7 @@ from textual.widgets import Footer, Input, Static
 
 from agp_tui.api.events import EventInfo
 from agp_tui.monitor.trajectory import EventBuffer
-from agp_tui.ui.closing import ClosesOnce
+from agp_tui.ui.closing import ClosesOnce, is_closed
 from agp_tui.ui.format import session_name, short_id, status_label
 from agp_tui.ui.text import literal, safe_text
 from agp_tui.ui.updates import Batch
@@ -68,6 +68,8 @@ class TrajectoryScreen(ClosesOnce, Screen[None]):
         return self.query_one(TrajectoryView)
 
     def on_mount(self) -> None:
+        if is_closed(self):
+            return
         self.view.focus()
         self.view.sync(force=True)
         self._title()

@@ -12,7 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static, Tree
 
 from agp_tui.ui.actions import ACTION_BINDINGS, SessionKeys
-from agp_tui.ui.closing import ClosesOnce
+from agp_tui.ui.closing import ClosesOnce, is_closed
 from agp_tui.ui.format import session_name, short_id
 from agp_tui.ui.screens.main import TALL_ENOUGH
 from agp_tui.ui.text import literal
@@ -39,6 +39,7 @@ class TreeScreen(ClosesOnce, SessionKeys, Screen[None]):
         self.root_id = root_id
         self.detail_wanted: bool | None = None
         self._focus_key: tuple[int, str | None] = (0, None)
+        self._opened = False  # the engine was asked to open the tree (closed on unmount)
 
     @property
     def agp(self) -> AgpApp:
@@ -60,6 +61,9 @@ class TreeScreen(ClosesOnce, SessionKeys, Screen[None]):
         return self.query_one(SessionTree)
 
     def on_mount(self) -> None:
+        if is_closed(self):
+            return
+        self._opened = True
         self.agp.engine.open_tree(self.root_id)
         tree = self.session_tree
         tree.sync_all()
@@ -70,7 +74,8 @@ class TreeScreen(ClosesOnce, SessionKeys, Screen[None]):
         self._update_layout()
 
     def on_unmount(self) -> None:
-        self.agp.engine.close_tree(self.root_id)
+        if self._opened:
+            self.agp.engine.close_tree(self.root_id)
 
     def on_resize(self, event: events.Resize) -> None:
         self._update_layout()
@@ -105,6 +110,8 @@ class TreeScreen(ClosesOnce, SessionKeys, Screen[None]):
 
     @on(Tree.NodeHighlighted)
     def _highlighted(self, event: Tree.NodeHighlighted[str | None]) -> None:
+        if is_closed(self):
+            return
         if event.node.data is not None:
             self.query_one(DetailPane).show(event.node.data)
         self._report_focus()

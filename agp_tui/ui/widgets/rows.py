@@ -3,6 +3,11 @@
 Pure data (no Textual): the widget draws from it, the session table fills and sorts it.
 A row's version changes whenever one of its cells does; versions come from one counter,
 so a row removed and added again never matches a render cached for its earlier self.
+
+A row may be added without cells (`add(key, None)`, `forget_cells`): they are made by
+`render` when first asked for, i.e. when the row is drawn. A table of 10,000 rows then
+renders the ~30 on screen, not all of them (expanding a 10,000-member group stalled the
+event loop 2.5 s rendering cells nobody saw).
 """
 
 from __future__ import annotations
@@ -14,11 +19,12 @@ from rich.text import Text
 
 
 class Rows:
-    def __init__(self) -> None:
+    def __init__(self, render: Callable[[str], list[Text]] | None = None) -> None:
         self._order: list[str] = []
         self._index: dict[str, int] = {}
         self._index_valid = True
-        self._cells: dict[str, list[Text]] = {}
+        self._cells: dict[str, list[Text] | None] = {}  # None: not made yet (see `render`)
+        self.render = render
         self._version: dict[str, int] = {}
         self._counter = 0
 
@@ -47,7 +53,16 @@ class Rows:
         return self._index[key]
 
     def cells(self, key: str) -> list[Text]:
-        return self._cells[key]
+        cells = self._cells[key]
+        if cells is None:
+            if self.render is None:
+                raise KeyError(f"row {key!r} has no cells and no renderer")
+            cells = self._cells[key] = self.render(key)
+        return cells
+
+    def has_cells(self, key: str) -> bool:
+        """Whether `key`'s cells were made (False: they will be when it is drawn)."""
+        return self._cells[key] is not None
 
     def version(self, key: str) -> int:
         return self._version[key]
@@ -58,8 +73,8 @@ class Rows:
 
     # -- changes --------------------------------------------------------------------------
 
-    def add(self, key: str, cells: list[Text]) -> None:
-        """A new row at the end (sorting puts it in its place)."""
+    def add(self, key: str, cells: list[Text] | None) -> None:
+        """A new row at the end (sorting puts it in its place); None: cells made when drawn."""
         if key in self._cells:
             raise KeyError(f"row {key!r} already exists")
         if self._index_valid:
@@ -77,7 +92,12 @@ class Rows:
         return True
 
     def set_cell(self, key: str, column: int, text: Text) -> None:
-        self._cells[key][column] = text
+        self.cells(key)[column] = text
+        self._bump(key)
+
+    def forget_cells(self, key: str) -> None:
+        """The row's cells are out of date: made again when it is next drawn."""
+        self._cells[key] = None
         self._bump(key)
 
     def replace_cells(self, key: str, cells: list[Text]) -> None:

@@ -25,6 +25,7 @@ from agp_tui.ui.filtering import Filter, is_problem
 from agp_tui.ui.format import STATUS_KINDS
 from agp_tui.ui.updates import Batch
 from agp_tui.ui.widgets.columns import (
+    BY_KEY,
     ORDER,
     SORT_KEYS,
     TICKING,
@@ -36,6 +37,7 @@ from agp_tui.ui.widgets.columns import (
     sort_value,
 )
 from agp_tui.ui.widgets.line_table import LineTable
+from agp_tui.ui.widgets.sort_values import SortValues
 
 # A sorted table re-sorts for data changes at most this often (s): rows do not jump under
 # the cursor several times a second. Sorting by key, adding or removing rows re-sorts at once.
@@ -96,6 +98,7 @@ class SessionTable(LineTable):
         self.cells_updated = 0  # for tests: how many cells were re-rendered with a new look
         self._layout_width = 0
         self._views: dict[str, SessionView] = {}
+        self._sort_values = SortValues()
         self._position: dict[str, int] = {}
         self._styles: dict[str, Style] = {}
         self._styles_stale = False
@@ -104,6 +107,7 @@ class SessionTable(LineTable):
         self._sorted_at = 0.0
         self._filter_timer: Timer | None = None
         self._positioned: list[str] | None = None  # the id list `_position` was built from
+        self.rows.render = self._render_row  # rows get their cells when first drawn
 
     # -- layout -----------------------------------------------------------------------
 
@@ -128,13 +132,17 @@ class SessionTable(LineTable):
         return header_label(placed, self.sort_key, self.sort_reverse)
 
     def _rerender_all(self) -> None:
-        now = self.clock()
-        for sid in list(self.rows):
-            view = self._views.get(sid)
-            if view is not None:
-                ctx = self._row_context(view, now)
-                self.rows.replace_cells(sid, [render_cell(p, ctx) for p in self.placed])
+        for sid in self.rows:  # made again as each row is drawn
+            self.rows.forget_cells(sid)
         self.refresh()
+
+    def _render_row(self, sid: str) -> list[Text]:
+        """A row's cells, when it is first drawn (`Rows.render`)."""
+        view = self._views.get(sid)
+        if view is None:  # not reachable: a row is shown only with its view kept
+            return [Text("") for _ in self.placed]
+        ctx = self._row_context(view, self.clock())
+        return [render_cell(p, ctx) for p in self.placed]
 
     @property
     def column_keys(self) -> list[str]:
@@ -237,12 +245,27 @@ class SessionTable(LineTable):
         sid = view.id
         old_view = self._views.get(sid)
         self._views[sid] = view
-        ctx = self._row_context(view, now)
+        if view is not old_view:
+            self._sort_values.update(view)
         rows = self.rows
         if sid not in rows:
-            rows.add(sid, [render_cell(p, ctx) for p in self.placed])
+            rows.add(sid, None)  # cells made when the row is drawn
             self._moved = True
             return True
+        ctx = self._row_context(view, now)
+        if rows.has_cells(sid):  # else never drawn: its cells are made when it is
+            self._update_cells(sid, ctx, only)
+        if self.sort_key == ORDER or old_view is None:
+            return old_view is None
+        history = ctx.history
+        pos = self._position.get(sid, 0)
+        changed_sort: bool = sort_value(self.sort_key, old_view, history, pos) != sort_value(
+            self.sort_key, view, history, pos)
+        return changed_sort
+
+    def _update_cells(self, sid: str, ctx: RowContext, only: frozenset[str] | None) -> None:
+        """Re-render a drawn row's cells; repaint just what changed on screen."""
+        rows = self.rows
         cells = rows.cells(sid)
         for i, placed in enumerate(self.placed):
             if only is not None and placed.key not in only:
@@ -256,13 +279,6 @@ class SessionTable(LineTable):
             if not self._moved:  # a sparkline that gained a bar: repaint those cells, not all 60
                 changed = _changed_range(old, text, placed.width + 1)
                 self.refresh_cell(sid, placed.key, *(changed or (0, None)))
-        if self.sort_key == ORDER or old_view is None:
-            return old_view is None
-        history = ctx.history
-        pos = self._position.get(sid, 0)
-        changed_sort: bool = sort_value(self.sort_key, old_view, history, pos) != sort_value(
-            self.sort_key, view, history, pos)
-        return changed_sort
 
     def _clock_rows(self) -> list[str]:
         """Rows whose ages and sparklines move this tick: the ones on screen.
@@ -279,16 +295,24 @@ class SessionTable(LineTable):
             self.forget_strip(sid)
             self._moved = True
         self._views.pop(sid, None)
+        self._sort_values.drop(sid)
 
     def _sort(self) -> None:
-        views, history, position, key = self._views, self.engine.history, self._position, self.sort_key
-
-        def value(sid: str) -> object:
-            pos = position.get(sid, 0)
-            view = views.get(sid)
-            return sort_value(key, view, history(sid), pos) if view is not None else pos
-
-        if self.rows.sort(value, lambda sid: position.get(sid, 0), self.sort_reverse):
+        views, history, position = self._views, self.engine.history, self._position
+        # Both sorts key on dict lookups (in C); a key's values are kept as rows change
+        # (SortValues) or, for columns that move with the clock, computed in one pass.
+        ties: dict[str, object] = {sid: position.get(sid, 0) for sid in self.rows}
+        col = BY_KEY.get(self.sort_key)
+        values: dict[str, object]
+        if col is None or col.sort is None:
+            values = ties
+        elif (kept := self._sort_values.values(col.key)) is not None:
+            values = kept
+        else:
+            sort = col.sort
+            values = {sid: ties[sid] if (view := views.get(sid)) is None
+                      else sort(view, history(sid)) for sid in self.rows}
+        if self.rows.sort(values.__getitem__, ties.__getitem__, self.sort_reverse):
             self._moved = True
         self._resort_due, self._sorted_at = False, time.monotonic()
 
