@@ -100,6 +100,11 @@ class RequestBudget:
         if self.on_grant is not None:  # granted and kept (a cancelled grant went back above)
             self.on_grant(purpose)
 
+    def queued(self, key: str) -> bool:
+        """A waiter is queued under `key` now (promote would reach it)."""
+        fut = self._keyed.get(key)
+        return fut is not None and not fut.done()
+
     def promote(self, key: str, priority: int) -> None:
         """Serve the waiter queued under `key` at `priority` (a session that turned urgent
         while already queued must not wait behind a thousand background polls)."""

@@ -83,6 +83,7 @@ class Engine:
         self._watching.load(ids)
         if self.settings.sweep and len(core.store.tracked) >= self.settings.bootstrap_min_sessions:
             core.sweeper.bootstrapped.clear()
+            core.sweeper.based.clear()
             core.spawn(core.sweeper.bootstrap())
         # First polls start in priority order: what is on screen is fetched first.
         for t in sorted(core.store.tracked.values(), key=core.sched.priority):

@@ -39,6 +39,17 @@ class Poller:
         t.wake.set()
         self.core.budget.promote(t.id, prio.URGENT)
 
+    def catch_up(self, t: Tracked) -> None:
+        """Poll this off-screen session soon: a list page saw it change, and its counters
+        (the final ones, if it ended) are due. Ahead of background polls, behind the list
+        pages and what is on screen; never a second poll if one is already queued."""
+        core = self.core
+        core.sched.catching_up.add(t.id)
+        if core.budget.queued(t.id):
+            core.budget.promote(t.id, prio.NORMAL)
+        else:
+            t.wake.set()
+
     def refresh(self, ids: Iterable[str] | None = None) -> None:
         """Poll now (never twice at once: this only wakes each session's own task)."""
         core = self.core
@@ -68,6 +79,8 @@ class Poller:
         t = core.store.unwatch(sid)
         if t is None:
             return
+        core.sched.catching_up.discard(sid)
+        core.sweeper.listed.discard(sid)
         core.trees.update_active()
         if not core.sched.is_active(t) and t.parent_id is None:
             if t.task:
@@ -116,6 +129,7 @@ class Poller:
         core = self.core
         priority = core.sched.priority(t)
         t.urgent = False
+        core.sched.catching_up.discard(t.id)
         load_info = not t.info_loaded
         if t.failures:
             core.retries += 1

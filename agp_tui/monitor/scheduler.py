@@ -16,6 +16,11 @@ from agp_tui.monitor.clock import Clock
 from agp_tui.monitor.settings import EngineSettings
 from agp_tui.monitor.tracked import Tracked
 
+# Background polls of many sessions together take at most this share of `max_rps`: past
+# that their cadence stretches (10,000 sessions: 667 s, not 60), evenly and on purpose,
+# instead of by queueing for the budget; freshness (`expected`) knows it.
+BACKGROUND_SHARE = 0.75
+
 
 class Scheduler:
     def __init__(self, settings: EngineSettings, clock: Clock, rng: random.Random) -> None:
@@ -26,6 +31,8 @@ class Scheduler:
         self.selected: str | None = None
         self.tree_active: set[str] = set()  # every session of an open (or followed) tree
         self.long_polling: set[str] = set()  # sessions with a `/changes` request held now
+        self.catching_up: set[str] = set()  # a list page saw these change: poll them next
+        self.background_count = 0  # sessions the last sweep watched off screen
         self.sweep_active = False  # list sweeps watch the status of sweepable sessions
         self.last_success_at = float("-inf")  # clock time of the last good answer (any)
 
@@ -47,6 +54,8 @@ class Scheduler:
             return prio.URGENT
         if self.on_screen(t):
             return prio.FOCUS
+        if t.id in self.catching_up:
+            return prio.NORMAL
         return prio.BACKGROUND if self.is_background(t) else prio.NORMAL
 
     def set_focus(self, visible: Iterable[str], selected: str | None) -> set[str]:
@@ -89,7 +98,18 @@ class Scheduler:
             return delay
         if t.status is not None and t.status.terminal:
             return cadence.final_fetch if t.final_left else None
-        return cadence.interval(status, running_for, background=self.is_background(t), rng=self.rng)
+        background = self.is_background(t)
+        interval = cadence.interval(status, running_for, background=background, rng=self.rng)
+        # Counters never read (a status from a list page only) are read at the first
+        # chance the budget gives; after that, at the pace it affords.
+        floor = self.background_floor() if background and t.last_ok_at is not None else 0.0
+        if interval is not None and floor > interval:
+            interval = floor * (1.0 + cadence.jitter * (2.0 * self.rng.random() - 1.0))
+        return interval
+
+    def background_floor(self) -> float:
+        """The shortest background interval the request budget affords (see BACKGROUND_SHARE)."""
+        return self.background_count / (self.settings.max_rps * BACKGROUND_SHARE)
 
     def expected(self, t: Tracked) -> float:
         """Seconds between good answers this session should see, when all goes well."""
@@ -100,6 +120,7 @@ class Scheduler:
             base = max(base, float(self.settings.long_poll_wait))
         elif self.is_background(t):
             base = min(base * cadence.background_factor, max(cadence.background_max, base))
+            base = max(base, self.background_floor())
         return base
 
     def sweep_every(self, candidates: Iterable[Tracked]) -> float:

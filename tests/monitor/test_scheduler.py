@@ -114,6 +114,21 @@ def test_expected_interval_of_a_long_polled_or_background_session() -> None:
     assert sched.expected(t) == 60.0
 
 
+def test_background_polls_of_many_sessions_fit_three_quarters_of_the_budget() -> None:
+    sched, _ = make(max_rps=20.0)
+    t = record()
+    sched.sweep_active = True
+    sched.background_count = 900  # 900 / 60 s = 15 requests/s: exactly the share
+    assert sched.next_delay(t) == 60.0 and sched.expected(t) == 60.0
+    sched.background_count = 10_000  # 10,000 every 60 s would be 167/s: 667 s apiece
+    assert sched.next_delay(t) == 60.0  # ...once its counters were read a first time
+    t.last_ok_at = 1000.0
+    assert sched.next_delay(t) == pytest.approx(10_000 / 15)
+    assert sched.expected(t) == pytest.approx(10_000 / 15)  # and not stale before 3 x that
+    sched.set_focus(["a"], None)
+    assert sched.next_delay(t) == 3.0  # on screen: its own cadence, whatever the number
+
+
 def test_long_polls_only_for_what_is_on_screen_up_to_the_cap() -> None:
     sched, _ = make(long_poll_max=2)
     a, b, c = record("a"), record("b"), record("c")
