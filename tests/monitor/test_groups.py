@@ -12,6 +12,7 @@ import random
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -281,4 +282,36 @@ async def test_without_changes_ended_members_are_read_with_status() -> None:
     totals = watch.totals()
     assert totals.read == len(ended) and totals.priced == 0 and sum(totals.tokens.values()) > 0
     assert not list(watch.unread_finished())
+    await client.aclose()
+
+
+async def test_a_server_ignoring_finished_after_is_read_by_a_walk_of_the_slice() -> None:
+    """An older server drops `finished_after` (it would hand back the whole slice each
+    tick): the first answer tells, it is not asked again, and what ends is found by a
+    rotating walk of up to 10 pages a tick; statuses still equal the world's."""
+    from agp_tui.sim.fake_backend import Call, FakeBackend, canned
+
+    world = World(seed=11, sessions=0, clock=ManualClock(), arrival_interval_s=0, quota_limit=10_000)
+    fake = FakeBackend(world)
+    add(world, 250, "batch-8", random.Random(6))
+    first = next(iter(truth(world, "batch-8")))
+
+    def ignore_finished_after(call: Call) -> Any:
+        if call.param("finished_after") is None:
+            return None  # the World answers
+        item = {"id": first, "status": "running", "created_at": "2026-06-11T08:55:00Z", "finished_at": None}
+        return canned(200, {"items": [item], "page": 1, "total": 251})
+
+    fake.fail(ignore_finished_after, kind="list")
+    client = fake.client()
+    watch = GroupWatch(client, SessionQuery(group_id="batch-8"))
+    await watch.tick()
+    for tick in range(12):
+        world.clock.advance(10)
+        await watch.tick()
+        if tick >= 3:  # the first ticks: a walk (3 pages) since the server told
+            assert {m.id: m.status for m in watch.members.values()} == truth(world, "batch-8"), tick
+    assert not watch.finished_after_ok
+    asked = [c for c in fake.requests if c.param("finished_after") is not None]
+    assert len(asked) == 1
     await client.aclose()
