@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+import functools
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
+import loop_wait
 import pytest
+from loop_wait import now
 
 from agp_tui.monitor.cadence import Cadence
 from agp_tui.monitor.engine import Engine, EngineSettings
@@ -51,17 +54,7 @@ def loop_wall() -> float:
     return EPOCH + asyncio.get_running_loop().time()
 
 
-def now() -> float:
-    return asyncio.get_running_loop().time()
-
-
-async def until(pred: Callable[[], bool], timeout: float = 3.0) -> None:
-    """Wait, in loop time, until `pred()` holds; checked every 5 ms of it."""
-    deadline = now() + timeout
-    while not pred():
-        if now() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.005)
+until = functools.partial(loop_wait.until, timeout=3.0)
 
 
 @pytest.fixture

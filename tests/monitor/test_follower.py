@@ -9,10 +9,11 @@ pages on demand, and that only followed sessions hold events.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import pytest
+from loop_wait import until
 
 from agp_tui.api import AgpClient, RetryPolicy
 from agp_tui.api.events import EventKind, read_event
@@ -30,13 +31,6 @@ FAST = Cadence(pending=0.05, running=0.05, waiting=0.1, final_fetch=0.05, jitter
                error_base=0.05, error_max=0.2)
 
 
-async def until(pred: Callable[[], bool], timeout: float = 5.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not pred():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
 
 
 @asynccontextmanager

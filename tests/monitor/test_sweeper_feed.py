@@ -9,9 +9,12 @@ poll is pulled forward, while the rest poll at their slow background cadence.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+import functools
+from collections.abc import AsyncIterator
 
+import loop_wait
 import pytest
+from loop_wait import now
 
 from agp_tui.api.backend import RawResponse
 from agp_tui.monitor import budget as prio
@@ -29,16 +32,7 @@ SLOW = Cadence(pending=3.0, running=3.0, waiting=15.0, final_fetch=2.0, jitter=0
                background_factor=20.0, background_max=60.0)
 
 
-def now() -> float:
-    return asyncio.get_running_loop().time()
-
-
-async def until(pred: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = now() + timeout
-    while not pred():
-        if now() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.005)
+until = functools.partial(loop_wait.until, timeout=10.0)
 
 
 @pytest.fixture
