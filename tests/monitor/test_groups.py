@@ -38,6 +38,14 @@ def truth(world: World, group: str) -> dict[str, str]:
     return {s.id: s.status for s in world.all_sessions() if s.group_id == group}
 
 
+async def follow_for(world: World, watch: GroupWatch, ticks: int, seconds: float) -> None:
+    """The first listing, then `ticks` ticks `seconds` of world time apart."""
+    await watch.tick()
+    for _ in range(ticks):
+        world.clock.advance(seconds)
+        await watch.tick()
+
+
 @pytest.fixture
 async def sim() -> AsyncIterator[tuple[World, AgpClient]]:
     world = World(seed=11, sessions=40, clock=ManualClock(), arrival_interval_s=0, quota_limit=10_000)
@@ -132,10 +140,7 @@ async def test_an_ended_member_is_read_in_one_request_with_its_cost(sim: tuple[W
     world, client = sim
     add(world, 30, "batch-5", random.Random(3))
     watch = GroupWatch(client, SessionQuery(group_id="batch-5"))
-    await watch.tick()
-    for _ in range(10):
-        world.clock.advance(20)
-        await watch.tick()
+    await follow_for(world, watch, 10, 20)
     ended = [m.id for m in watch.unread_finished()]
     running = [m.id for m in watch.members.values() if m.status == "running"]
     assert ended and running
@@ -270,10 +275,7 @@ async def test_without_changes_ended_members_are_read_with_status() -> None:
     add(world, 12, "batch-7", random.Random(4))
     client = fake.client()
     watch = GroupWatch(client, SessionQuery(group_id="batch-7"))
-    await watch.tick()
-    for _ in range(40):
-        world.clock.advance(30)
-        await watch.tick()
+    await follow_for(world, watch, 40, 30)
     ended = [m.id for m in watch.unread_finished()]
     assert len(ended) >= 5
     fake.fail(404, kind="changes")
