@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import compileall
 import os
 import signal
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +17,16 @@ import pytest
 # A Python handler is reset to the default on exec, so children get a working Ctrl-C.
 if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
+
+# Bytecode caches on, whatever the shell says. With PYTHONDONTWRITEBYTECODE set (as on the
+# machines this suite runs on), every `agp-tui` the tests start compiled agp_tui from source
+# again (~0.25 CPU-s a process, a few hundred processes), and every xdist worker rewrote the
+# asserts of all ~260 test modules (~5 CPU-s a worker). The controller compiles agp_tui once,
+# before the workers start; workers and the processes they start inherit the environment.
+if os.environ.pop("PYTHONDONTWRITEBYTECODE", None) is not None or sys.dont_write_bytecode:
+    sys.dont_write_bytecode = False
+if "PYTEST_XDIST_WORKER" not in os.environ:
+    compileall.compile_dir(Path(__file__).parents[1] / "agp_tui", quiet=1)
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:

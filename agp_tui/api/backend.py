@@ -14,6 +14,7 @@ decoded bytes (see `agp_tui.api.body`).
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
@@ -23,6 +24,8 @@ from agp_tui.api.body import DEFAULT_MAX_BODY, BodyReader
 from agp_tui.api.errors import Unreachable
 
 if TYPE_CHECKING:  # imported lazily: each costs 70-170 ms, and headless startup counts
+    import ssl
+
     import aiohttp
     import httpx
 
@@ -70,6 +73,16 @@ def _too_slow(timeout: float, url: str) -> Unreachable:
     return Unreachable(_describe(TimeoutError(f"no complete answer within {round(timeout, 1):g} s"), url))
 
 
+@functools.cache
+def _verified_tls() -> ssl.SSLContext:
+    """httpx's own default context (SSL_CERT_FILE / SSL_CERT_DIR, else certifi), made once a
+    process: httpx builds a new one for every client, loading the whole CA bundle each time
+    (~40 ms of CPU here), which a process that opens many clients (tests, benches) repeats."""
+    import httpx
+
+    return httpx.create_ssl_context()
+
+
 class HttpxBackend:
     """Backend over an `httpx.AsyncClient`; closes it only if it created it."""
 
@@ -78,7 +91,7 @@ class HttpxBackend:
         import httpx
 
         self._owned = client is None
-        self._client = client if client is not None else httpx.AsyncClient()
+        self._client = client if client is not None else httpx.AsyncClient(verify=_verified_tls())
         self.max_body = max_body
 
     async def request(

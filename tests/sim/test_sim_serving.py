@@ -126,9 +126,12 @@ def test_start_in_thread_builds_a_world_from_options() -> None:
 
 def test_bench_reports_json_against_the_budget(capsys: pytest.CaptureFixture[str],
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    # The report's shape, not the figure: the list half runs on a 500-session world here
-    # (the bench's 10,000 take ~15 s to build on this machine; `bench sim` itself still does).
+    # The report's shape, not the figure: the list half runs on a 500-session world, the
+    # start-up ratio against 100 and the clock on a 500-session batch here (the bench's 10,000
+    # take ~15 s to build on this machine; `bench sim`, run by CI with --quick, still does).
     monkeypatch.setattr(bench_sim, "BIG_WORLD", 500)
+    monkeypatch.setattr(bench_sim, "BASE_WORLD", 100)
+    monkeypatch.setattr(bench_sim, "BATCH", 500)
     assert bench_sim.main(["--json", "--duration", "0.5"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["benchmark"] == "sim" and report["budget_per_s"] == 500
