@@ -7,8 +7,8 @@ detection speed, never lose it. With many sessions watched, the first statuses a
 come from list pages too (`bootstrap`), not from one call each.
 
 Two ways to sweep, whichever costs fewer pages:
-- windows: the non-terminal sessions created over each chunk of `SWEEP_CHUNK` candidates'
-  creation times (a page per chunk at best: fine for a few hundred sessions);
+- windows (windows.py): the non-terminal sessions created over each chunk of `SWEEP_CHUNK`
+  candidates' creation times (a page per chunk at best: fine for a few hundred sessions);
 - the feed (listfeed.py): the org's recent finishes and its small non-running sets, a few
   pages a tick whatever the number watched; a rotating window every `RECONCILE_EVERY`
   ticks still checks a chunk the windows' way (a session lists never show, say).
@@ -22,25 +22,22 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
 
 from agp_tui.api.errors import AgpError, AuthError
-from agp_tui.api.models import SessionStatus, parse_time
-from agp_tui.api.status import KNOWN, TERMINAL
+from agp_tui.api.models import SessionStatus
 from agp_tui.monitor import budget as prio
+from agp_tui.monitor import windows
 from agp_tui.monitor.core import Core
 from agp_tui.monitor.events import InfoLoaded
 from agp_tui.monitor.listfeed import RECONCILE_EVERY, Feed, newest_time
 from agp_tui.monitor.tracked import Tracked
+from agp_tui.monitor.windows import EPOCH, NON_TERMINAL, SWEEP_CHUNK
 
 log = logging.getLogger(__name__)
 
-NON_TERMINAL = tuple(sorted(KNOWN - TERMINAL))
-SWEEP_CHUNK = 80  # candidates per concurrently swept window (a page holds 100)
 BUSY_BACKOFF = 10  # sweeps skipped once the org proved too busy for them to pay off
 FEED_MIN_PAGES = 4  # a feed tick may read this many pages whatever it replaces (2 at best)
 FEED_BACKOFF = 20  # window sweeps before the feed is tried again, once it cost too much
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class Sweeper:
@@ -155,7 +152,7 @@ class Sweeper:
             return
         if self.feed_backoff:
             self.feed_backoff -= 1
-        elif self.feed.supported and _windows(len(cands)) > 2 and await self._feed_once(cands):
+        elif self.feed.supported and windows.pages_at_best(len(cands)) > 2 and await self._feed_once(cands):
             return  # a feed tick reads two pages at best: windows are as cheap up to two
         await self._windows_once(cands)
 
@@ -170,7 +167,7 @@ class Sweeper:
         """One feed tick; False when the windows should sweep instead, this time."""
         core, feed = self.core, self.feed
         # Never read more pages than the windows would (an org far busier than the watchlist).
-        limit = max(FEED_MIN_PAGES, _windows(len(cands)))
+        limit = max(FEED_MIN_PAGES, windows.pages_at_best(len(cands)))
         try:
             if feed.cursor is None or core.clock() - self._fed_at > 3 * self.every:
                 # Not fed lately (windows swept, or polls while sweeps failed): statuses were
@@ -202,15 +199,15 @@ class Sweeper:
     async def _reconcile(self, cands: list[Tracked]) -> None:
         """One window of candidates, rotating over all of them in creation order: a session
         lists never show is found out, a change the feed could not see is caught."""
-        ordered = sorted((t for t in cands if t.sweepable), key=lambda t: t.created_at or _EPOCH)
+        ordered = sorted((t for t in cands if t.sweepable), key=lambda t: t.created_at or EPOCH)
         if not ordered:
             return
         start = self._reconcile_at if self._reconcile_at < len(ordered) else 0
         chunk = ordered[start:start + SWEEP_CHUNK]
         self._reconcile_at = start + len(chunk)
         try:
-            seen = await self._window(chunk[0].created_at or _EPOCH, chunk[-1].created_at or _EPOCH,
-                                      len(chunk))
+            seen = await windows.window(self.core, chunk[0].created_at or EPOCH,
+                                        chunk[-1].created_at or EPOCH, len(chunk))
         except AgpError as exc:
             self._failed(exc)
             return
@@ -218,63 +215,19 @@ class Sweeper:
             self.listed.update(seen)
             self._apply(chunk, seen)
 
-    # -- windows ---------------------------------------------------------------------------
-
-    async def _window(self, oldest: datetime, newest: datetime, count: int) -> dict[str, str] | None:
-        """(id, status) of every non-terminal session created in [oldest, newest]; None when
-        that takes more pages than polling its `count` candidates would cost requests."""
-        core = self.core
-        max_pages = max(1, count // 4)
-        seen: dict[str, str] = {}
-        pages = 0
-        after = oldest - timedelta(milliseconds=1)
-        while True:
-            async with core.budget.slot(prio.URGENT, purpose="sweep"):
-                page = await core.client.list_session_states(
-                    status=NON_TERMINAL, created_after=after,
-                    created_before=newest + timedelta(milliseconds=1), sort="created_at", size=100,
-                )
-            pages += 1
-            fresh = [(sid, st) for sid, st, _ in page.items if sid not in seen]
-            seen.update(fresh)
-            if not page.has_more or not fresh:
-                return seen
-            if pages >= max_pages:
-                return None
-            # Keyset paging: the next page starts after the last creation time seen, so
-            # sessions finishing meanwhile cannot shift others past a page boundary (with
-            # page numbers they would, and look finished). The millisecond of overlap
-            # re-reads ties at the boundary instead of skipping them.
-            last = parse_time(page.items[-1][2])
-            if last is None:
-                return seen
-            after = last - timedelta(milliseconds=1)
+    # -- windows (windows.py) --------------------------------------------------------------
 
     async def _windows_once(self, cands: list[Tracked]) -> None:
         core, sched = self.core, self.core.sched
-        # Candidates in creation order, in chunks that each fit a page or two: the chunks'
-        # windows are swept concurrently, so a sweep of a thousand sessions takes about one
-        # round trip, not ten in a row (detection latency), and each window holds few of
-        # the org's other sessions.
-        ordered = sorted(cands, key=lambda t: t.created_at or _EPOCH)
-        chunks = [ordered[i:i + SWEEP_CHUNK] for i in range(0, len(ordered), SWEEP_CHUNK)]
-        results = await asyncio.gather(
-            *(self._window(c[0].created_at or _EPOCH, c[-1].created_at or _EPOCH, len(c))
-              for c in chunks),
-            return_exceptions=True,
-        )
-        seen: dict[str, str] = {}
-        for result in results:
-            if isinstance(result, AgpError):
-                self._failed(result)
-                return
-            if isinstance(result, BaseException):
-                raise result
-            if result is None:  # the org is too busy for sweeps to pay off
-                sched.sweep_active = False
-                self.backoff = BUSY_BACKOFF
-                return
-            seen.update(result)
+        try:
+            seen = await windows.sweep(core, cands)
+        except AgpError as exc:
+            self._failed(exc)
+            return
+        if seen is None:  # the org is too busy for sweeps to pay off
+            sched.sweep_active = False
+            self.backoff = BUSY_BACKOFF
+            return
         core.link.note_success(core.wall())
         sched.sweep_active = True
         self.listed.update(seen)
@@ -302,7 +255,3 @@ class Sweeper:
                     # next background poll (history is not touched, so no false flat spot).
                     core.answers.set_status(t, replace(t.status, status=listed), core.wall())
 
-
-def _windows(candidates: int) -> int:
-    """Pages a window sweep of this many candidates reads at best."""
-    return -(-candidates // SWEEP_CHUNK)

@@ -218,14 +218,14 @@ def queries(w: World, rng: random.Random) -> Iterator[ListQuery]:
 def test_every_filter_at_scale_equals_the_plain_filter(big: World) -> None:
     rng = random.Random(3)
     checked = 0
-    for _ in range(3):
+    for _ in range(2):  # each query is checked by a scan of the whole world: 10,000 sessions
         big.advance(rng.uniform(3, 40))
         big.sync()
         for q in queries(big, rng):
             items, total = big.query(q)
             assert ([s.id for s in items], total) == plain(big, q), q
             checked += 1
-    assert checked == 3 * 2 * 3 * 20
+    assert checked == 2 * 2 * 3 * 20
 
 
 def test_finished_bounds_are_strict(big: World) -> None:
