@@ -69,7 +69,8 @@ class LongPoller:
                     fut.cancel()
         t.long_poll_garbled = 0
         pacing.after_answer(t, started=started, now=core.clock(), wait=s.long_poll_wait,
-                            empty=changes is None or not changes.new_events, rng=core.rng)
+                            gap=s.long_poll_min_gap, empty=changes is None or not changes.new_events,
+                            rng=core.rng)
         if changes is None:  # 204: nothing new in the whole wait
             now = core.wall()
             core.link.note_success(now)

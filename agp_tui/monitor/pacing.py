@@ -8,9 +8,10 @@ ignores `wait_for_seconds`) would be asked again at once, twenty times a second.
   meanwhile the session is followed by `/status` polls at its usual cadence;
 - `EARLY_MAX` early answers in a row end long-polling for the session for good: plain
   `/status` polls cost less than asking every `wait` seconds for nothing;
-- any answer, news included, is followed by at least `MIN_GAP` before the next
-  long-poll starts: whatever a server answers, a session it follows costs less than one
-  request a second (a busy session's events wait at most that long, batched).
+- any answer, news included, is followed by at least `gap` (the engine's
+  `long_poll_min_gap`, 2 s) before the next long-poll starts: whatever a server answers,
+  a session it follows costs less than one request a second (a busy session's events
+  wait at most that long, batched).
 """
 
 from __future__ import annotations
@@ -19,17 +20,17 @@ import random
 
 from agp_tui.monitor.tracked import Tracked
 
-MIN_GAP = 2.0  # seconds between the starts of two long-polls of one session
 EARLY_SHARE = 0.5  # an empty answer within this share of the wait did not hold the request
 EARLY_MAX = 3
 JITTER = 0.1
 
 
-def after_answer(t: Tracked, *, started: float, now: float, wait: float, empty: bool,
+def after_answer(t: Tracked, *, started: float, now: float, wait: float, gap: float, empty: bool,
                  rng: random.Random) -> None:
-    """Record a long-poll answer that took `now - started` seconds (`empty`: nothing new)."""
+    """Record a long-poll answer that took `now - started` seconds (`empty`: nothing new);
+    the next long-poll starts `gap` seconds after this one started, at the earliest."""
     # Never more than the wait itself: an answer held that long was paced by the server.
-    t.long_poll_gap_until = started + min(MIN_GAP, wait)
+    t.long_poll_gap_until = started + min(gap, wait)
     if empty and now - started < wait * EARLY_SHARE:
         t.long_poll_early += 1
         if t.long_poll_early >= EARLY_MAX:

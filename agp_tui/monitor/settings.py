@@ -35,6 +35,7 @@ class EngineSettings:
     # and its metrics carry the API's cost figure.
     long_poll: bool = True
     long_poll_wait: int = 20  # seconds the server may hold each request (cap 25)
+    long_poll_min_gap: float = 2.0  # seconds at least between two long-polls of a session (pacing.py)
     long_poll_max: int = 24  # sessions long-polled at once; the rest poll /status
     long_poll_status_every: float = 30.0  # a /status now and then still finds new children
     # Subagents of one session tracked and polled (the rest are only counted), and levels

@@ -39,4 +39,7 @@ def time_scaled(settings: EngineSettings, speed: float) -> EngineSettings:
         watchlist_sync_interval=s.watchlist_sync_interval / speed,
         housekeeping_interval=max(s.housekeeping_interval / speed, 0.02),
         long_poll_status_every=s.long_poll_status_every / speed,
+        long_poll_min_gap=s.long_poll_min_gap / speed,
+        stale_check_interval=s.stale_check_interval / speed, group_interval=s.group_interval / speed,
+        group_detail_rps=s.group_detail_rps * speed, group_focus_rps=s.group_focus_rps * speed,
     )

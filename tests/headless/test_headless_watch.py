@@ -161,8 +161,11 @@ def one_step_per_poll(fake: FakeBackend, session: str, steps: int, tokens_per_st
 
 
 # Steps a scripted session takes in the two throttle tests below: the watch long-polls a
-# session it follows, one `/changes` answer per step at most every 2 s (pacing.MIN_GAP), so
-# each step costs 2 s of real time; 10 and 8 (were 30 and 15) check the same properties.
+# session it follows, one `/changes` answer per step at most every 2 s (the engine's
+# long_poll_min_gap), so each step costs 2 s of real time at speed 1. The tests run the
+# watch at --time-scale 10, as against a simulator ten times faster: a step costs 0.2 s,
+# and --interval 5 there is a 0.5 s throttle here. Steps come faster than the throttle lets
+# lines out, which is what the tests check (both fail with the throttle off).
 THROTTLE_STEPS = 10
 
 
@@ -170,7 +173,7 @@ def test_progress_is_throttled_per_interval(fake: FakeBackend, env: Env, cli: Cl
     env.point_at(fake.base_url, KEY)
     s = fake.pin(sid(7), agent="stepper", steps=1, usage=tokens(1000))
     one_step_per_poll(fake, s.id, THROTTLE_STEPS, 1000)
-    r = cli(["watch"], s.id, "--json", "--interval", "0.05")
+    r = cli(["watch"], s.id, "--json", "--interval", "5", "--time-scale", "10")  # 0.5 s throttle
     assert r.code == 0, r.err
     events = _events(r.out)
     progress = [e for e in events if e["event"] == "progress"]
@@ -180,21 +183,23 @@ def test_progress_is_throttled_per_interval(fake: FakeBackend, env: Env, cli: Cl
     assert statuses[-1]["tokens"]["input"] == THROTTLE_STEPS * 1000
     steps = [e["steps"] for e in progress]
     assert steps == sorted(steps) and len(set(steps)) == len(steps)  # moving forward, no repeats
-    assert 0 < len(progress) < THROTTLE_STEPS - 1  # not one line per poll
+    # A step every 0.2 s, a line every 0.5 s at most: not one line per step (7 lines of 8
+    # steps without the throttle).
+    assert 0 < len(progress) <= (THROTTLE_STEPS - 2) // 2
 
 
 def test_throttle_spacing(fake: FakeBackend, env: Env, cli: Cli) -> None:
     env.point_at(fake.base_url, KEY)
     s = fake.pin(sid(8), steps=1, usage=tokens(10))
     one_step_per_poll(fake, s.id, 8, 10)
-    r = cli(["watch"], s.id, "--json", "--interval", "0.1")
+    r = cli(["watch"], s.id, "--json", "--interval", "4", "--time-scale", "10")  # 0.4 s throttle
     from datetime import datetime
 
     times = [datetime.fromisoformat(e["time"].replace("Z", "+00:00")).timestamp()
              for e in _events(r.out) if e["event"] in ("progress", "status")]
     gaps = [b - a for a, b in itertools.pairwise(times)]
     assert len(gaps) >= 3
-    assert min(gaps[1:-1] or [1.0]) >= 0.09  # at most one progress line per interval
+    assert min(gaps[1:-1] or [1.0]) >= 0.36  # one progress line per 0.4 s at most (0.2 s without)
 
 
 def test_ctrl_c_exits_130_cleanly(sim: SimHandle, sim_env: Env) -> None:
