@@ -254,4 +254,3 @@ class Sweeper:
                     # Off screen the listed status is news enough; counters follow on the
                     # next background poll (history is not touched, so no false flat spot).
                     core.answers.set_status(t, replace(t.status, status=listed), core.wall())
-
