@@ -23,8 +23,8 @@ if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
 # again (~0.25 CPU-s a process, a few hundred processes), and every xdist worker rewrote the
 # asserts of all ~260 test modules (~5 CPU-s a worker). The controller compiles agp_tui once,
 # before the workers start; workers and the processes they start inherit the environment.
-if os.environ.pop("PYTHONDONTWRITEBYTECODE", None) is not None or sys.dont_write_bytecode:
-    sys.dont_write_bytecode = False
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+sys.dont_write_bytecode = False
 if "PYTEST_XDIST_WORKER" not in os.environ:
     compileall.compile_dir(Path(__file__).parents[1] / "agp_tui", quiet=1)
 

@@ -31,8 +31,6 @@ FAST = Cadence(pending=0.05, running=0.05, waiting=0.1, final_fetch=0.05, jitter
                error_base=0.05, error_max=0.2)
 
 
-
-
 @asynccontextmanager
 async def engine_on(world: World, ids: list[str], chaos: Chaos | None = None,
                     **settings: object) -> AsyncIterator[tuple[Engine, list[EngineEvent]]]:

@@ -21,6 +21,7 @@ from agp_tui.api.query import SessionQuery
 from agp_tui.monitor.groups import Change, GroupWatch
 from agp_tui.sim import DEMO_API_KEY, ManualClock, SimServer, World
 from agp_tui.sim.events import metrics
+from agp_tui.sim.fake_backend import Call, FakeBackend, canned
 from agp_tui.sim.world import user_message
 
 # A fast-forwarding loop (looptime): the engine's sleeps take no real time.
@@ -268,8 +269,6 @@ async def test_a_kept_filter_is_followed_again_at_the_next_start(
 async def test_without_changes_ended_members_are_read_with_status() -> None:
     """A server or proxy that answers /changes with 404: each ended member is still read
     (/status: steps and tokens, no cost); after three such answers /changes is not asked."""
-    from agp_tui.sim.fake_backend import FakeBackend
-
     world = World(seed=11, sessions=0, clock=ManualClock(), arrival_interval_s=0, quota_limit=10_000)
     fake = FakeBackend(world)
     add(world, 12, "batch-7", random.Random(4))
@@ -291,8 +290,6 @@ async def test_a_server_ignoring_finished_after_is_read_by_a_walk_of_the_slice()
     """An older server drops `finished_after` (it would hand back the whole slice each
     tick): the first answer tells, it is not asked again, and what ends is found by a
     rotating walk of up to 10 pages a tick; statuses still equal the world's."""
-    from agp_tui.sim.fake_backend import Call, FakeBackend, canned
-
     world = World(seed=11, sessions=0, clock=ManualClock(), arrival_interval_s=0, quota_limit=10_000)
     fake = FakeBackend(world)
     add(world, 250, "batch-8", random.Random(6))
