@@ -19,7 +19,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from agp_tui.api.errors import AgpError
 from agp_tui.api.models import Page, SessionStatus, SessionSummary
@@ -33,6 +33,7 @@ from agp_tui.ui.steering import plain_error
 from agp_tui.ui.text import literal
 from agp_tui.ui.updates import Batch
 from agp_tui.ui.widgets.columns import BY_KEY, field_text
+from agp_tui.ui.widgets.footer import KeysFooter
 
 if TYPE_CHECKING:
     from agp_tui.ui.app import AgpApp
@@ -90,6 +91,10 @@ class PageFailed(Message, bubble=False):
 
 
 class DiscoverScreen(ClosesOnce, Screen[None]):
+    # Focused as soon as it is composed, before anything else can take the focus (an input
+    # box comes first in some screens): every focus change rebuilds the footer.
+    AUTO_FOCUS = "#discover-table"
+
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("a", "add", "Add"),
@@ -126,7 +131,7 @@ class DiscoverScreen(ClosesOnce, Screen[None]):
                 yield Input(placeholder=placeholder, id=f"discover-{name}", classes="discover-filter")
         yield Static("", id="discover-error", classes="dialog-error")
         yield DiscoverTable(id="discover-table", cursor_type="row", zebra_stripes=False)
-        yield Footer(compact=True)
+        yield KeysFooter()
 
     @property
     def table(self) -> DiscoverTable:
@@ -141,7 +146,6 @@ class DiscoverScreen(ClosesOnce, Screen[None]):
         for key in SHARED_COLUMNS:  # the session table's own columns, labels and cells
             table.add_column(BY_KEY[key].label, key=key)
         table.add_column("first message", key="message")
-        table.focus()
         self._load(self.current)
 
     # -- loading -------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from agp_tui.monitor.group_view import GroupRows, aggregate
 from agp_tui.monitor.groups import GroupWatch
@@ -24,6 +24,7 @@ from agp_tui.ui.group_line import group_line, models_line
 from agp_tui.ui.text import safe_text
 from agp_tui.ui.updates import Batch
 from agp_tui.ui.widgets.columns import ORDER, sort_name
+from agp_tui.ui.widgets.footer import KeysFooter
 from agp_tui.ui.widgets.line_table import LineTable
 from agp_tui.ui.widgets.session_table import SessionTable
 
@@ -32,6 +33,10 @@ if TYPE_CHECKING:
 
 
 class GroupScreen(ClosesOnce, Screen[None]):
+    # Focused as soon as it is composed, before anything else can take the focus (an input
+    # box comes first in some screens): every focus change rebuilds the footer.
+    AUTO_FOCUS = "#members"
+
     BINDINGS = [
         Binding("escape", "back", "Back", priority=True),
         Binding("slash", "filter", "Filter", priority=True),
@@ -58,7 +63,7 @@ class GroupScreen(ClosesOnce, Screen[None]):
         yield Input(placeholder="filter: words, status:running, agent:x, -status:completed", id="filter")
         yield SessionTable(GroupRows(self.followed), self.agp.clock, id="members")
         yield Static("", id="modeline")
-        yield Footer(compact=True)
+        yield KeysFooter()
 
     @property
     def table(self) -> SessionTable:
@@ -67,7 +72,6 @@ class GroupScreen(ClosesOnce, Screen[None]):
     def on_mount(self) -> None:
         if is_closed(self):
             return
-        self.table.focus()
         self.apply(None)
 
     def on_resize(self) -> None:

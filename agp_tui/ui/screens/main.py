@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from agp_tui.api.ids import InvalidSessionId
 from agp_tui.monitor.events import Connection
@@ -24,6 +24,7 @@ from agp_tui.ui.text import safe_text
 from agp_tui.ui.updates import Batch
 from agp_tui.ui.widgets.columns import ORDER, sort_name
 from agp_tui.ui.widgets.detail import DetailPane
+from agp_tui.ui.widgets.footer import KeysFooter
 from agp_tui.ui.widgets.header import StatusHeader
 from agp_tui.ui.widgets.line_table import LineTable
 from agp_tui.ui.widgets.session_table import SessionTable
@@ -38,6 +39,10 @@ SIDE_BY_SIDE = 150
 
 
 class MainScreen(SessionKeys, Screen[None]):
+    # Focused as soon as it is composed, before anything else can take the focus (an input
+    # box comes first in some screens): every focus change rebuilds the footer.
+    AUTO_FOCUS = "#sessions"
+
     BINDINGS = [
         Binding("a", "add", "Add"),
         Binding("d", "remove", "Remove", show=False),
@@ -78,7 +83,7 @@ class MainScreen(SessionKeys, Screen[None]):
             yield SessionTable(app.engine, app.clock, id="sessions")
             yield DetailPane(app.engine, app.clock, id="detail")
         yield Static("", id="modeline")
-        yield Footer(compact=True)
+        yield KeysFooter()
 
     @property
     def table(self) -> SessionTable:
@@ -89,7 +94,6 @@ class MainScreen(SessionKeys, Screen[None]):
         return self.query_one(DetailPane)
 
     def on_mount(self) -> None:
-        self.table.focus()
         self._update_layout()
         self.apply(None)
 

@@ -16,7 +16,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from agp_tui.api.events import EventInfo
 from agp_tui.monitor.trajectory import EventBuffer
@@ -24,6 +24,7 @@ from agp_tui.ui.closing import ClosesOnce, is_closed
 from agp_tui.ui.format import session_name, short_id, status_label
 from agp_tui.ui.text import literal, safe_text
 from agp_tui.ui.updates import Batch
+from agp_tui.ui.widgets.footer import KeysFooter
 from agp_tui.ui.widgets.trajectory_view import TrajectoryView
 
 if TYPE_CHECKING:
@@ -31,6 +32,10 @@ if TYPE_CHECKING:
 
 
 class TrajectoryScreen(ClosesOnce, Screen[None]):
+    # Focused as soon as it is composed, before anything else can take the focus (an input
+    # box comes first in some screens): every focus change rebuilds the footer.
+    AUTO_FOCUS = "#trajectory"
+
     BINDINGS = [
         # Priority, like `/`: leaving the search box must happen before the keys typed
         # after `esc` are handed on (`esc c` in one burst copies, not types a "c").
@@ -61,7 +66,7 @@ class TrajectoryScreen(ClosesOnce, Screen[None]):
         self.buffer = self.agp.engine.follow_events(self.session_id)
         yield TrajectoryView(self.buffer if self.buffer is not None else EventBuffer(), id="trajectory")
         yield Input(placeholder="search the events (enter: next match, esc: close)", id="trajectory-search")
-        yield Footer(compact=True)
+        yield KeysFooter()
 
     @property
     def view(self) -> TrajectoryView:
@@ -70,7 +75,6 @@ class TrajectoryScreen(ClosesOnce, Screen[None]):
     def on_mount(self) -> None:
         if is_closed(self):
             return
-        self.view.focus()
         self.view.sync(force=True)
         self._title()
 

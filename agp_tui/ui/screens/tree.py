@@ -9,7 +9,7 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Static, Tree
+from textual.widgets import Static, Tree
 
 from agp_tui.ui.actions import ACTION_BINDINGS, SessionKeys
 from agp_tui.ui.closing import ClosesOnce, is_closed
@@ -18,6 +18,7 @@ from agp_tui.ui.screens.main import TALL_ENOUGH
 from agp_tui.ui.text import literal
 from agp_tui.ui.updates import Batch
 from agp_tui.ui.widgets.detail import DetailPane
+from agp_tui.ui.widgets.footer import KeysFooter
 from agp_tui.ui.widgets.session_tree import SessionTree
 
 if TYPE_CHECKING:
@@ -25,6 +26,10 @@ if TYPE_CHECKING:
 
 
 class TreeScreen(ClosesOnce, SessionKeys, Screen[None]):
+    # Focused as soon as it is composed, before anything else can take the focus (an input
+    # box comes first in some screens): every focus change rebuilds the footer.
+    AUTO_FOCUS = "#tree"
+
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("z", "fold", "Fold"),
@@ -54,7 +59,7 @@ class TreeScreen(ClosesOnce, SessionKeys, Screen[None]):
         yield Static(title, id="tree-title")
         yield SessionTree(app.engine, self.root_id, id="tree")
         yield DetailPane(app.engine, app.clock, id="tree-detail")
-        yield Footer(compact=True)
+        yield KeysFooter()
 
     @property
     def session_tree(self) -> SessionTree:
@@ -67,7 +72,6 @@ class TreeScreen(ClosesOnce, SessionKeys, Screen[None]):
         self.agp.engine.open_tree(self.root_id)
         tree = self.session_tree
         tree.sync_all()
-        tree.focus()
         detail = self.query_one(DetailPane)
         detail.show_tree_hint = False
         detail.show(self.root_id)
