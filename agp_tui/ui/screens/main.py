@@ -75,6 +75,7 @@ class MainScreen(SessionKeys, Screen[None]):
 
     def compose(self) -> ComposeResult:
         app = self.agp
+        self._update_layout(update=False)  # styled once, with its layout: no restyle at mount
         yield StatusHeader(profile=app.profile, region=app.region, read_only=app.read_only, id="header")
         yield Input(placeholder="filter: words, status:running, agent:x, error:x, -status:completed",
                     id="filter")
@@ -101,12 +102,13 @@ class MainScreen(SessionKeys, Screen[None]):
         self._update_layout()
         self._groups()  # the lines fit the new width
 
-    def _update_layout(self) -> None:
+    def _update_layout(self, *, update: bool = True) -> None:
         w, h = self.size
         side = h < TALL_ENOUGH and w >= SIDE_BY_SIDE
         shown = self.detail_wanted if self.detail_wanted is not None else (h >= TALL_ENOUGH or side)
-        self.set_class(side, "-detail-side")
-        self.set_class(not shown, "-detail-hidden")
+        # A changed class restyles the whole screen; unchanged ones cost nothing.
+        self.set_class(side, "-detail-side", update=update)
+        self.set_class(not shown, "-detail-hidden", update=update)
 
     # -- rendering ---------------------------------------------------------------------
 

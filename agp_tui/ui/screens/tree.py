@@ -52,6 +52,7 @@ class TreeScreen(ClosesOnce, SessionKeys, Screen[None]):
 
     def compose(self) -> ComposeResult:
         app = self.agp
+        self._update_layout(update=False)  # styled once, with its layout: no restyle at mount
         view = app.engine.view(self.root_id)
         title = Text(f"subagent tree of {short_id(self.root_id)}  ", style="bold")
         if session_name(view):
@@ -84,9 +85,9 @@ class TreeScreen(ClosesOnce, SessionKeys, Screen[None]):
     def on_resize(self, event: events.Resize) -> None:
         self._update_layout()
 
-    def _update_layout(self) -> None:
+    def _update_layout(self, *, update: bool = True) -> None:
         shown = self.detail_wanted if self.detail_wanted is not None else self.size.height >= TALL_ENOUGH
-        self.set_class(not shown, "-detail-hidden")
+        self.set_class(not shown, "-detail-hidden", update=update)
 
     def on_screen_resume(self) -> None:
         self.agp.refresh_on_resume(self)  # frames skip a covered screen: catch up
