@@ -55,22 +55,29 @@ def _base64_cores(secret: bytes) -> list[str]:
 class Redactor:
     """Replaces every spelling of one secret with `[redacted]`; inert without a secret."""
 
-    __slots__ = ("_bytes", "_literals", "_text")
+    __slots__ = ("_compiled", "_literals", "_pattern")
 
     def __init__(self, secret: str | None) -> None:
+        self._pattern: str | None = None
+        self._compiled: tuple[re.Pattern[str], re.Pattern[bytes]] | None = None
+        self._literals: tuple[bytes, ...] | None = None
         if not secret:
-            self._bytes: re.Pattern[bytes] | None = None
-            self._text: re.Pattern[str] | None = None
-            self._literals: tuple[bytes, ...] | None = None
             return
         cores = _base64_cores(secret.encode())
         forms = [_spelled(secret), *(_spelled(core) for core in cores)]
-        pattern = "|".join(f"(?:{f})" for f in forms)
-        # Case-insensitive for the hex digits of escapes; a key's case variants go too.
-        self._text = re.compile(pattern, re.IGNORECASE)
-        self._bytes = re.compile(pattern.encode("utf-8"), re.IGNORECASE)
+        self._pattern = "|".join(f"(?:{f})" for f in forms)
         # The forms a body without any escape can hold them in (the pre-check of scrub_bytes).
         self._literals = tuple(f.lower().encode() for f in (secret, *cores)) if secret.isascii() else None
+
+    def _patterns(self) -> tuple[re.Pattern[str], re.Pattern[bytes]]:
+        # Compiled on first use (~6 ms, a few % of a headless command's start): most
+        # processes never meet a body that needs them (see _may_hold).
+        if self._compiled is None:
+            assert self._pattern is not None
+            # Case-insensitive for the hex digits of escapes; a key's case variants go too.
+            self._compiled = (re.compile(self._pattern, re.IGNORECASE),
+                              re.compile(self._pattern.encode("utf-8"), re.IGNORECASE))
+        return self._compiled
 
     def _may_hold(self, data: bytes) -> bool:
         """False only when no spelling of the secret can be in `data`. Every spelling but
@@ -86,14 +93,14 @@ class Redactor:
         return any(lit in low for lit in self._literals)
 
     def scrub_bytes(self, data: bytes) -> bytes:
-        if self._bytes is None or not data or not self._may_hold(data):
+        if self._pattern is None or not data or not self._may_hold(data):
             return data
-        return self._bytes.sub(REDACTED.encode(), data)
+        return self._patterns()[1].sub(REDACTED.encode(), data)
 
     def scrub_text(self, text: str) -> str:
-        if self._text is None or not text:
+        if self._pattern is None or not text:
             return text
-        return self._text.sub(REDACTED, text)
+        return self._patterns()[0].sub(REDACTED, text)
 
     def scrub_json(self, doc: Any) -> Any:
         """Every string in a decoded JSON document (keys included), edited in place.
@@ -101,7 +108,7 @@ class Redactor:
         Iterative: a document nested as deep as the parser allows must not end in a
         RecursionError here.
         """
-        if self._text is None:
+        if self._pattern is None:
             return doc
         if isinstance(doc, str):
             return self.scrub_text(doc)
