@@ -38,7 +38,11 @@ def reply(status: int = 200, body: Any = None, *, headers: dict[str, str] | None
 # Transport failures, for real, over loopback: the server closes the connection without an
 # answer; nothing listens on the port; the answer comes after the client's deadline.
 TRANSPORT_FAILURES = ("dropped", "refused", "timeout")
-CLIENT_TIMEOUT = 0.3  # the client deadline of the "timeout" case (its answer stalls 1 s)
+CLIENT_TIMEOUT = 0.3  # the client deadline of the "timeout" case
+# How long its answer stalls: past the client's shortest try (it waits at least 0.5 s), so
+# the deadline always comes first (server and client share the test's loop), and short:
+# the server's shutdown waits for the stalled answer, ~40 such tests.
+STALL_S = 0.6
 
 
 def free_port() -> int:
@@ -54,7 +58,7 @@ def transport_failure(server: FakeBackend, kind: str) -> tuple[Reply | None, dic
         return Unreachable("dropped"), {}
     if kind == "refused":
         return None, {"base_url": f"http://127.0.0.1:{free_port()}/api/v2"}
-    return Stall(1.0), {"timeout": CLIENT_TIMEOUT}
+    return Stall(STALL_S), {"timeout": CLIENT_TIMEOUT}
 
 
 def assert_request(req: Call, method: str, path: str,

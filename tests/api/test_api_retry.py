@@ -9,7 +9,7 @@ from email.utils import format_datetime
 from types import SimpleNamespace
 
 import pytest
-from api_payloads import CHANGES_200, FAST_RETRY, SID, STATUS_RUNNING, reply
+from api_payloads import CHANGES_200, FAST_RETRY, SID, STALL_S, STATUS_RUNNING, reply
 
 import agp_tui.api.client as client_mod
 from agp_tui.api import (
@@ -120,7 +120,7 @@ def test_off_policy() -> None:
 
 TRANSIENT = [
     pytest.param(Unreachable("dropped"), id="dropped"),  # over loopback: the connection is closed
-    pytest.param(Stall(1.0), id="timeout"),  # answered after the client's deadline (TIMEOUT)
+    pytest.param(Stall(STALL_S), id="timeout"),  # answered after the client's deadline (TIMEOUT)
     pytest.param(reply(429, {"detail": "slow down"}), id="429"),
     pytest.param(reply(502, {"detail": "bad gateway"}), id="502"),
     pytest.param(reply(503, {"detail": "busy"}), id="503"),
