@@ -41,7 +41,7 @@ TRANSPORT_FAILURES = ("dropped", "refused", "timeout")
 CLIENT_TIMEOUT = 0.3  # the client deadline of the "timeout" case
 # How long its answer stalls: past the client's shortest try (it waits at least 0.5 s), so
 # the deadline always comes first (server and client share the test's loop), and short:
-# the server's shutdown waits for the stalled answer, ~40 such tests.
+# the server's shutdown waits for the stalled answer, in dozens of tests.
 STALL_S = 0.6
 
 
