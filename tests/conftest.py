@@ -21,7 +21,7 @@ if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
 # Bytecode caches on, whatever the shell says. With PYTHONDONTWRITEBYTECODE set (as on the
 # machines this suite runs on), every `agp-tui` the tests start compiled agp_tui from source
 # again (~0.25 CPU-s a process, a few hundred processes), and every xdist worker rewrote the
-# asserts of all ~260 test modules (~5 CPU-s a worker). The controller compiles agp_tui once,
+# asserts of all ~110 test modules (~5 CPU-s a worker). The controller compiles agp_tui once,
 # before the workers start; workers and the processes they start inherit the environment.
 os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 sys.dont_write_bytecode = False
